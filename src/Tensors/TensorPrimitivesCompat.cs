@@ -1,0 +1,9 @@
+using System.Numerics.Tensors;
+
+namespace NeuralTangents.Tensors;
+
+internal static class TensorPrimitivesCompat
+{
+    public static void ConvertToDouble(ReadOnlySpan<float> src, Span<double> dst) => TensorPrimitives.ConvertChecked(src, dst);
+    public static void ConvertToSingle(ReadOnlySpan<double> src, Span<float> dst) => TensorPrimitives.ConvertTruncating(src, dst);
+}
