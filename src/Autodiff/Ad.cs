@@ -1,0 +1,168 @@
+using NeuralTangents.Autodiff.Interpreters;
+using NeuralTangents.Autodiff.Ir;
+using NeuralTangents.Autodiff.Tracing;
+using NeuralTangents.Autodiff.Transforms;
+
+namespace NeuralTangents.Autodiff;
+
+/// <summary>
+/// Entry points of the autodiff system: tracing, and the JVP / transpose / VJP / Jacobian transforms
+/// (the counterparts of <c>jax.make_jaxpr</c>, <c>jax.jvp</c>, <c>jax.vjp</c>, <c>jax.linear_transpose</c>,
+/// <c>jax.jacrev</c>, <c>jax.jacfwd</c>). All graph transforms return new graphs and compose.
+/// </summary>
+public static class Ad
+{
+    /// <summary>Traces <paramref name="f"/> once for the given input types into a <see cref="Graph"/>.</summary>
+    public static Graph Trace(Func<Tracer[], Tracer[]> f, IReadOnlyList<TensorType> inputTypes)
+    {
+        var b = new GraphBuilder();
+        var ins = inputTypes.Select(b.NewInput).ToArray();
+        return DceTransform.Apply(b.Build(f(ins)));
+    }
+
+    /// <summary>Traces a single-input, single-output function.</summary>
+    public static Graph Trace(Func<Tracer, Tracer> f, TensorType inputType) => Trace(x => new[] { f(x[0]) }, new[] { inputType });
+
+    /// <summary>Evaluates <paramref name="graph"/>.</summary>
+    /// <exception cref="ArgumentException">Input count, shapes or dtypes differ from the graph's inputs.</exception>
+    public static Tensor[] Evaluate(Graph graph, params Tensor[] inputs) => Interpreter.Evaluate(graph, inputs);
+
+    /// <summary>
+    /// JVP graph: inputs <c>(primals…, tangents of the inputs flagged in <paramref name="withTangent"/>…)</c>,
+    /// outputs <c>(outputs…, output tangents…)</c>.
+    /// </summary>
+    public static Graph JvpGraph(Graph graph, bool[]? withTangent = null) =>
+        JvpTransform.Apply(graph, withTangent ?? Enumerable.Repeat(true, graph.Inputs.Count).ToArray());
+
+    /// <summary>
+    /// Transpose of a graph linear in the flagged inputs (<c>jax.linear_transpose</c> generalised):
+    /// inputs <c>(non-linear inputs…, cotangents of the linear outputs…)</c>, outputs
+    /// <c>(non-linear outputs…, cotangents of the linear inputs…)</c>.
+    /// </summary>
+    public static Graph TransposeGraph(Graph graph, bool[] linearInputs, bool[] linearOutputs) =>
+        TransposeTransform.Apply(graph, linearInputs, linearOutputs);
+
+    /// <summary>
+    /// VJP graph (linearize, then transpose): inputs <c>(primals…, output cotangents…)</c>, outputs
+    /// <c>(outputs…, cotangents of the inputs flagged in <paramref name="wrt"/>…)</c>.
+    /// </summary>
+    public static Graph VjpGraph(Graph graph, bool[]? wrt = null)
+    {
+        wrt ??= Enumerable.Repeat(true, graph.Inputs.Count).ToArray();
+        var jvp = JvpTransform.Apply(graph, wrt);
+        int nIn = graph.Inputs.Count, nT = wrt.Count(w => w), nOut = graph.Outputs.Count;
+        var linIn = Enumerable.Range(0, nIn + nT).Select(i => i >= nIn).ToArray();
+        var linOut = Enumerable.Range(0, 2 * nOut).Select(j => j >= nOut).ToArray();
+        return TransposeTransform.Apply(jvp, linIn, linOut);
+    }
+
+    /// <summary><c>jax.jvp</c>: outputs and output tangents of <paramref name="f"/> at <paramref name="primals"/>.</summary>
+    /// <exception cref="ArgumentException">Tangents differ in count, shape or dtype from the primals.</exception>
+    public static (Tensor[] Outputs, Tensor[] Tangents) Jvp(Func<Tracer[], Tracer[]> f, Tensor[] primals, Tensor[] tangents)
+    {
+        if (tangents.Length != primals.Length) throw new ArgumentException($"jvp: {tangents.Length} tangents for {primals.Length} primals", nameof(tangents));
+        for (int i = 0; i < primals.Length; i++)
+            if (TensorType.Of(primals[i]) != TensorType.Of(tangents[i]))
+                throw new ArgumentException($"jvp: tangent {i} has type {TensorType.Of(tangents[i])}, expected {TensorType.Of(primals[i])}", nameof(tangents));
+        var g = Trace(f, primals.Select(TensorType.Of).ToArray());
+        var r = Interpreter.Evaluate(JvpGraph(g), primals.Concat(tangents).ToArray());
+        int n = g.Outputs.Count;
+        return (r[..n], r[n..]);
+    }
+
+    /// <summary><c>jax.vjp</c>: outputs, and a function mapping output cotangents to input cotangents.</summary>
+    public static (Tensor[] Outputs, Func<Tensor[], Tensor[]> Vjp) Vjp(Func<Tracer[], Tracer[]> f, Tensor[] primals)
+    {
+        var g = Trace(f, primals.Select(TensorType.Of).ToArray());
+        var vjp = VjpGraph(g);
+        var (known, unknown) = PartialEval.Split(vjp, Enumerable.Range(0, vjp.Inputs.Count).Select(i => i >= primals.Length).ToArray());
+        var residuals = Interpreter.Evaluate(known, primals);
+        int nOut = g.Outputs.Count;
+        var outs = Interpreter.Evaluate(unknown, residuals.Concat(g.OutputTypes.Select(t => Tensor.Zeros(t.Shape, t.DType))).ToArray())[..nOut];
+        return (outs, cts =>
+        {
+            if (cts.Length != nOut) throw new ArgumentException($"vjp: expected {nOut} cotangents, got {cts.Length}", nameof(cts));
+            return Interpreter.Evaluate(unknown, residuals.Concat(cts).ToArray())[nOut..];
+        });
+    }
+
+    /// <summary>
+    /// <c>jax.jacrev</c>: the Jacobian of every output with respect to every input, shape
+    /// <c>output.Shape + input.Shape</c>, by one backward pass per output element (the forward part runs once).
+    /// Result[j][i] is ∂output_j/∂input_i.
+    /// </summary>
+    public static Tensor[][] JacRev(Graph graph, IReadOnlyList<Tensor> inputs)
+    {
+        Interpreter.CheckInputs(graph, inputs);
+        var result = new Tensor[graph.Outputs.Count][];
+        for (int j = 0; j < graph.Outputs.Count; j++)
+        {
+            var single = DceTransform.Apply(new Graph(graph.Inputs, graph.Equations, new[] { graph.Outputs[j] }, graph.VarCount));
+            result[j] = JacRevSingle(single, inputs);
+        }
+        return result;
+    }
+
+    /// <summary>Jacobian of a single-input, single-output function at <paramref name="x"/>: shape <c>f(x).Shape + x.Shape</c>.</summary>
+    public static Tensor JacRev(Func<Tracer, Tracer> f, Tensor x) => JacRev(Trace(f, TensorType.Of(x)), new[] { x })[0][0];
+
+    /// <summary>Forward-mode Jacobian (<c>jax.jacfwd</c>): one JVP per input element. Same layout as <see cref="JacRev(Graph, IReadOnlyList{Tensor})"/>.</summary>
+    public static Tensor[][] JacFwd(Graph graph, IReadOnlyList<Tensor> inputs)
+    {
+        Interpreter.CheckInputs(graph, inputs);
+        int nIn = inputs.Count, nOut = graph.Outputs.Count;
+        var jvp = JvpGraph(graph);
+        var (known, unknown) = PartialEval.Split(jvp, Enumerable.Range(0, 2 * nIn).Select(i => i >= nIn).ToArray());
+        var residuals = Interpreter.Evaluate(known, inputs);
+        var result = new Tensor[nOut][];
+        for (int j = 0; j < nOut; j++) result[j] = new Tensor[nIn];
+        for (int i = 0; i < nIn; i++)
+        {
+            int p = inputs[i].Size;
+            var cols = new double[nOut][];
+            for (int j = 0; j < nOut; j++) cols[j] = new double[graph.Outputs[j].Type.Shape.Size * p];
+            var tangents = inputs.Select(t => Tensor.Zeros(t.Shape, t.DType)).ToArray();
+            for (int q = 0; q < p; q++)
+            {
+                tangents[i] = OneHot(inputs[i].Shape, inputs[i].DType, q);
+                var r = Interpreter.Evaluate(unknown, residuals.Concat(tangents).ToArray());
+                for (int j = 0; j < nOut; j++)
+                {
+                    var col = r[nOut + j].ToDoubleArray();
+                    for (int m = 0; m < col.Length; m++) cols[j][m * p + q] = col[m];
+                }
+            }
+            for (int j = 0; j < nOut; j++)
+                result[j][i] = Tensor.Wrap(cols[j], graph.Outputs[j].Type.Shape.Concat(inputs[i].Shape)).AsType(graph.Outputs[j].Type.DType);
+        }
+        return result;
+    }
+
+    private static Tensor[] JacRevSingle(Graph g, IReadOnlyList<Tensor> inputs)
+    {
+        int nIn = inputs.Count;
+        var outType = g.Outputs[0].Type;
+        var vjp = VjpGraph(g);
+        var (known, unknown) = PartialEval.Split(vjp, Enumerable.Range(0, nIn + 1).Select(i => i >= nIn).ToArray());
+        var residuals = Interpreter.Evaluate(known, inputs);
+        int m = outType.Shape.Size;
+        var rows = inputs.Select(t => new double[m * t.Size]).ToArray();
+        var args = residuals.Append(Tensor.Zeros(outType.Shape, outType.DType)).ToArray();
+        for (int r = 0; r < m; r++)
+        {
+            args[^1] = OneHot(outType.Shape, outType.DType, r);
+            var res = Interpreter.Evaluate(unknown, args);
+            for (int i = 0; i < nIn; i++)
+                res[1 + i].ToDoubleArray().CopyTo(rows[i], r * inputs[i].Size);
+        }
+        return Enumerable.Range(0, nIn)
+            .Select(i => Tensor.Wrap(rows[i], outType.Shape.Concat(inputs[i].Shape)).AsType(outType.DType)).ToArray();
+    }
+
+    internal static Tensor OneHot(Shape shape, DType dtype, int index)
+    {
+        var t = Tensor.Zeros(shape, dtype);
+        if (dtype == DType.Float32) ((float[])t.Storage)[index] = 1; else ((double[])t.Storage)[index] = 1;
+        return t;
+    }
+}

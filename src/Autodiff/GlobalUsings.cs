@@ -1,0 +1,2 @@
+global using System.Diagnostics;
+global using NeuralTangents.Tensors;

@@ -1,0 +1,126 @@
+using NeuralTangents.Autodiff.Ir;
+using NeuralTangents.Autodiff.Tracing;
+
+namespace NeuralTangents.Autodiff.Primitives;
+
+/// <summary>Base of element-wise binary primitives: operands of equal shape and dtype (lax semantics).</summary>
+public abstract class BinaryPrimitive : Primitive
+{
+    internal override TensorType InferType(TensorType[] inputs)
+    {
+        if (inputs.Length != 2) throw new ArgumentException($"{Name}: expected 2 operands, got {inputs.Length}");
+        if (inputs[0].Shape != inputs[1].Shape)
+            throw new ArgumentException($"{Name}: operands must have equal shapes, got {inputs[0].Shape} and {inputs[1].Shape}");
+        RequireSameDType(Name, inputs[0], inputs[1]);
+        return inputs[0];
+    }
+
+    private protected static Tracer? AddT(Tracer? a, Tracer? b) => a is null ? b : b is null ? a : Lax.Add(a, b);
+}
+
+/// <summary><c>x + y</c> (linear in both).</summary>
+public sealed class AddPrimitive : BinaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "add";
+    internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Add, i[0], i[1]);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => AddT(t[0], t[1]);
+    internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) =>
+        new[] { inputs[0] is null ? ct : null, inputs[1] is null ? ct : null };
+}
+
+/// <summary><c>x − y</c> (linear in both).</summary>
+public sealed class SubPrimitive : BinaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "sub";
+    internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Sub, i[0], i[1]);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
+        t[1] is null ? t[0] : t[0] is null ? Lax.Neg(t[1]!) : Lax.Sub(t[0]!, t[1]!);
+    internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) =>
+        new[] { inputs[0] is null ? ct : null, inputs[1] is null ? Lax.Neg(ct) : null };
+}
+
+/// <summary><c>x · y</c> (bilinear: linear in either operand when the other is constant).</summary>
+public sealed class MulPrimitive : BinaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "mul";
+    internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Mul, i[0], i[1]);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
+        AddT(t[0] is null ? null : Lax.Mul(t[0]!, p[1]), t[1] is null ? null : Lax.Mul(p[0], t[1]!));
+    internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
+    {
+        if (inputs[0] is null && inputs[1] is null) throw new InvalidOperationException("mul: cannot transpose a product of two linear operands");
+        return new[] { inputs[0] is null ? Lax.Mul(ct, inputs[1]!) : null, inputs[1] is null ? Lax.Mul(inputs[0]!, ct) : null };
+    }
+}
+
+/// <summary><c>x / y</c> (linear in the numerator).</summary>
+public sealed class DivPrimitive : BinaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "div";
+    internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Div, i[0], i[1]);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
+        AddT(t[0] is null ? null : Lax.Div(t[0]!, p[1]),
+             t[1] is null ? null : Lax.Neg(Lax.Mul(t[1]!, Lax.Div(y, p[1]))));
+    internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
+    {
+        if (inputs[1] is null) throw new InvalidOperationException("div: the denominator must be constant to transpose");
+        return new[] { Lax.Div(ct, inputs[1]!), null };
+    }
+}
+
+/// <summary>
+/// <c>max(x, y)</c>. At ties the derivative is split equally (0.5 each), as in JAX, so <c>d/dx max(x, 0)</c>
+/// at exactly 0 is 0.5 and kernels match Neural Tangents' convention bit for bit.
+/// </summary>
+public sealed class MaxPrimitive : BinaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "max";
+    internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Max, i[0], i[1]);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => TieJvp(p, t, CompareOp.Gt);
+
+    internal static Tracer? TieJvp(Tracer[] p, Tracer?[] t, CompareOp wins)
+    {
+        // Weight of x: 1 where x wins, 0.5 at ties, 0 where y wins; y gets the complement.
+        var wx = Lax.Add(Lax.Compare(wins, p[0], p[1]), Lax.Mul(Lax.FullLike(p[0], 0.5), Lax.Compare(CompareOp.Eq, p[0], p[1])));
+        Tracer? tx = t[0] is null ? null : Lax.Mul(t[0]!, wx);
+        Tracer? ty = t[1] is null ? null : Lax.Mul(t[1]!, Lax.Sub(Lax.FullLike(wx, 1), wx));
+        return AddT(tx, ty);
+    }
+}
+
+/// <summary><c>min(x, y)</c>; ties split equally as for <see cref="MaxPrimitive"/>.</summary>
+public sealed class MinPrimitive : BinaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "min";
+    internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Min, i[0], i[1]);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => MaxPrimitive.TieJvp(p, t, CompareOp.Lt);
+}
+
+/// <summary><c>x^y</c> element-wise.</summary>
+public sealed class PowPrimitive : BinaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "pow";
+    internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Pow, i[0], i[1]);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
+        AddT(t[0] is null ? null : Lax.Mul(t[0]!, Lax.Mul(p[1], Lax.Pow(p[0], Lax.Sub(p[1], Lax.FullLike(p[1], 1))))),
+             t[1] is null ? null : Lax.Mul(t[1]!, Lax.Mul(Lax.Log(p[0]), y)));
+}
+
+/// <summary>Comparison producing 1.0 / 0.0 in the operands' dtype (we have no bool dtype); zero derivative.</summary>
+public sealed class ComparePrimitive : BinaryPrimitive
+{
+    /// <summary>The comparison.</summary>
+    public CompareOp Op { get; }
+    internal ComparePrimitive(CompareOp op) => Op = op;
+    /// <inheritdoc/>
+    public override string Name => Op.ToString().ToLowerInvariant();
+    internal override Tensor Evaluate(Tensor[] i) => Elementwise.Compare(Op, i[0], i[1]);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => null;
+}

@@ -1,0 +1,61 @@
+using NeuralTangents.Autodiff.Ir;
+using NeuralTangents.Autodiff.Tracing;
+
+namespace NeuralTangents.Autodiff.Primitives;
+
+/// <summary>
+/// <c>lax.dot_general</c>: contraction with batch dimensions. Output axes: batch, lhs free, rhs free. Bilinear.
+/// </summary>
+public sealed class DotGeneralPrimitive : Primitive
+{
+    /// <summary>Contracting and batch dimensions.</summary>
+    public DotDimensionNumbers Dims { get; }
+    internal DotGeneralPrimitive(DotDimensionNumbers dims) => Dims = dims;
+    /// <inheritdoc/>
+    public override string Name => "dot_general";
+    /// <inheritdoc/>
+    public override string ParamsText() =>
+        $"contract={L(Dims.LhsContracting)}x{L(Dims.RhsContracting)} batch={L(Dims.LhsBatch)}x{L(Dims.RhsBatch)}";
+
+    internal override TensorType InferType(TensorType[] i)
+    {
+        RequireSameDType(Name, i[0], i[1]);
+        return new TensorType(DotGeneral.InferShape(i[0].Shape, i[1].Shape, Dims), i[0].DType);
+    }
+    internal override Tensor Evaluate(Tensor[] i) => DotGeneral.Compute(i[0], i[1], Dims);
+
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
+    {
+        Tracer? a = t[0] is null ? null : Lax.DotGeneral(t[0]!, p[1], Dims);
+        Tracer? c = t[1] is null ? null : Lax.DotGeneral(p[0], t[1]!, Dims);
+        return a is null ? c : c is null ? a : Lax.Add(a, c);
+    }
+
+    internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
+    {
+        if (inputs[0] is null && inputs[1] is null) throw new InvalidOperationException("dot_general: cannot transpose with both operands linear");
+        return new[]
+        {
+            inputs[0] is null ? TransposeLhs(ct, inputs[1]!, types[0].Rank, Dims, swapAns: false) : null,
+            inputs[1] is null ? TransposeLhs(ct, inputs[0]!, types[1].Rank,
+                new DotDimensionNumbers(Dims.RhsContracting, Dims.LhsContracting, Dims.RhsBatch, Dims.LhsBatch), swapAns: true) : null,
+        };
+    }
+
+    // JAX's _dot_general_transpose_lhs: contract the cotangent with the other operand, then permute into x's axes.
+    private static Tracer TransposeLhs(Tracer g, Tracer y, int xRank, DotDimensionNumbers d, bool swapAns)
+    {
+        int[] xContract = d.LhsContracting, yContract = d.RhsContracting, xBatch = d.LhsBatch, yBatch = d.RhsBatch;
+        var xKept = Enumerable.Range(0, xRank).Where(a => !xContract.Contains(a) && !xBatch.Contains(a)).ToArray();
+        var yKept = Enumerable.Range(0, y.Rank).Where(a => !yContract.Contains(a) && !yBatch.Contains(a)).ToArray();
+        int nb = xBatch.Length;
+        var ansBatch = Enumerable.Range(0, nb).ToArray();
+        var ansY = swapAns ? Enumerable.Range(nb, yKept.Length).ToArray() : Enumerable.Range(nb + xKept.Length, yKept.Length).ToArray();
+        var dims = new DotDimensionNumbers(ansY, yKept, ansBatch, yBatch);
+        var order = Enumerable.Range(0, yContract.Length).OrderBy(k => yContract[k]).ToArray();
+        var xContractSortedByY = order.Select(k => xContract[k]);
+        var layout = xBatch.Concat(xKept).Concat(xContractSortedByY).ToArray();
+        var outAxes = Enumerable.Range(0, layout.Length).OrderBy(k => layout[k]).ToArray();
+        return Lax.Transpose(Lax.DotGeneral(g, y, dims), outAxes);
+    }
+}

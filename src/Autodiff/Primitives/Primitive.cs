@@ -1,0 +1,52 @@
+using NeuralTangents.Autodiff.Ir;
+using NeuralTangents.Autodiff.Tracing;
+
+namespace NeuralTangents.Autodiff.Primitives;
+
+/// <summary>
+/// A primitive operation with its static parameters. Each subclass holds every rule of one primitive in one file:
+/// type inference (the only place that validates shapes), evaluation, the JVP rule and, for linear primitives,
+/// the transpose rule. Reverse mode is linearize-then-transpose, so there are no VJP rules.
+/// </summary>
+public abstract class Primitive
+{
+    /// <summary>The name used in printed graphs (XLA/lax spelling, e.g. <c>dot_general</c>).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Static parameters as text, for printing.</summary>
+    public virtual string ParamsText() => "";
+
+    /// <summary>Output type for the given operand types; throws <see cref="ArgumentException"/> on invalid operands.</summary>
+    internal abstract TensorType InferType(TensorType[] inputs);
+
+    /// <summary>Computes the result on concrete tensors.</summary>
+    internal abstract Tensor Evaluate(Tensor[] inputs);
+
+    /// <summary>
+    /// Emits the output tangent given primals, tangents (null = symbolic zero) and the already-emitted primal
+    /// output; returns null for a zero tangent.
+    /// </summary>
+    internal abstract Tracer? Jvp(GraphBuilder b, Tracer[] primals, Tracer?[] tangents, Tracer output);
+
+    /// <summary>
+    /// Transpose rule of a primitive linear in the operands whose entry in <paramref name="inputs"/> is null
+    /// (the others are known constants). Returns one cotangent per operand (null for constants or zero).
+    /// </summary>
+    internal virtual Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] inputTypes) =>
+        throw new NotSupportedException($"{Name} is not linear in its operands and cannot be transposed");
+
+    /// <summary>Whether all-literal applications are folded at trace time.</summary>
+    internal virtual bool FoldConstants => true;
+
+    /// <summary>Name and parameters.</summary>
+    public override string ToString() { var p = ParamsText(); return p.Length == 0 ? Name : $"{Name}[{p}]"; }
+
+    /// <summary>Formats an int list as <c>(1, 2)</c>.</summary>
+    private protected static string L(IEnumerable<int> xs) => "(" + string.Join(",", xs) + ")";
+
+    private protected static void RequireSameDType(string name, TensorType a, TensorType b)
+    {
+        if (a.DType != b.DType)
+            throw new ArgumentException($"{name}: operands must have equal dtypes, got {a.DType.Name()} and {b.DType.Name()}");
+    }
+}

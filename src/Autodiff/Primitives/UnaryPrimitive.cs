@@ -1,0 +1,154 @@
+using NeuralTangents.Autodiff.Ir;
+using NeuralTangents.Autodiff.Tracing;
+
+namespace NeuralTangents.Autodiff.Primitives;
+
+/// <summary>Base of element-wise unary primitives: the JVP is <c>t · f'(x)</c>.</summary>
+public abstract class UnaryPrimitive : Primitive
+{
+    internal abstract UnaryOp Op { get; }
+    internal override TensorType InferType(TensorType[] inputs) => inputs[0];
+    internal override Tensor Evaluate(Tensor[] inputs) => Elementwise.Unary(Op, inputs[0]);
+
+    /// <summary>f'(x), given x and y = f(x); null when f' is identically zero.</summary>
+    internal abstract Tracer? Derivative(Tracer x, Tracer y);
+
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] primals, Tracer?[] tangents, Tracer output)
+    {
+        if (tangents[0] is not { } t) return null;
+        var d = Derivative(primals[0], output);
+        return d is null ? null : Lax.Mul(t, d);
+    }
+}
+
+/// <summary><c>exp(x)</c>.</summary>
+public sealed class ExpPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "exp";
+    internal override UnaryOp Op => UnaryOp.Exp;
+    internal override Tracer? Derivative(Tracer x, Tracer y) => y;
+}
+
+/// <summary><c>log(x)</c>.</summary>
+public sealed class LogPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "log";
+    internal override UnaryOp Op => UnaryOp.Log;
+    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Div(Lax.FullLike(x, 1), x);
+}
+
+/// <summary><c>tanh(x)</c>.</summary>
+public sealed class TanhPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "tanh";
+    internal override UnaryOp Op => UnaryOp.Tanh;
+    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Sub(Lax.FullLike(y, 1), Lax.Mul(y, y));
+}
+
+/// <summary><c>logistic(x) = 1 / (1 + exp(-x))</c>.</summary>
+public sealed class LogisticPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "logistic";
+    internal override UnaryOp Op => UnaryOp.Logistic;
+    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Mul(y, Lax.Sub(Lax.FullLike(y, 1), y));
+}
+
+/// <summary><c>erf(x)</c>; derivative <c>2/√π · exp(−x²)</c>.</summary>
+public sealed class ErfPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "erf";
+    internal override UnaryOp Op => UnaryOp.Erf;
+    internal override Tracer? Derivative(Tracer x, Tracer y) =>
+        Lax.Mul(Lax.FullLike(x, 2 / Math.Sqrt(Math.PI)), Lax.Exp(Lax.Neg(Lax.Mul(x, x))));
+}
+
+/// <summary><c>sin(x)</c>.</summary>
+public sealed class SinPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "sin";
+    internal override UnaryOp Op => UnaryOp.Sin;
+    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Cos(x);
+}
+
+/// <summary><c>cos(x)</c>.</summary>
+public sealed class CosPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "cos";
+    internal override UnaryOp Op => UnaryOp.Cos;
+    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Neg(Lax.Sin(x));
+}
+
+/// <summary><c>sqrt(x)</c>.</summary>
+public sealed class SqrtPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "sqrt";
+    internal override UnaryOp Op => UnaryOp.Sqrt;
+    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Div(Lax.FullLike(y, 0.5), y);
+}
+
+/// <summary><c>1/sqrt(x)</c>.</summary>
+public sealed class RsqrtPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "rsqrt";
+    internal override UnaryOp Op => UnaryOp.Rsqrt;
+    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Mul(Lax.FullLike(y, -0.5), Lax.Div(y, x));
+}
+
+/// <summary><c>|x|</c>; derivative <c>sign(x)</c> (0 at 0, as JAX).</summary>
+public sealed class AbsPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "abs";
+    internal override UnaryOp Op => UnaryOp.Abs;
+    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Sign(x);
+}
+
+/// <summary><c>sign(x)</c>; piecewise constant, zero derivative.</summary>
+public sealed class SignPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "sign";
+    internal override UnaryOp Op => UnaryOp.Sign;
+    internal override Tracer? Derivative(Tracer x, Tracer y) => null;
+}
+
+/// <summary><c>−x</c> (linear).</summary>
+public sealed class NegPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "neg";
+    internal override UnaryOp Op => UnaryOp.Neg;
+    internal override Tracer? Derivative(Tracer x, Tracer y) => throw new UnreachableException();
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] primals, Tracer?[] tangents, Tracer output) =>
+        tangents[0] is { } t ? Lax.Neg(t) : null;
+    internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] inputTypes) => new[] { Lax.Neg(ct) };
+}
+
+/// <summary><c>x^n</c> for an integer n (JAX's <c>integer_pow</c>).</summary>
+public sealed class IntegerPowPrimitive : Primitive
+{
+    /// <summary>The exponent.</summary>
+    public int Exponent { get; }
+    internal IntegerPowPrimitive(int exponent) => Exponent = exponent;
+    /// <inheritdoc/>
+    public override string Name => "integer_pow";
+    /// <inheritdoc/>
+    public override string ParamsText() => "y=" + Exponent;
+    internal override TensorType InferType(TensorType[] inputs) => inputs[0];
+    internal override Tensor Evaluate(Tensor[] inputs) => Elementwise.IntegerPow(inputs[0], Exponent);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] primals, Tracer?[] tangents, Tracer output)
+    {
+        if (tangents[0] is not { } t || Exponent == 0) return null;
+        var d = Exponent == 1 ? Lax.FullLike(primals[0], 1) : Lax.Mul(Lax.FullLike(primals[0], Exponent), Lax.IntegerPow(primals[0], Exponent - 1));
+        return Lax.Mul(t, d);
+    }
+}
