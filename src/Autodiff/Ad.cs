@@ -159,6 +159,9 @@ public static class Ad
             .Select(i => Tensor.Wrap(rows[i], outType.Shape.Concat(inputs[i].Shape)).AsType(outType.DType)).ToArray();
     }
 
+    /// <summary>Prepares a reverse-mode Jacobian of a single-output graph with respect to the flagged inputs.</summary>
+    internal static JacobianPlan JacobianPlan(Graph graph, bool[] wrt) => new(graph, wrt);
+
     internal static Tensor OneHot(Shape shape, DType dtype, int index)
     {
         var t = Tensor.Zeros(shape, dtype);

@@ -1,0 +1,5 @@
+global using System.Diagnostics;
+global using NeuralTangents.Autodiff;
+global using NeuralTangents.Autodiff.Ir;
+global using NeuralTangents.Autodiff.Tracing;
+global using NeuralTangents.Tensors;

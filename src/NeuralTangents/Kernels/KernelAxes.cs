@@ -1,0 +1,96 @@
+namespace NeuralTangents.Kernels;
+
+/// <summary>
+/// The output-shape convention of Neural Tangents' empirical kernels (spec §2): canonical trace/diagonal axes,
+/// validation, and the contraction that lays out <c>zip(fx1.shape, fx2.shape)</c> with trace axes removed (a mean)
+/// and diagonal axes kept once at their own position.
+/// </summary>
+internal sealed class KernelAxes
+{
+    public int[] Trace { get; }
+    public int[] Diagonal { get; }
+    public int Rank { get; }
+
+    private KernelAxes(int[] trace, int[] diagonal, int rank) { Trace = trace; Diagonal = diagonal; Rank = rank; }
+
+    /// <summary>Canonicalises axes for outputs of rank <paramref name="rank"/> (mod rank, deduplicated, sorted; §2.1).</summary>
+    public static KernelAxes Canonicalize(int[] traceAxes, int[] diagonalAxes, int rank)
+    {
+        var t = Canon(traceAxes, rank, nameof(traceAxes));
+        var d = Canon(diagonalAxes, rank, nameof(diagonalAxes));
+        var both = t.Intersect(d).ToArray();
+        if (both.Length > 0)
+            throw new ArgumentException($"trace_axes ({string.Join(", ", t)}) and diagonal_axes ({string.Join(", ", d)}) must not overlap; both contain ({string.Join(", ", both)})", nameof(diagonalAxes));
+        return new KernelAxes(t, d, rank);
+    }
+
+    private static int[] Canon(int[] axes, int rank, string name)
+    {
+        foreach (var a in axes)
+            if (a < -rank || a >= rank)
+                throw new ArgumentOutOfRangeException(name, $"{ToSnake(name)}: axis {a} is out of range for outputs of rank {rank}" +
+                    (rank == 0 ? " (use trace_axes=[] for scalar outputs)" : ""));
+        return axes.Select(a => a < 0 ? a + rank : a).Distinct().OrderBy(a => a).ToArray();
+    }
+
+    private static string ToSnake(string n) => n == "traceAxes" ? "trace_axes" : "diagonal_axes";
+
+    /// <summary>Checks that f(x1) and f(x2) agree on every trace and diagonal axis (the other axes may differ).</summary>
+    public void Validate(Shape a, Shape b)
+    {
+        if (a.Rank != b.Rank) throw new ArgumentException($"f(x1) has shape {a} and f(x2) has shape {b}: ranks differ", "x2");
+        foreach (var (axes, name) in new[] { (Trace, "trace_axes"), (Diagonal, "diagonal_axes") })
+            foreach (var ax in axes)
+                if (a[ax] != b[ax])
+                    throw new ArgumentException($"{name}: axis {ax} has size {a[ax]} in f(x1) {a} but {b[ax]} in f(x2) {b}; " +
+                        "traced and diagonal axes must have equal sizes", name == "trace_axes" ? "traceAxes" : "diagonalAxes");
+    }
+
+    /// <summary>The kernel shape (<c>_ntk_shape</c>, §2.2).</summary>
+    public Shape KernelShape(Shape a, Shape b)
+    {
+        var dims = new List<int>();
+        for (int ax = 0; ax < Rank; ax++)
+        {
+            if (Trace.Contains(ax)) continue;
+            if (Diagonal.Contains(ax)) dims.Add(a[ax]);
+            else { dims.Add(a[ax]); dims.Add(b[ax]); }
+        }
+        return new Shape(dims);
+    }
+
+    /// <summary>Product of the traced sizes (the normaliser |T|).</summary>
+    public double TraceSize(Shape a) => Trace.Aggregate(1.0, (acc, t) => acc * a[t]);
+
+    /// <summary>
+    /// Contracts <paramref name="a"/> = fx1-shaped tensor plus <paramref name="extra"/> trailing axes with
+    /// <paramref name="b"/> likewise: the trailing axes and the trace axes are summed, diagonal axes are batched,
+    /// the result is laid out as §2.2 and divided by |T|. Used by the NNGP (extra = 0) and the Jacobian
+    /// contraction (extra = 1, the flattened parameter axis).
+    /// </summary>
+    public Tensor Contract(Tensor a, Tensor b, int extra)
+    {
+        var fa = new Shape(a.Shape.Dims[..Rank]);
+        var fb = new Shape(b.Shape.Dims[..Rank]);
+        var contract = Trace.Concat(Enumerable.Range(Rank, extra)).ToArray();
+        var dims = new DotDimensionNumbers(contract, contract, Diagonal, Diagonal);
+        var k = DotGeneral.Compute(a, b, dims);
+
+        // dot_general output: [diagonal…, free of a…, free of b…]; map each kernel axis (§2.2 order) to it.
+        var free = Enumerable.Range(0, Rank).Where(x => !Trace.Contains(x) && !Diagonal.Contains(x)).ToList();
+        int nd = Diagonal.Length, nf = free.Count;
+        var perm = new List<int>();
+        for (int ax = 0; ax < Rank; ax++)
+        {
+            if (Trace.Contains(ax)) continue;
+            int di = Array.IndexOf(Diagonal, ax);
+            if (di >= 0) perm.Add(di);
+            else { int fi = free.IndexOf(ax); perm.Add(nd + fi); perm.Add(nd + nf + fi); }
+        }
+        var laid = k.Transpose(perm.ToArray());
+        double norm = TraceSize(fa);
+        var r = norm == 1 ? laid.Contiguous() : Elementwise.Scale(laid, 1.0 / norm);
+        Debug.Assert(r.Shape == KernelShape(fa, fb));
+        return r;
+    }
+}

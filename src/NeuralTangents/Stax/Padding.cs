@@ -1,0 +1,10 @@
+namespace NeuralTangents.Stax;
+
+/// <summary>Convolution / pooling padding, as Stax's <c>Padding</c> enum.</summary>
+public enum Padding
+{
+    /// <summary>No padding: <c>out = floor((L − f) / s) + 1</c>.</summary>
+    Valid,
+    /// <summary><c>out = ceil(L / s)</c>; the total pad is split with the extra element on the high side.</summary>
+    Same,
+}
