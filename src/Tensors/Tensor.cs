@@ -118,6 +118,7 @@ public sealed partial class Tensor
     {
         get
         {
+            if (Size == 0) return true;
             int acc = 1;
             for (int i = Rank - 1; i >= 0; i--)
             {

@@ -1,0 +1,6 @@
+namespace NeuralTangents.Cli;
+
+internal static class Program
+{
+    private static int Main(string[] args) => 0;
+}
