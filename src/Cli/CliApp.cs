@@ -1,0 +1,58 @@
+using System.CommandLine;
+
+namespace NeuralTangents.Cli;
+
+/// <summary>
+/// The <c>nt</c> command: <c>kernel</c>, <c>init</c> and <c>demo</c> (the default with no arguments).
+/// Exit codes: 0 success, 2 user error (bad option, spec, file or shape; one line on stderr), 1 internal error.
+/// </summary>
+internal static class CliApp
+{
+    public const int Ok = 0;
+    public const int InternalError = 1;
+    public const int UserError = 2;
+
+    /// <summary>Runs <c>nt</c> with <paramref name="args"/>, writing to the given writers; returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Length == 0) args = ["demo"];
+        var root = new RootCommand("nt — empirical NNGP/NTK kernels of Stax networks (NeuralTangents for .NET).")
+        {
+            KernelCommand.Create(stdout, stderr),
+            InitCommand.Create(stdout),
+            DemoCommand.Create(stdout, stderr),
+        };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var e in parsed.Errors) stderr.WriteLine($"nt: error: {e.Message}");
+            stderr.WriteLine($"Try '{string.Join(' ', parsed.CommandResult.Command == root ? ["nt"] : new[] { "nt", parsed.CommandResult.Command.Name })} --help'.");
+            return UserError;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            stderr.WriteLine($"nt: error: {OneLine(e)}");
+            return UserError;
+        }
+        catch (Exception e)
+        {
+            stderr.WriteLine($"nt: internal error: {e}");
+            return InternalError;
+        }
+    }
+
+    /// <summary>Errors caused by the input (options, spec, files, shapes) rather than by a bug.</summary>
+    private static bool IsUserError(Exception e) => e is ArgumentException or FormatException or IOException
+        or InvalidDataException or KeyNotFoundException or NotSupportedException or UnauthorizedAccessException;
+
+    private static string OneLine(Exception e)
+    {
+        var msg = e is ArgumentException { ParamName: { } p } ? e.Message.Replace($" (Parameter '{p}')", "") : e.Message;
+        return string.Join("; ", msg.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+}

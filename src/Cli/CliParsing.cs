@@ -1,0 +1,58 @@
+using System.Globalization;
+
+namespace NeuralTangents.Cli;
+
+/// <summary>Parsing of option values shared by the commands; errors are <see cref="FormatException"/> naming the option.</summary>
+internal static class CliParsing
+{
+    /// <summary>Comma-separated integers; the empty string is the empty list.</summary>
+    public static int[] IntList(string text, string option)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length == 1 && parts[0].Length == 0) return [];
+        return parts.Select(s => int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) ? v
+            : throw new FormatException($"{option}: '{s}' is not an integer; expected comma-separated integers such as \"-1\" or \"0,2\" (\"\" for none)")).ToArray();
+    }
+
+    /// <summary>A shape given as comma-separated positive sizes, e.g. <c>20,32,32,3</c>.</summary>
+    public static Shape ShapeOf(string text, string option)
+    {
+        var dims = IntList(text, option);
+        if (dims.Length == 0 || dims.Any(d => d < 1))
+            throw new FormatException($"{option}: expected comma-separated positive sizes such as 20,32,32,3, got \"{text}\"");
+        return new Shape(dims);
+    }
+
+    public static readonly string[] DTypeNames = ["float32", "float64"];
+
+    public static DType DType(string name) => name switch
+    {
+        "float32" => NeuralTangents.Tensors.DType.Float32,
+        "float64" => NeuralTangents.Tensors.DType.Float64,
+        _ => throw new FormatException($"--dtype: expected float32 or float64, got '{name}'"),
+    };
+
+    public static string Name(DType dtype) => dtype == NeuralTangents.Tensors.DType.Float32 ? "float32" : "float64";
+
+    public static readonly string[] ImplementationNames = ["jacobian-contraction", "ntk-vector-products", "structured-derivatives", "auto"];
+
+    public static NtkImplementation Implementation(string name) => name switch
+    {
+        "auto" => NtkImplementation.Auto,
+        "jacobian-contraction" => NtkImplementation.JacobianContraction,
+        "ntk-vector-products" => NtkImplementation.NtkVectorProducts,
+        "structured-derivatives" => NtkImplementation.StructuredDerivatives,
+        _ => throw new FormatException($"--implementation: expected one of {string.Join(", ", ImplementationNames)}, got '{name}'"),
+    };
+
+    /// <summary><c>none</c> (or empty) = no vmap axis, else an integer axis.</summary>
+    public static int? VmapAxes(string text)
+    {
+        var t = text.Trim();
+        if (t.Length == 0 || t.Equals("none", StringComparison.OrdinalIgnoreCase)) return null;
+        return int.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) ? v
+            : throw new FormatException($"--vmap-axes: expected an integer axis or 'none', got '{text}'");
+    }
+
+    public static string Seconds(TimeSpan t) => t.TotalSeconds.ToString(t.TotalSeconds < 10 ? "0.00" : "0.0", CultureInfo.InvariantCulture) + " s";
+}

@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Diagnostics;
+using NeuralTangents.Interop;
+using NeuralTangents.Stax;
+
+namespace NeuralTangents.Cli;
+
+/// <summary><c>nt kernel</c>: empirical NTK/NNGP of a spec'd network on inputs from .npy files.</summary>
+internal static class KernelCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var net = new Option<string>("--net") { Description = "Network spec, e.g. \"Dense(512,W_std=1.5,b_std=0.05),Relu,Dense(10)\".", Required = true };
+        var paramsFile = new Option<string?>("--params") { Description = "Parameters .npz (as written by 'nt init'); or use --seed." };
+        var seed = new Option<int?>("--seed") { Description = "Initialise parameters with this seed from the shape of x1 instead of --params." };
+        var x1 = new Option<string>("--x1") { Description = "First inputs, .npy with the batch axis first.", Required = true };
+        var x2 = new Option<string?>("--x2") { Description = "Second inputs, .npy (default: x1)." };
+        var get = new Option<string>("--get") { Description = "Kernels to compute: ntk, nngp, or both in order (ntk,nngp).", DefaultValueFactory = _ => "ntk" };
+        var trace = new Option<string>("--trace-axes") { Description = "Output axes to trace (mean over), comma-separated; \"\" for none.", DefaultValueFactory = _ => "-1" };
+        var diag = new Option<string>("--diagonal-axes") { Description = "Output axes kept diagonal, comma-separated; \"\" for none.", DefaultValueFactory = _ => "" };
+        var vmap = new Option<string>("--vmap-axes") { Description = "Batch axis of inputs/outputs for per-example Jacobians (0), or 'none'.", DefaultValueFactory = _ => "none" };
+        var impl = new Option<string>("--implementation") { Description = "NTK implementation.", DefaultValueFactory = _ => "jacobian-contraction" };
+        impl.AcceptOnlyFromAmong(CliParsing.ImplementationNames);
+        var dtype = new Option<string?>("--dtype") { Description = "Compute in float32 or float64 (default: dtype of x1); inputs and params are converted." };
+        dtype.AcceptOnlyFromAmong(CliParsing.DTypeNames);
+        var output = new Option<string>("--out") { Description = "Output .npy (one kernel) or .npz (entries named ntk/nngp).", Required = true };
+
+        var cmd = new Command("kernel", "Compute empirical NTK and/or NNGP kernels and write them to .npy/.npz.")
+        {
+            net, paramsFile, seed, x1, x2, get, trace, diag, vmap, impl, dtype, output,
+        };
+        cmd.SetAction(r => Run(r.GetValue(net)!, r.GetValue(paramsFile), r.GetValue(seed), r.GetValue(x1)!, r.GetValue(x2),
+            r.GetValue(get)!, r.GetValue(trace)!, r.GetValue(diag)!, r.GetValue(vmap)!, r.GetValue(impl)!, r.GetValue(dtype),
+            r.GetValue(output)!, stdout, stderr));
+        return cmd;
+    }
+
+    private static int Run(string spec, string? paramsPath, int? seed, string x1Path, string? x2Path, string getText,
+        string traceText, string diagText, string vmapText, string implText, string? dtypeText, string outPath,
+        TextWriter stdout, TextWriter stderr)
+    {
+        // Validate every option before reading data or computing.
+        if ((paramsPath is null) == (seed is null))
+            throw new ArgumentException("give exactly one of --params FILE or --seed N");
+        var net = NetSpec.Parse(spec);
+        var get = Empirical.ParseGet(getText);
+        if (get.Length == 0) throw new ArgumentException("--get: expected ntk, nngp or ntk,nngp");
+        if (get.Distinct().Count() != get.Length) throw new ArgumentException($"--get: a kernel is repeated in '{getText}'");
+        var traceAxes = CliParsing.IntList(traceText, "--trace-axes");
+        var diagonalAxes = CliParsing.IntList(diagText, "--diagonal-axes");
+        var vmapAxes = CliParsing.VmapAxes(vmapText);
+        var implementation = CliParsing.Implementation(implText);
+        bool npz = outPath.EndsWith(".npz", StringComparison.OrdinalIgnoreCase);
+        if (get.Length > 1 && !npz)
+            throw new ArgumentException($"--out: several kernels ({getText}) need an .npz file, got '{outPath}'");
+        var outDir = Path.GetDirectoryName(Path.GetFullPath(outPath));
+        if (outDir is not null && !Directory.Exists(outDir))
+            throw new DirectoryNotFoundException($"--out: folder '{outDir}' does not exist");
+
+        var x1 = Npy.Read(x1Path);
+        var x2 = x2Path is null ? null : Npy.Read(x2Path);
+        var dtype = dtypeText is null ? x1.DType : CliParsing.DType(dtypeText);
+        x1 = x1.AsType(dtype);
+        x2 = x2?.AsType(dtype);
+        var parameters = seed is { } s ? net.Init(s, x1.Shape, dtype).Params : LoadParams(net, paramsPath!, x1.Shape, dtype);
+
+        var kernelFn = Empirical.KernelFn(net.Apply, traceAxes, diagonalAxes, vmapAxes, implementation);
+        stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)})…");
+        var sw = Stopwatch.StartNew();
+        var result = kernelFn(x1, x2, get, parameters);
+        stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}");
+
+        var items = result.Items.Select(kv => new KeyValuePair<string, Tensor>(kv.Kind.ToString().ToLowerInvariant(), kv.Value)).ToList();
+        if (npz) Npz.Write(outPath, items);
+        else Npy.Write(outPath, items[0].Value);
+        foreach (var (name, k) in items)
+            stdout.WriteLine($"{name}: shape {k.Shape} {CliParsing.Name(k.DType)}{(npz ? $" -> {outPath}[{name}]" : $" -> {outPath}")}");
+        return CliApp.Ok;
+    }
+
+    /// <summary>Reads an .npz and checks its names and shapes against what the network expects for these inputs.</summary>
+    private static Params LoadParams(Layer net, string path, Shape inputShape, DType dtype)
+    {
+        var file = Npz.Read(path);
+        var expected = net.Init(0, inputShape, dtype).Params;
+        var missing = expected.Keys.Where(k => !file.ContainsKey(k)).ToArray();
+        var extra = file.Keys.Where(k => !expected.ContainsKey(k)).ToArray();
+        if (missing.Length > 0 || extra.Length > 0)
+            throw new ArgumentException($"--params {path}: the net needs parameters [{string.Join(", ", expected.Keys)}]" +
+                $" but the file has [{string.Join(", ", file.Keys)}]");
+        var p = new Params();
+        foreach (var (name, e) in expected)
+        {
+            var t = file[name];
+            if (t.Shape != e.Shape)
+                throw new ArgumentException($"--params {path}: '{name}' has shape {t.Shape} but the net expects {e.Shape} for inputs {inputShape}");
+            p.Add(name, t.AsType(dtype));
+        }
+        return p;
+    }
+}
