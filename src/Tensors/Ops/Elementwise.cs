@@ -51,20 +51,42 @@ internal static class Elementwise
         return Tensor.Wrap(dst, x.Shape);
     }
 
+    private const int WidenBlock = 512;
+
     internal static void UnarySpan<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && IsTranscendental(op))
+        {
+            // TensorPrimitives' float32 kernels are off by several ulps (exp(0) = 1 + 2^-23, tanh near 0 has
+            // absolute error ~6e-8); widening to double and rounding once gives (nearly always) correctly rounded results.
+            var xf = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x);
+            var yf = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y);
+            Span<double> buf = stackalloc double[WidenBlock];
+            for (int i = 0; i < xf.Length; i += WidenBlock)
+            {
+                int n = Math.Min(WidenBlock, xf.Length - i);
+                var b = buf[..n];
+                TensorPrimitives.ConvertChecked(xf.Slice(i, n), b);
+                UnarySpan<double>(op, b, b);
+                TensorPrimitives.ConvertTruncating(b, yf.Slice(i, n));
+            }
+            return;
+        }
         switch (op)
         {
             case UnaryOp.Neg: TensorPrimitives.Negate(x, y); break;
             case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
             case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
-            case UnaryOp.Tanh: TensorPrimitives.Tanh(x, y); break;
             case UnaryOp.Sin: TensorPrimitives.Sin(x, y); break;
             case UnaryOp.Cos: TensorPrimitives.Cos(x, y); break;
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
             case UnaryOp.Rsqrt: TensorPrimitives.ReciprocalSqrt(x, y); break;
             case UnaryOp.Abs: TensorPrimitives.Abs(x, y); break;
             case UnaryOp.Logistic: TensorPrimitives.Sigmoid(x, y); break;
+            case UnaryOp.Tanh:
+                // TensorPrimitives.Tanh loses relative accuracy near 0 (tanh(1e-10) off by 8e-8, tanh(1e-300) = -0).
+                for (int i = 0; i < x.Length; i++) y[i] = T.Tanh(x[i]);
+                break;
             case UnaryOp.Erf:
                 for (int i = 0; i < x.Length; i++)
                     y[i] = T.CreateTruncating(SpecialFunctions.Erf(double.CreateTruncating(x[i])));
@@ -80,6 +102,9 @@ internal static class Elementwise
             default: throw new ArgumentOutOfRangeException(nameof(op), $"unknown unary op {(int)op}");
         }
     }
+
+    private static bool IsTranscendental(UnaryOp op) =>
+        op is UnaryOp.Exp or UnaryOp.Log or UnaryOp.Tanh or UnaryOp.Erf or UnaryOp.Sin or UnaryOp.Cos or UnaryOp.Logistic;
 
     // ------------------------------------------------------------------------------------------------ binary
 
@@ -227,10 +252,8 @@ internal static class Elementwise
 
     private static Tensor Compare<T>(CompareOp op, Tensor a, Tensor b) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var ac = a.Contiguous();
-        var bc = b.Contiguous();
-        var x = ac.Span<T>();
-        var y = bc.Span<T>();
+        var x = OpChecks.Elements<T>(a);
+        var y = OpChecks.Elements<T>(b);
         var dst = new T[a.Size];
         switch (op)
         {
@@ -267,9 +290,9 @@ internal static class Elementwise
     private static Tensor Select<TP, T>(Tensor pred, Tensor onTrue, Tensor onFalse)
         where TP : unmanaged, IFloatingPointIeee754<TP> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var p = pred.Contiguous().Span<TP>();
-        var t = onTrue.Contiguous().Span<T>();
-        var f = onFalse.Contiguous().Span<T>();
+        var p = OpChecks.Elements<TP>(pred);
+        var t = OpChecks.Elements<T>(onTrue);
+        var f = OpChecks.Elements<T>(onFalse);
         var dst = new T[t.Length];
         for (int i = 0; i < dst.Length; i++) dst[i] = p[i] != TP.Zero ? t[i] : f[i];
         return Tensor.Wrap(dst, onTrue.Shape);
@@ -321,7 +344,7 @@ internal static class Elementwise
     internal static Tensor Copy(Tensor x)
     {
         var c = x.Contiguous();
-        if (!ReferenceEquals(c, x)) return c;
+        if (!ReferenceEquals(c, x) || c.Size == 0) return c;
         return c.DType == DType.Float32
             ? Tensor.Wrap(c.Span<float>().ToArray(), c.Shape)
             : Tensor.Wrap(c.Span<double>().ToArray(), c.Shape);

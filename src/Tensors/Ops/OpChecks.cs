@@ -33,6 +33,12 @@ internal static class OpChecks
         return res;
     }
 
+    /// <summary>
+    /// The elements in C order. Empty tensors get an empty span without touching <see cref="Tensor.Span{T}"/>, whose
+    /// contiguity assertion does not hold for shapes with a zero size after the first axis.
+    /// </summary>
+    public static ReadOnlySpan<T> Elements<T>(Tensor t) => t.Size == 0 ? default : t.Contiguous().Span<T>();
+
     // A view whose every element is the same storage slot (a broadcast scalar).
     public static bool IsBroadcastScalar(Tensor t)
     {

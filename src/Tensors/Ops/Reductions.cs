@@ -4,10 +4,9 @@ using System.Numerics.Tensors;
 namespace NeuralTangents.Tensors;
 
 /// <summary>
-/// Deterministic reductions (<c>reduce_sum</c>, <c>reduce_max</c>). Sums run over blocks of
-/// <see cref="Block"/> elements with vectorised partial sums combined in double, so float32 sums are accurate to
-/// float64 level before the final rounding; the summation order depends only on shape and axes, never on strides or
-/// threads.
+/// Deterministic reductions (<c>reduce_sum</c>, <c>reduce_max</c>). Sums accumulate in double (float32 input is
+/// widened), so float32 sums are accurate to float64 level before the final rounding; the summation order depends
+/// only on shape and axes, never on strides or threads.
 /// </summary>
 internal static class Reductions
 {
@@ -23,20 +22,17 @@ internal static class Reductions
     public static double SumAll(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        var c = x.Contiguous();
-        return c.DType == DType.Float32 ? SumRow(c.Span<float>()) : SumRow(c.Span<double>());
+        return x.DType == DType.Float32 ? SumRow(OpChecks.Elements<float>(x)) : SumRow(OpChecks.Elements<double>(x));
     }
 
     /// <summary>⟨a, b⟩ over all elements (equal shapes and dtypes), products and sums in double.</summary>
     public static double Dot(Tensor a, Tensor b)
     {
         OpChecks.SameShapeAndDType("dot", a, b);
-        var ac = a.Contiguous();
-        var bc = b.Contiguous();
         double acc = 0;
         if (a.DType == DType.Float64)
         {
-            ReadOnlySpan<double> x = ac.Span<double>(), y = bc.Span<double>();
+            ReadOnlySpan<double> x = OpChecks.Elements<double>(a), y = OpChecks.Elements<double>(b);
             for (int i = 0; i < x.Length; i += Block)
             {
                 int n = Math.Min(Block, x.Length - i);
@@ -45,7 +41,7 @@ internal static class Reductions
         }
         else
         {
-            ReadOnlySpan<float> x = ac.Span<float>(), y = bc.Span<float>();
+            ReadOnlySpan<float> x = OpChecks.Elements<float>(a), y = OpChecks.Elements<float>(b);
             Span<double> dx = stackalloc double[Block], dy = stackalloc double[Block];
             for (int i = 0; i < x.Length; i += Block)
             {
@@ -102,7 +98,7 @@ internal static class Reductions
         if (lastReduced < firstKept && k >= 32)
         {
             // Reduced axes lead: (r, k) in C order, accumulate rows into the output (short rows would be all overhead).
-            ReduceLeading(x.Contiguous().Span<T>(), r, dst, max);
+            ReduceLeading(OpChecks.Elements<T>(x), r, dst, max);
         }
         else
         {
@@ -154,12 +150,25 @@ internal static class Reductions
         }
     }
 
-    // Vectorised sum of each block, blocks combined in double.
+    // Blocks summed with vectorised kernels and combined in double; float32 blocks are widened first, so float32
+    // results carry only the final rounding.
     internal static double SumRow<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double acc = 0;
-        for (int i = 0; i < row.Length; i += Block)
-            acc += double.CreateTruncating(TensorPrimitives.Sum(row.Slice(i, Math.Min(Block, row.Length - i))));
+        if (typeof(T) == typeof(double))
+        {
+            var d = System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(row);
+            for (int i = 0; i < d.Length; i += Block) acc += TensorPrimitives.Sum(d.Slice(i, Math.Min(Block, d.Length - i)));
+            return acc;
+        }
+        var f = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(row);
+        Span<double> buf = stackalloc double[Block];
+        for (int i = 0; i < f.Length; i += Block)
+        {
+            int n = Math.Min(Block, f.Length - i);
+            TensorPrimitives.ConvertChecked(f.Slice(i, n), buf[..n]);
+            acc += TensorPrimitives.Sum(buf[..n]);
+        }
         return acc;
     }
 }
