@@ -56,6 +56,13 @@ public static class Ad
         return TransposeTransform.Apply(jvp, linIn, linOut);
     }
 
+    /// <summary>
+    /// <c>jax.vmap</c> as a graph transform: input i gains a batch axis of <paramref name="size"/> at
+    /// <paramref name="inAxes"/>[i] (null = not batched); output j has it at <paramref name="outAxes"/>[j].
+    /// </summary>
+    /// <exception cref="ArgumentException">Axis lists of the wrong length or out of range.</exception>
+    public static Graph Vmap(Graph graph, int?[] inAxes, int[] outAxes, int size) => VmapTransform.Apply(graph, inAxes, outAxes, size);
+
     /// <summary><c>jax.jvp</c>: outputs and output tangents of <paramref name="f"/> at <paramref name="primals"/>.</summary>
     /// <exception cref="ArgumentException">Tangents differ in count, shape or dtype from the primals.</exception>
     public static (Tensor[] Outputs, Tensor[] Tangents) Jvp(Func<Tracer[], Tracer[]> f, Tensor[] primals, Tensor[] tangents)

@@ -15,6 +15,16 @@ public abstract class BinaryPrimitive : Primitive
         return inputs[0];
     }
 
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ElementwiseBatch(b, this, args, dims);
+
+    /// <summary>Element-wise n-ary rule: equal batch axes pass through; otherwise all operands go to axis 0.</summary>
+    internal static (Tracer, int?) ElementwiseBatch(GraphBuilder b, Primitive p, Tracer[] args, int?[] dims)
+    {
+        if (dims.All(d => d is not null && d == dims[0])) return (b.Emit(p, args), dims[0]);
+        int n = Transforms.BatchingUtil.Size(args, dims);
+        return (b.Emit(p, args.Select((a, i) => Transforms.BatchingUtil.ToFront(a, dims[i], n)).ToArray()), 0);
+    }
+
     private protected static Tracer? AddT(Tracer? a, Tracer? b) => a is null ? b : b is null ? a : Lax.Add(a, b);
 }
 

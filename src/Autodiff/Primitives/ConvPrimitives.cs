@@ -25,6 +25,7 @@ public sealed class ConvPrimitive : Primitive
         return new TensorType(Conv.InferShape(i[0].Shape, i[1].Shape, Params), i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => Conv.Forward(i[0], i[1], Params);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.Forward(b, Params, args, dims);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {
         Tracer? a = t[0] is null ? null : b.Emit(this, t[0]!, p[1]);
@@ -62,6 +63,7 @@ public sealed class ConvLhsTransposePrimitive : Primitive
         return new TensorType(LhsShape, i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => Conv.LhsTranspose(i[0], i[1], LhsShape, Params);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.LhsTranspose(b, Params, LhsShape, args, dims);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {
         Tracer? a = t[0] is null ? null : b.Emit(this, t[0]!, p[1]);
@@ -95,6 +97,7 @@ public sealed class ConvRhsTransposePrimitive : Primitive
         return new TensorType(RhsShape, i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => Conv.RhsTranspose(i[0], i[1], RhsShape, Params);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.RhsTranspose(b, Params, RhsShape, args, dims);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {
         Tracer? a = t[0] is null ? null : b.Emit(this, t[0]!, p[1]);
@@ -106,4 +109,73 @@ public sealed class ConvRhsTransposePrimitive : Primitive
         inputs[0] is null ? b.Emit(new ConvLhsTransposePrimitive(Params, types[0].Shape), inputs[1]!, ct) : null,
         inputs[1] is null ? b.Emit(new ConvPrimitive(Params), inputs[0]!, ct) : null,
     };
+}
+
+/// <summary>
+/// Batching rules of the three convolution primitives. A batch of lhs only folds into N; otherwise the batch is
+/// folded into the channel axes and becomes extra feature groups (B·G groups), which is exact because groups are
+/// independent blocks — so per-example weight gradients are one grouped convolution, not a loop.
+/// </summary>
+internal static class ConvBatching
+{
+    private static Tracer Front(Tracer x, int? d, int n) => Transforms.BatchingUtil.ToFront(x, d, n);
+
+    /// <summary>(B, N, S…, C) → (B·N, S…, C).</summary>
+    public static Tracer MergeIntoN(Tracer x) => Lax.Reshape(x, new Shape(new[] { x.Shape[0] * x.Shape[1] }.Concat(x.Shape.Skip(2))));
+
+    /// <summary>(B·N, S…, C) → (B, N, S…, C).</summary>
+    public static Tracer SplitN(Tracer y, int n) => Lax.Reshape(y, new Shape(new[] { n, y.Shape[0] / n }.Concat(y.Shape.Skip(1))));
+
+    /// <summary>(B, A…, C) → (A…, B·C): the batch becomes the major part of the last (channel) axis.</summary>
+    public static Tracer MergeIntoChannels(Tracer x)
+    {
+        var moved = Transforms.BatchingUtil.Move(x, 0, x.Rank - 2);
+        return Lax.Reshape(moved, new Shape(moved.Shape.Take(moved.Rank - 2).Append(moved.Shape[^2] * moved.Shape[^1])));
+    }
+
+    /// <summary>(A…, B·C) → (A…, B, C); returns the batch axis (rank − 2 of the result).</summary>
+    public static (Tracer, int?) SplitChannels(Tracer y, int n) =>
+        (Lax.Reshape(y, new Shape(y.Shape.Take(y.Rank - 1).Append(n).Append(y.Shape[^1] / n))), y.Rank - 1);
+
+    public static ConvParams Grouped(ConvParams p, int n) => p with { FeatureGroupCount = p.FeatureGroupCount * n };
+
+    public static (Tracer, int?) Forward(GraphBuilder b, ConvParams p, Tracer[] a, int?[] d)
+    {
+        if (d[1] is null) return (SplitN(b.Emit(new ConvPrimitive(p), MergeIntoN(Front(a[0], d[0], 0)), a[1]), a[0].Shape[d[0]!.Value]), 0);
+        int n = a[1].Shape[d[1]!.Value];
+        var x = MergeIntoChannels(Front(a[0], d[0], n));
+        var w = MergeIntoChannels(Front(a[1], d[1], n));
+        return SplitChannels(b.Emit(new ConvPrimitive(Grouped(p, n)), x, w), n);
+    }
+
+    public static (Tracer, int?) LhsTranspose(GraphBuilder b, ConvParams p, Shape lhsShape, Tracer[] a, int?[] d)
+    {
+        if (d[1] is null)
+        {
+            var ct = Front(a[0], d[0], 0);
+            int n0 = ct.Shape[0];
+            var big = new Shape(new[] { n0 * lhsShape[0] }.Concat(lhsShape.Skip(1)));
+            return (SplitN(b.Emit(new ConvLhsTransposePrimitive(p, big), MergeIntoN(ct), a[1]), n0), 0);
+        }
+        int n = a[1].Shape[d[1]!.Value];
+        var c = MergeIntoChannels(Front(a[0], d[0], n));
+        var w = MergeIntoChannels(Front(a[1], d[1], n));
+        var shape = new Shape(lhsShape.Take(lhsShape.Rank - 1).Append(n * lhsShape[^1]));
+        return SplitChannels(b.Emit(new ConvLhsTransposePrimitive(Grouped(p, n), shape), c, w), n);
+    }
+
+    public static (Tracer, int?) RhsTranspose(GraphBuilder b, ConvParams p, Shape rhsShape, Tracer[] a, int?[] d)
+    {
+        int n = Transforms.BatchingUtil.Size(a, d);
+        var outShape = new Shape(rhsShape.Take(rhsShape.Rank - 1).Append(n * rhsShape[^1]));
+        if (d[0] is null && p.FeatureGroupCount == 1)
+        {
+            // Only the cotangent is batched: concatenate the batch along O (output channels are independent).
+            var c1 = MergeIntoChannels(Front(a[1], d[1], n));
+            return SplitChannels(b.Emit(new ConvRhsTransposePrimitive(p, outShape), a[0], c1), n);
+        }
+        var x = MergeIntoChannels(Front(a[0], d[0], n));
+        var c = MergeIntoChannels(Front(a[1], d[1], n));
+        return SplitChannels(b.Emit(new ConvRhsTransposePrimitive(Grouped(p, n), outShape), x, c), n);
+    }
 }

@@ -24,6 +24,21 @@ public sealed class DotGeneralPrimitive : Primitive
     }
     internal override Tensor Evaluate(Tensor[] i) => DotGeneral.Compute(i[0], i[1], Dims);
 
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
+    {
+        Tracer lhs = args[0], rhs = args[1];
+        int[] Shift(int[] a) => a.Select(x => x + 1).ToArray();
+        int[] lc = Dims.LhsContracting, rc = Dims.RhsContracting, lb = Dims.LhsBatch, rb = Dims.RhsBatch;
+        if (dims[0] is { } da) { lhs = Transforms.BatchingUtil.Move(lhs, da, 0); lc = Shift(lc); lb = Shift(lb); }
+        if (dims[1] is { } db) { rhs = Transforms.BatchingUtil.Move(rhs, db, 0); rc = Shift(rc); rb = Shift(rb); }
+        if (dims[0] is not null && dims[1] is not null)
+            return (Lax.DotGeneral(lhs, rhs, new DotDimensionNumbers(lc, rc, lb.Prepend(0).ToArray(), rb.Prepend(0).ToArray())), 0);
+        var y = Lax.DotGeneral(lhs, rhs, new DotDimensionNumbers(lc, rc, lb, rb));
+        // The batch axis is the first free axis of its operand: output = [dot batch…, lhs free…, rhs free…].
+        int nLhsFree = args[0].Rank - Dims.LhsContracting.Length - Dims.LhsBatch.Length;
+        return (y, dims[0] is not null ? Dims.LhsBatch.Length : Dims.LhsBatch.Length + nLhsFree);
+    }
+
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {
         Tracer? a = t[0] is null ? null : Lax.DotGeneral(t[0]!, p[1], Dims);

@@ -35,6 +35,17 @@ public abstract class Primitive
     internal virtual Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] inputTypes) =>
         throw new NotSupportedException($"{Name} is not linear in its operands and cannot be transposed");
 
+    /// <summary>
+    /// Batching (vmap) rule: <paramref name="dims"/>[i] is the batch axis of operand i (null = unbatched, at least
+    /// one is batched); returns the result and its batch axis. The default is the generic per-example loop
+    /// (<see cref="Transforms.BatchingUtil.LoopFallback"/>); every primitive Stax uses overrides it.
+    /// </summary>
+    internal virtual (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
+        Transforms.BatchingUtil.LoopFallback(b, this, args, dims);
+
+    /// <summary>Whether this primitive has its own batching rule (false = the generic loop fallback).</summary>
+    internal bool HasBatchingRule => GetType().GetMethod(nameof(Batch), System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.DeclaringType != typeof(Primitive);
+
     /// <summary>Whether all-literal applications are folded at trace time.</summary>
     internal virtual bool FoldConstants => true;
 

@@ -15,6 +15,8 @@ public sealed class ReduceSumPrimitive : Primitive
     public override string ParamsText() => "axes=" + L(Axes);
     internal override TensorType InferType(TensorType[] i) => new(ReduceShape(Name, i[0].Shape, Axes), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => Reductions.Sum(i[0], Axes);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
+        (Lax.ReduceSum(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Axes.Select(a => a + 1).ToArray()), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? Lax.ReduceSum(x, Axes) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {
@@ -43,6 +45,8 @@ public sealed class ReduceMaxPrimitive : Primitive
     public override string ParamsText() => "axes=" + L(Axes);
     internal override TensorType InferType(TensorType[] i) => new(ReduceSumPrimitive.ReduceShape(Name, i[0].Shape, Axes), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => Reductions.Max(i[0], Axes);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
+        (Lax.ReduceMax(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Axes.Select(a => a + 1).ToArray()), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {
         if (t[0] is not { } tx) return null;
@@ -71,6 +75,9 @@ public sealed class ReduceWindowSumPrimitive : Primitive
     public override string ParamsText() => $"window={L(Window)} strides={L(Strides)} padding=({string.Join(",", Padding.Select(x => $"({x.Lo},{x.Hi})"))})";
     internal override TensorType InferType(TensorType[] i) => new(ReduceWindow.SumInferShape(i[0].Shape, Window, Strides, Padding), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => ReduceWindow.Sum(i[0], Window, Strides, Padding);
+    internal ReduceWindowSumPrimitive Batched() => new(Window.Prepend(1).ToArray(), Strides.Prepend(1).ToArray(), Padding.Prepend((0, 0)).ToArray());
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
+        (b.Emit(Batched(), Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0)), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) =>
         new[] { b.Emit(new ReduceWindowSumTransposePrimitive(this, types[0].Shape), ct) };
@@ -95,6 +102,11 @@ public sealed class ReduceWindowSumTransposePrimitive : Primitive
         return new TensorType(InputShape, i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => ReduceWindow.SumTranspose(i[0], InputShape, Forward.Window, Forward.Strides, Forward.Padding);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
+    {
+        var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
+        return (b.Emit(new ReduceWindowSumTransposePrimitive(Forward.Batched(), new Shape(new[] { x.Shape[0] }.Concat(InputShape))), x), 0);
+    }
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[] { b.Emit(Forward, ct) };
 }

@@ -31,6 +31,11 @@ public sealed class BroadcastInDimPrimitive : Primitive
         return new TensorType(Shape, i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => i[0].BroadcastInDim(Shape, Dimensions);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
+    {
+        var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
+        return (Lax.BroadcastInDim(x, new Shape(new[] { x.Shape[0] }.Concat(Shape)), Dimensions.Select(d => d + 1).Prepend(0).ToArray()), 0);
+    }
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {
@@ -60,6 +65,11 @@ public sealed class ReshapePrimitive : Primitive
         return new TensorType(Shape, i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => i[0].Reshape(Shape);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
+    {
+        var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
+        return (Lax.Reshape(x, new Shape(new[] { x.Shape[0] }.Concat(Shape))), 0);
+    }
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[] { Lax.Reshape(ct, types[0].Shape) };
 }
@@ -82,6 +92,8 @@ public sealed class TransposePrimitive : Primitive
         return new TensorType(new Shape(Permutation.Select(a => s[a])), i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => i[0].Transpose(Permutation);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
+        (Lax.Transpose(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Permutation.Select(p => p + 1).Prepend(0).ToArray()), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {
@@ -105,6 +117,8 @@ public sealed class PadPrimitive : Primitive
     public override string ParamsText() => $"value={Value} config=({string.Join(",", Config.Select(c => $"({c.Lo},{c.Hi},{c.Interior})"))})";
     internal override TensorType InferType(TensorType[] i) => new(Structural.PadShape(i[0].Shape, Config), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => Structural.Pad(i[0], Value, Config);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
+        (Lax.Pad(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Value, Config.Prepend((0, 0, 0)).ToArray()), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? Lax.Pad(x, 0, Config) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {
@@ -146,6 +160,11 @@ public sealed class SlicePrimitive : Primitive
         return new TensorType(new Shape(dims), i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => i[0].Slice(Start, Limit, Strides);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
+    {
+        var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
+        return (Lax.Slice(x, Start.Prepend(0).ToArray(), Limit.Prepend(x.Shape[0]).ToArray(), Strides.Prepend(1).ToArray()), 0);
+    }
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {
@@ -177,6 +196,11 @@ public sealed class ConcatenatePrimitive : Primitive
         return new TensorType(Structural.ConcatenateShape(i.Select(t => t.Shape).ToArray(), Axis), i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => Structural.Concatenate(i, Axis);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
+    {
+        int n = Transforms.BatchingUtil.Size(args, dims);
+        return (b.Emit(new ConcatenatePrimitive(Axis + 1), args.Select((a, k) => Transforms.BatchingUtil.ToFront(a, dims[k], n)).ToArray()), 0);
+    }
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {
         if (t.All(x => x is null)) return null;
@@ -217,6 +241,8 @@ public sealed class RevPrimitive : Primitive
         return i[0];
     }
     internal override Tensor Evaluate(Tensor[] i) => i[0].Rev(Axes);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
+        (b.Emit(new RevPrimitive(Axes.Select(a => a + 1).ToArray()), Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0)), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[] { b.Emit(this, ct) };
 }
@@ -233,6 +259,7 @@ public sealed class ConvertElementTypePrimitive : Primitive
     public override string ParamsText() => "new_dtype=" + NewDType.Name();
     internal override TensorType InferType(TensorType[] i) => new(i[0].Shape, NewDType);
     internal override Tensor Evaluate(Tensor[] i) => i[0].AsType(NewDType);
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => (b.Emit(this, args[0]), dims[0]);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[] { Lax.Convert(ct, types[0].DType) };
 }
