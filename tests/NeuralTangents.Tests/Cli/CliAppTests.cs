@@ -1,0 +1,160 @@
+using NeuralTangents.Cli;
+using NeuralTangents.Interop;
+using NtEmpirical = NeuralTangents.Empirical;
+
+namespace NeuralTangents.Tests.Cli;
+
+public sealed class CliAppTests : IDisposable
+{
+    private const string Net = "Dense(4,b_std=0.5),Relu,Dense(3)";
+    private readonly string _dir = Directory.CreateTempSubdirectory("nt-cli-").FullName;
+    private readonly Tensor _x1 = Tensor.RandomNormal(new Random(11), new Shape(3, 5));
+    private readonly Tensor _x2 = Tensor.RandomNormal(new Random(12), new Shape(2, 5));
+
+    public CliAppTests()
+    {
+        Npy.Write(P("x1.npy"), _x1);
+        Npy.Write(P("x2.npy"), _x2);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CliApp.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    private static void AssertBitwise(Tensor expected, Tensor actual)
+    {
+        Assert.Equal(expected.DType, actual.DType);
+        Assert.Equal(expected.Shape, actual.Shape);
+        Assert.Equal(expected.ToDoubleArray(), actual.ToDoubleArray());
+    }
+
+    [Fact]
+    public void Init_then_kernel_matches_the_library_exactly()
+    {
+        var r = Run("init", "--net", Net, "--input-shape", "3,5", "--seed", "7", "--out", P("p.npz"));
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("0.W (5, 4)", r.Out);
+        Assert.Contains("0.b (1, 4)", r.Out);
+        Assert.Contains("2.W (4, 3)", r.Out);
+        var net = NetSpec.Parse(Net);
+        var p = net.Init(7, new Shape(3, 5)).Params;
+        var saved = Npz.Read(P("p.npz"));
+        Assert.Equal(p.Keys, saved.Keys);
+        foreach (var (k, t) in p) AssertBitwise(t, saved[k]);
+
+        r = Run("kernel", "--net", Net, "--params", P("p.npz"), "--x1", P("x1.npy"), "--x2", P("x2.npy"), "--out", P("k.npy"));
+        Assert.True(r.Code == 0, r.Err);
+        var expected = NtEmpirical.NtkFn(net.Apply)(_x1, _x2, p);
+        Assert.Equal(new Shape(3, 2), expected.Shape);
+        AssertBitwise(expected, Npy.Read(P("k.npy")));
+        Assert.Contains("ntk: shape (3, 2) float64", r.Out);
+    }
+
+    [Fact]
+    public void Both_kernels_go_to_npz_in_get_order_and_seed_initialises_from_x1()
+    {
+        var r = Run("kernel", "--net", Net, "--seed", "3", "--x1", P("x1.npy"), "--get", "nngp,ntk", "--out", P("k.npz"));
+        Assert.True(r.Code == 0, r.Err);
+        var net = NetSpec.Parse(Net);
+        var p = net.Init(3, _x1.Shape).Params;
+        var saved = Npz.Read(P("k.npz"));
+        Assert.Equal(new[] { "nngp", "ntk" }, saved.Keys);
+        AssertBitwise(NtEmpirical.NngpFn(net.Apply)(_x1, null, p), saved["nngp"]);
+        AssertBitwise(NtEmpirical.NtkFn(net.Apply)(_x1, null, p), saved["ntk"]);
+    }
+
+    [Fact]
+    public void Axes_vmap_and_dtype_options_reach_the_library()
+    {
+        var r = Run("kernel", "--net", Net, "--seed", "1", "--x1", P("x1.npy"), "--x2", P("x2.npy"), "--trace-axes", "",
+            "--vmap-axes", "0", "--dtype", "float32", "--out", P("k.npy"));
+        Assert.True(r.Code == 0, r.Err);
+        var net = NetSpec.Parse(Net);
+        var p = net.Init(1, _x1.Shape, DType.Float32).Params;
+        var expected = NtEmpirical.NtkFn(net.Apply, traceAxes: [], vmapAxes: 0)(_x1.AsType(DType.Float32), _x2.AsType(DType.Float32), p);
+        Assert.Equal(new Shape(3, 2, 3, 3), expected.Shape);
+        AssertBitwise(expected, Npy.Read(P("k.npy")));
+
+        r = Run("kernel", "--net", Net, "--seed", "1", "--x1", P("x1.npy"), "--trace-axes", "", "--diagonal-axes", "-1", "--out", P("d.npy"));
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Equal(new Shape(3, 3, 3), Npy.Read(P("d.npy")).Shape);
+    }
+
+    [Fact]
+    public void Params_file_is_checked_against_the_net()
+    {
+        Assert.Equal(0, Run("init", "--net", "Dense(4,b_std=0.5),Relu,Dense(2)", "--input-shape", "3,5", "--out", P("p.npz")).Code);
+        var r = Run("kernel", "--net", Net, "--params", P("p.npz"), "--x1", P("x1.npy"), "--out", P("k.npy"));
+        Assert.Equal(2, r.Code);
+        Assert.Contains("'2.W' has shape (4, 2) but the net expects (4, 3)", r.Err);
+        Assert.False(File.Exists(P("k.npy")));
+    }
+
+    public static TheoryData<string[], string> UserErrors => new()
+    {
+        { ["kernel", "--net", "Dense(4),Rleu", "--seed", "1", "--x1", "X1", "--out", "K"], "net spec, column 10: unknown layer 'Rleu'" },
+        { ["kernel", "--net", "Dense(4)", "--seed", "1", "--x1", "X1"], "--out" },
+        { ["kernel", "--net", "Dense(4)", "--x1", "X1", "--out", "K"], "exactly one of --params FILE or --seed N" },
+        { ["kernel", "--net", "Dense(4)", "--seed", "1", "--x1", "MISSING", "--out", "K"], "missing.npy" },
+        { ["kernel", "--net", "Dense(4)", "--seed", "1", "--x1", "X1", "--get", "ntk,nngp", "--out", "K"], "need an .npz file" },
+        { ["kernel", "--net", "Dense(4)", "--seed", "1", "--x1", "X1", "--trace-axes", "a", "--out", "K"], "--trace-axes: 'a' is not an integer" },
+        { ["kernel", "--net", "Dense(4)", "--seed", "1", "--x1", "X1", "--get", "ntk,foo", "--out", "K"], "unknown kernel 'foo'" },
+        { ["kernel", "--net", "Dense(4)", "--seed", "1", "--x1", "X1", "--implementation", "fast", "--out", "K"], "fast" },
+        { ["kernel", "--net", "Dense(4)", "--seed", "1", "--x1", "X1", "--x2", "X2BAD", "--out", "K"], "(2, 6)" },
+        { ["init", "--net", "Dense(4)", "--input-shape", "3,x", "--out", "K"], "--input-shape" },
+        { ["demo", "--n-train", "0"], "--n-train must be positive" },
+        { ["demo", "--n-train", "10", "--n-test", "5", "--net", "Dense(5)"], "output shape (10, 8, 8, 5)" },
+        { ["frobnicate"], "frobnicate" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UserErrors))]
+    public void User_errors_exit_2_with_one_line_and_no_stack_trace(string[] args, string expected)
+    {
+        Npy.Write(P("x2bad.npy"), Tensor.Zeros(new Shape(2, 6)));
+        var resolved = args.Select(a => a switch
+        {
+            "X1" => P("x1.npy"),
+            "X2BAD" => P("x2bad.npy"),
+            "MISSING" => P("missing.npy"),
+            "K" => P("k.npy"),
+            _ => a,
+        }).ToArray();
+        var r = Run(resolved);
+        Assert.Equal(2, r.Code);
+        Assert.Contains(expected, r.Err);
+        Assert.StartsWith("nt: error: ", r.Err);
+        Assert.DoesNotContain("   at ", r.Err);
+        Assert.False(File.Exists(P("k.npy")));
+    }
+
+    [Fact]
+    public void Help_lists_the_commands()
+    {
+        var r = Run("--help");
+        Assert.Equal(0, r.Code);
+        foreach (var c in new[] { "kernel", "init", "demo" }) Assert.Contains(c, r.Out);
+    }
+
+    [Fact]
+    public void Demo_smoke_with_tiny_sizes()
+    {
+        var r = Run("demo", "--n-train", "40", "--n-test", "20", "--seed", "1");
+        Assert.True(r.Code == 0, r.Err);
+        foreach (var line in new[] { "N_train = 40, N_test = 20", "params P = ", "NTK train-train", "NTK test-train", "solve",
+                     "test accuracy", "max|K - Kᵀ| / max|K|", "λ_min(K_train,train)" })
+            Assert.Contains(line, r.Out);
+        Assert.Contains("computing NTK train-train (40×40)", r.Err);
+        Assert.Contains("done: NTK train-train in", r.Err);
+        var acc = r.Out.Split('\n').Single(l => l.Contains("test accuracy")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+        Assert.InRange(double.Parse(acc, System.Globalization.CultureInfo.InvariantCulture), 0.5, 1.0);
+    }
+}
