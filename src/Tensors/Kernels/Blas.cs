@@ -66,7 +66,9 @@ internal static unsafe partial class Blas
         CheckOperand("b", b.Length, batch, strideB, transB ? n : k, transB ? k : n, ldb);
         CheckOperand("c", c.Length, batch, strideC, m, n, ldc);
         if (ldc < n) throw new ArgumentException($"gemm: ldc must be >= n = {n}, got {ldc}", nameof(ldc));
-        if (batch > 1 && strideC < (long)(m - 1) * ldc + n && !(m == 1 && strideC >= n))
+        // Outputs may be stacked (whole matrices apart) or side by side (column blocks within the same rows).
+        bool stacked = strideC >= (long)(m - 1) * ldc + n, sideBySide = strideC >= n && (long)(batch - 1) * strideC + n <= ldc;
+        if (batch > 1 && !stacked && !sideBySide)
             throw new ArgumentException($"gemm: strideC {strideC} makes the {m}x{n} outputs (ldc {ldc}) overlap", nameof(strideC));
 
         fixed (T* pa = a) fixed (T* pb = b) fixed (T* pc = c)
