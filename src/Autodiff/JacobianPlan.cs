@@ -1,60 +1,90 @@
 using NeuralTangents.Autodiff.Interpreters;
 using NeuralTangents.Autodiff.Ir;
-using NeuralTangents.Autodiff.Transforms;
+using NeuralTangents.Autodiff.Tracing;
 
 namespace NeuralTangents.Autodiff;
 
 /// <summary>
-/// A prepared reverse-mode Jacobian of a single-output graph with respect to some inputs: the VJP graph split
-/// into its forward part (run once per call) and its backward part (run once per output element). Immutable and
-/// safe to use from several threads.
+/// Reverse-mode Jacobian of a single-output graph with respect to some inputs, as JAX builds <c>jacrev</c>:
+/// the VJP graph with its gradients flattened and concatenated into one parameter axis of size P, vmapped over
+/// a chunk of standard-basis cotangents. Optionally vmapped once more over examples (<c>vmap_axes</c>), so
+/// per-example Jacobians of a whole chunk of examples come from one graph evaluation with batched GEMMs and
+/// grouped convolutions. Immutable and thread-safe; graphs are cached per chunk size.
 /// </summary>
 internal sealed class JacobianPlan
 {
-    private readonly Graph _known, _unknown;
-    private readonly bool[] _wrt;
+    private readonly Graph _rows;        // (inputs…, ct) ↦ (P,)
     private readonly TensorType _out;
+    private readonly int _p;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int, int), Graph> _cache = new();
+
+    public int ParameterCount => _p;
+    public TensorType OutputType => _out;
 
     internal JacobianPlan(Graph g, bool[] wrt)
     {
         if (g.Outputs.Count != 1) throw new ArgumentException($"jacobian: expected one output, got {g.Outputs.Count}", nameof(g));
-        _wrt = wrt;
         _out = g.Outputs[0].Type;
+        _p = g.Inputs.Where((_, i) => wrt[i]).Sum(v => v.Type.Shape.Size);
         var vjp = Ad.VjpGraph(g, wrt);
-        (_known, _unknown) = PartialEval.Split(vjp, Enumerable.Range(0, g.Inputs.Count + 1).Select(i => i == g.Inputs.Count).ToArray());
+        int p = _p;
+        _rows = Ad.Trace(ins =>
+        {
+            var outs = Interpreter.Inline(ins[0].Builder, vjp, ins);
+            var grads = outs.Skip(1).Where(t => t.Shape.Size > 0).Select(t => Lax.Reshape(t, new Shape(t.Shape.Size))).ToArray();
+            var flat = grads.Length == 0 ? ins[0].Builder.Zeros(new TensorType(new Shape(p), _out.DType))
+                : grads.Length == 1 ? grads[0] : Lax.Concatenate(grads, 0);
+            return new[] { flat };
+        }, g.InputTypes.Append(_out).ToArray());
     }
 
     /// <summary>
-    /// Writes the Jacobian at <paramref name="inputs"/> into slot <paramref name="slot"/> of <paramref name="dest"/>
-    /// (contiguous, shape <c>(slots, out.Size, P)</c>, P = total size of the wrt inputs, in their order).
+    /// Graph (inputs…, basis (rows, out…)) ↦ (rows, P); with <paramref name="examples"/> &gt; 0 the example input
+    /// <paramref name="exampleInput"/> carries a leading batch of that many examples (each of the traced shape)
+    /// and the result is (examples, rows, P).
     /// </summary>
-    public void Fill(Tensor[] inputs, Tensor dest, int slot)
+    private Graph Batched(int rows, int examples, int exampleInput) => _cache.GetOrAdd((rows, examples), _ =>
     {
-        if (dest.DType == DType.Float32) FillT<float>(inputs, dest, slot); else FillT<double>(inputs, dest, slot);
+        int n = _rows.Inputs.Count;
+        var g = Ad.Vmap(_rows, Enumerable.Range(0, n).Select(i => i == n - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, rows);
+        if (examples == 0) return g;
+        return Ad.Vmap(g, Enumerable.Range(0, n).Select(i => i == exampleInput ? (int?)0 : null).ToArray(), new[] { 0 }, examples);
+    });
+
+    /// <summary>Jacobian rows <c>(out.Size, P)</c> at <paramref name="inputs"/>, in chunks of at most <paramref name="chunk"/> basis vectors.</summary>
+    public Tensor Rows(Tensor[] inputs, int chunk = 256)
+    {
+        int m = _out.Shape.Size;
+        var parts = new List<Tensor>();
+        for (int start = 0; start < m; start += chunk)
+        {
+            int c = Math.Min(chunk, m - start);
+            parts.Add(Interpreter.Evaluate(Batched(c, 0, -1), inputs.Append(Basis(start, c)).ToArray())[0]);
+        }
+        return parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 0);
     }
 
-    private void FillT<T>(Tensor[] inputs, Tensor dest, int slot) where T : unmanaged
+    /// <summary>
+    /// Per-example Jacobians <c>(E, out.Size, P)</c>: <paramref name="examples"/> stacks E inputs of the traced shape
+    /// for input <paramref name="exampleInput"/> along a new leading axis.
+    /// </summary>
+    public Tensor PerExample(Tensor[] inputs, int exampleInput, Tensor examples)
     {
-        var residuals = Interpreter.Evaluate(_known, inputs);
-        int rows = _out.Shape.Size, p = dest.Shape[2];
-        var storage = (T[])dest.Storage;
-        var ct = Tensor.Zeros(_out.Shape, _out.DType);
-        var ctData = (T[])ct.Storage;
-        var args = residuals.Append(ct).ToArray();
-        int nOut = _unknown.Outputs.Count;
-        for (int r = 0; r < rows; r++)
+        int e = examples.Shape[0];
+        var args = inputs.ToArray();
+        args[exampleInput] = examples;
+        return Interpreter.Evaluate(Batched(_out.Shape.Size, e, exampleInput), args.Append(Basis(0, _out.Shape.Size)).ToArray())[0];
+    }
+
+    private Tensor Basis(int start, int count)
+    {
+        int m = _out.Shape.Size;
+        var t = Tensor.Zeros(new Shape(new[] { count }.Concat(_out.Shape)), _out.DType);
+        for (int r = 0; r < count; r++)
         {
-            ctData[r] = (T)Convert.ChangeType(1.0, typeof(T));
-            var res = Interpreter.Evaluate(_unknown, args);
-            ctData[r] = default;
-            int off = dest.Offset + (slot * rows + r) * p;
-            // res[0] is the primal output; the gradients follow, one per wrt input.
-            for (int k = 1; k < nOut; k++)
-            {
-                var gk = res[k].Contiguous();
-                gk.Span<T>().CopyTo(storage.AsSpan(off, gk.Size));
-                off += gk.Size;
-            }
+            if (_out.DType == DType.Float32) ((float[])t.Storage)[r * m + start + r] = 1;
+            else ((double[])t.Storage)[r * m + start + r] = 1;
         }
+        return t;
     }
 }

@@ -4,15 +4,24 @@ namespace NeuralTangents.Kernels;
 /// NTK by Jacobian contraction (Neural Tangents' <c>JACOBIAN_CONTRACTION</c>): <c>J = ∂f(x)/∂θ</c> by reverse mode,
 /// with all parameter leaves flattened into one trailing axis of size P, then one <c>dot_general</c> contracting
 /// P and the trace axes, batching the diagonal axes (summing over leaves is the same as concatenating them).
-/// With <c>VmapAxes</c>, each example's Jacobian is computed on its own (batch of one), which is exact when
-/// examples do not interact and much cheaper: the backward passes then run on single examples.
+/// Jacobians are <c>jacrev</c> as in JAX: the VJP vmapped over standard-basis cotangents. With <c>VmapAxes</c>,
+/// f is traced on one example and that Jacobian graph is vmapped again over chunks of examples, which is exact
+/// when examples do not interact and much cheaper (no cotangent ever runs through the whole batch).
 /// </summary>
 internal static class JacobianContraction
 {
+    /// <summary>Examples per evaluation of the per-example Jacobian graph (bounds memory; the GEMMs inside are parallel).</summary>
+    private const int ExampleChunk = 32;
+
     /// <summary>Jacobian of f at x, shape <c>f(x).Shape + (P,)</c>, in f's dtype.</summary>
     public static Tensor Jacobian(TracedApply f, Params p, Tensor x, int? vmapAxis)
     {
-        if (vmapAxis is not { } axis) return WholeBatch(f, p, x);
+        if (vmapAxis is not { } axis)
+        {
+            var g = f.GraphFor(p, TensorType.Of(x));
+            var plan = f.PlanFor(g);
+            return plan.Rows(TracedApply.Inputs(p, x)).Reshape(plan.OutputType.Shape.Concat(new Shape(plan.ParameterCount)));
+        }
         int inAxis = x.Shape.NormalizeAxis(axis, "vmapAxes");
         int n = x.Shape[inAxis];
         var oneShape = x.Shape.ToArray(); oneShape[inAxis] = 1;
@@ -21,39 +30,25 @@ internal static class JacobianContraction
         int outAxis = out1.NormalizeAxis(axis, "vmapAxes");
         if (out1[outAxis] != 1)
             throw new ArgumentException($"vmap_axes: output axis {outAxis} of f on one example has size {out1[outAxis]}, expected 1 (output shape {out1})", "vmapAxes");
-        var wrt = Enumerable.Range(0, p.Count + 1).Select(i => i < p.Count).ToArray();
-        var plan = Ad.JacobianPlan(g1, wrt);
-        long pCount = p.ParameterCount;
-        int rows = out1.Size;
-        var dtype = g1.Outputs[0].Type.DType;
-        var stacked = Tensor.Zeros(new Shape(n, rows, checked((int)pCount)), dtype);
-        var start = new int[x.Rank];
-        var limit = x.Shape.ToArray();
-        Parallel.For(0, n, i =>
+        var plan1 = f.PlanFor(g1);
+        int pc = plan1.ParameterCount;
+        // Examples to the front, each keeping a size-1 axis at inAxis: (n, …1 at inAxis…).
+        var perm = Enumerable.Range(0, x.Rank).Where(a => a != inAxis).Prepend(inAxis).ToArray();
+        var front = x.Transpose(perm).Reshape(new Shape(new[] { n }.Concat(Enumerable.Range(0, x.Rank).Select(a => a == inAxis ? 1 : x.Shape[a]))));
+        var inputs = TracedApply.Inputs(p, x);
+        var chunks = new List<Tensor>();
+        for (int s = 0; s < n; s += ExampleChunk)
         {
-            var s = (int[])start.Clone(); var l = (int[])limit.Clone();
-            s[inAxis] = i; l[inAxis] = i + 1;
-            var xi = x.Slice(s, l).Contiguous();
-            plan.Fill(TracedApply.Inputs(p, xi), stacked, i);
-        });
+            int c = Math.Min(ExampleChunk, n - s);
+            var ex = front.Slice(new[] { s }.Concat(new int[x.Rank]).ToArray(), new[] { s + c }.Concat(front.Shape.Skip(1)).ToArray()).Contiguous();
+            chunks.Add(plan1.PerExample(inputs, p.Count, ex));
+        }
+        var stacked = chunks.Count == 1 ? chunks[0] : Structural.Concatenate(chunks, 0);      // (n, out1.Size, P)
         // (n, out1…, P) → move the example axis into the size-1 output axis.
-        var withOut = stacked.Reshape(new Shape(new[] { n }.Concat(out1).Append((int)pCount)));
-        var perm = Enumerable.Range(1, out1.Rank + 1).ToList();
-        perm[outAxis] = 0;
-        var dims = withOut.Transpose(perm.Prepend(outAxis + 1).ToArray());
-        // After the transpose axis 0 is the (size-1) original out axis; drop it.
-        return dims.Squeeze(0).Contiguous();
-    }
-
-    private static Tensor WholeBatch(TracedApply f, Params p, Tensor x)
-    {
-        var g = f.GraphFor(p, TensorType.Of(x));
-        var outType = g.Outputs[0].Type;
-        var wrt = Enumerable.Range(0, p.Count + 1).Select(i => i < p.Count).ToArray();
-        var plan = Ad.JacobianPlan(g, wrt);
-        var j = Tensor.Zeros(new Shape(1, outType.Shape.Size, checked((int)p.ParameterCount)), outType.DType);
-        plan.Fill(TracedApply.Inputs(p, x), j, 0);
-        return j.Reshape(outType.Shape.Concat(new Shape((int)p.ParameterCount)));
+        var withOut = stacked.Reshape(new Shape(new[] { n }.Concat(out1).Append(pc)));
+        var order = Enumerable.Range(1, out1.Rank + 1).ToList();
+        order[outAxis] = 0;
+        return withOut.Transpose(order.Prepend(outAxis + 1).ToArray()).Squeeze(0).Contiguous();
     }
 
     public static Tensor Ntk(TracedApply f, Params p, Tensor x1, Tensor? x2, KernelAxes axes, int? vmapAxis)

@@ -11,6 +11,7 @@ internal sealed class TracedApply
 {
     private readonly ApplyFn _f;
     private readonly ConcurrentDictionary<string, Graph> _cache = new();
+    private readonly ConcurrentDictionary<Graph, JacobianPlan> _plans = new(ReferenceEqualityComparer.Instance);
 
     public TracedApply(ApplyFn f) => _f = f ?? throw new ArgumentNullException(nameof(f));
 
@@ -32,6 +33,10 @@ internal sealed class TracedApply
             return new[] { y };
         }, types);
     }
+
+    /// <summary>The reverse-mode Jacobian plan (w.r.t. every parameter) of a graph from <see cref="GraphFor"/>, cached.</summary>
+    public JacobianPlan PlanFor(Graph g) =>
+        _plans.GetOrAdd(g, gr => Ad.JacobianPlan(gr, Enumerable.Range(0, gr.Inputs.Count).Select(i => i < gr.Inputs.Count - 1).ToArray()));
 
     public TensorType OutputType(Params p, TensorType x) => GraphFor(p, x).Outputs[0].Type;
 

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace NeuralTangents.Tensors;
 
@@ -59,8 +60,8 @@ internal static class Elementwise
         {
             // TensorPrimitives' float32 kernels are off by several ulps (exp(0) = 1 + 2^-23, tanh near 0 has
             // absolute error ~6e-8); widening to double and rounding once gives (nearly always) correctly rounded results.
-            var xf = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x);
-            var yf = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y);
+            var xf = MemoryMarshal.Cast<T, float>(x);
+            var yf = MemoryMarshal.Cast<T, float>(y);
             Span<double> buf = stackalloc double[WidenBlock];
             for (int i = 0; i < xf.Length; i += WidenBlock)
             {
@@ -85,11 +86,10 @@ internal static class Elementwise
             case UnaryOp.Logistic: TensorPrimitives.Sigmoid(x, y); break;
             case UnaryOp.Tanh:
                 // TensorPrimitives.Tanh loses relative accuracy near 0 (tanh(1e-10) off by 8e-8, tanh(1e-300) = -0).
-                for (int i = 0; i < x.Length; i++) y[i] = T.Tanh(x[i]);
+                VectorMath.Tanh(MemoryMarshal.Cast<T, double>(x), MemoryMarshal.Cast<T, double>(y));
                 break;
             case UnaryOp.Erf:
-                for (int i = 0; i < x.Length; i++)
-                    y[i] = T.CreateTruncating(SpecialFunctions.Erf(double.CreateTruncating(x[i])));
+                VectorMath.Erf(MemoryMarshal.Cast<T, double>(x), MemoryMarshal.Cast<T, double>(y));
                 break;
             case UnaryOp.Sign:
                 // T.Sign throws on NaN; lax keeps NaN and signed zeros.

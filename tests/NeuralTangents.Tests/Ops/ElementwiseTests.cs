@@ -118,6 +118,28 @@ public class ElementwiseTests
         Unary_special_values(UnaryOp.Tanh, -0.0, -0.0);
     }
 
+    [Fact]
+    public void Tanh_and_erf_are_accurate_over_a_dense_sweep_including_tiny_arguments()
+    {
+        var xs = new List<double>();
+        for (int k = -300; k <= 2; k++) { xs.Add(Math.Pow(10, k)); xs.Add(-3 * Math.Pow(10, k)); }
+        for (double v = -20; v <= 20; v += 0.001) xs.Add(v);
+        xs.AddRange([0.625, Math.BitDecrement(0.625), 0.46875, Math.BitIncrement(0.46875), 4, Math.BitIncrement(4.0), 7.99, 8, 1e300, double.MaxValue, double.Epsilon]);
+        var x = Tensor.FromArray(xs.ToArray());
+        var th = Elementwise.Unary(UnaryOp.Tanh, x).ToDoubleArray();
+        var er = Elementwise.Unary(UnaryOp.Erf, x).ToDoubleArray();
+        for (int i = 0; i < xs.Count; i++)
+        {
+            AssertClose(Math.Tanh(xs[i]), th[i], 4e-16 * 5, 0, $"tanh({xs[i]:R})");
+            AssertClose(SpecialFunctions.Erf(xs[i]), er[i], 4e-16 * 3, 0, $"erf({xs[i]:R})");
+        }
+        // float32 through double: correctly rounded against the double reference.
+        var xf = x.AsType(DType.Float32);
+        var thf = Elementwise.Unary(UnaryOp.Tanh, xf).ToArray<float>();
+        var xfv = xf.ToArray<float>();
+        for (int i = 0; i < xs.Count; i++) Assert.Equal((float)Math.Tanh(xfv[i]), thf[i]);
+    }
+
     // ------------------------------------------------------------------------------------------------ binary
 
     private static T BinaryRef<T>(BinaryOp op, T a, T b) where T : System.Numerics.IFloatingPointIeee754<T> => op switch

@@ -91,6 +91,15 @@ public class ErfTests
         OpsTestUtil.AssertClose((float)expected, Elementwise.Unary(UnaryOp.Erf, Tensor.FromArray(x).AsType(DType.Float32)).ToScalar(), 1e-7, 1e-45, $"erf32({x})");
     }
 
+    [Fact]
+    public void Vectorised_erf_matches_table_in_full_vectors()
+    {
+        var xs = ErfTable.Select(r => (double)r[0]).ToArray();
+        var expected = ErfTable.Select(r => (double)r[1]).ToArray();
+        var got = Elementwise.Unary(UnaryOp.Erf, Tensor.FromArray(xs)).ToDoubleArray();
+        for (int i = 0; i < xs.Length; i++) OpsTestUtil.AssertClose(expected[i], got[i], 1e-15, 0, $"erf({xs[i]})");
+    }
+
     [Theory, MemberData(nameof(ErfcTable))]
     public void Erfc_matches_high_precision_table(double x, double expected) =>
         OpsTestUtil.AssertClose(expected, SpecialFunctions.Erfc(x), 1e-14, 0, $"erfc({x})");

@@ -116,11 +116,11 @@ public class ReductionTests
 
         // 0.1f is inexact: the double sum of its value is the reference; a float32 running sum would be off by ~1e-3.
         double tenth = 0.1f;
-        var cols = Tensor.Full(new Shape(1_000_000, 40), 0.1, DType.Float32);
+        var cols = Tensor.Full(new Shape(250_000, 40), 0.1, DType.Float32);
         var s0 = Reductions.Sum(cols, [0]).ToArray<float>();
-        Assert.All(s0, v => Assert.Equal((float)(tenth * 1_000_000), v));
+        Assert.All(s0, v => Assert.Equal((float)(tenth * 250_000), v));
         var s1 = Reductions.Sum(cols.Transpose(1, 0), [1]).ToArray<float>();
-        Assert.All(s1, v => Assert.Equal((float)(tenth * 1_000_000), v));
+        Assert.All(s1, v => Assert.Equal((float)(tenth * 250_000), v));
     }
 
     [Fact]

@@ -1,0 +1,2 @@
+namespace NeuralTangents.Perf;
+public class GemmBenchmarks { }

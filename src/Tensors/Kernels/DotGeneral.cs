@@ -1,0 +1,160 @@
+using System.Numerics;
+
+namespace NeuralTangents.Tensors;
+
+/// <summary>
+/// <c>lax.dot_general</c> on the CPU: operands are viewed as (batch, free, contract) matrices — as strided views when
+/// their layout allows, otherwise as contiguous copies — and multiplied by one batched GEMM.
+/// </summary>
+internal static class DotGeneral
+{
+    /// <summary>Output shape: batch sizes, then lhs free sizes, then rhs free sizes.</summary>
+    /// <exception cref="ArgumentException">The dimension numbers do not fit the shapes.</exception>
+    internal static Shape InferShape(Shape lhs, Shape rhs, DotDimensionNumbers d)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        ArgumentNullException.ThrowIfNull(d.LhsContracting, nameof(d));
+        ArgumentNullException.ThrowIfNull(d.RhsContracting, nameof(d));
+        ArgumentNullException.ThrowIfNull(d.LhsBatch, nameof(d));
+        ArgumentNullException.ThrowIfNull(d.RhsBatch, nameof(d));
+        if (d.LhsContracting.Length != d.RhsContracting.Length)
+            throw new ArgumentException($"dot_general: lhs and rhs must have the same number of contracting dimensions, got {A(d.LhsContracting)} and {A(d.RhsContracting)}", nameof(d));
+        if (d.LhsBatch.Length != d.RhsBatch.Length)
+            throw new ArgumentException($"dot_general: lhs and rhs must have the same number of batch dimensions, got {A(d.LhsBatch)} and {A(d.RhsBatch)}", nameof(d));
+        CheckAxes("lhs", lhs, d.LhsBatch, d.LhsContracting);
+        CheckAxes("rhs", rhs, d.RhsBatch, d.RhsContracting);
+        for (int i = 0; i < d.LhsBatch.Length; i++)
+            if (lhs[d.LhsBatch[i]] != rhs[d.RhsBatch[i]])
+                throw new ArgumentException($"dot_general: batch dimensions must have equal sizes, got {lhs} axes {A(d.LhsBatch)} and {rhs} axes {A(d.RhsBatch)}", nameof(d));
+        for (int i = 0; i < d.LhsContracting.Length; i++)
+            if (lhs[d.LhsContracting[i]] != rhs[d.RhsContracting[i]])
+                throw new ArgumentException($"dot_general: contracting dimensions must have equal sizes, got {lhs} axes {A(d.LhsContracting)} and {rhs} axes {A(d.RhsContracting)}", nameof(d));
+        var dims = d.LhsBatch.Select(a => lhs[a])
+            .Concat(Free(lhs.Rank, d.LhsBatch, d.LhsContracting).Select(a => lhs[a]))
+            .Concat(Free(rhs.Rank, d.RhsBatch, d.RhsContracting).Select(a => rhs[a]));
+        return new Shape(dims);
+    }
+
+    private static string A(int[] axes) => DotDimensionNumbers.Axes(axes);
+
+    private static void CheckAxes(string side, Shape s, int[] batch, int[] contract)
+    {
+        foreach (var (kind, axes) in new[] { ("batch", batch), ("contracting", contract) })
+            foreach (var a in axes)
+                if (a < 0 || a >= s.Rank)
+                    throw new ArgumentException($"dot_general: {side} {kind} axis {a} is out of range for shape {s} of rank {s.Rank}", "d");
+        var all = batch.Concat(contract).ToArray();
+        if (all.Distinct().Count() != all.Length)
+            throw new ArgumentException($"dot_general: {side} axes must not repeat, got batch {A(batch)} and contracting {A(contract)} for shape {s}", "d");
+    }
+
+    private static int[] Free(int rank, int[] batch, int[] contract) =>
+        Enumerable.Range(0, rank).Where(a => !batch.Contains(a) && !contract.Contains(a)).ToArray();
+
+    /// <summary><c>lax.dot_general(lhs, rhs, d)</c>; a rank-0 result is a scalar tensor.</summary>
+    /// <exception cref="ArgumentException">Dtypes differ or the dimension numbers do not fit the shapes.</exception>
+    internal static Tensor Compute(Tensor lhs, Tensor rhs, DotDimensionNumbers d)
+    {
+        ArgumentNullException.ThrowIfNull(lhs);
+        ArgumentNullException.ThrowIfNull(rhs);
+        var outShape = InferShape(lhs.Shape, rhs.Shape, d);
+        if (lhs.DType != rhs.DType)
+            throw new ArgumentException($"dot_general: operands must have the same dtype, got lhs {lhs.DType.Name()}{lhs.Shape} and rhs {rhs.DType.Name()}{rhs.Shape}", nameof(rhs));
+        return lhs.DType == DType.Float32 ? Compute<float>(lhs, rhs, d, outShape) : Compute<double>(lhs, rhs, d, outShape);
+    }
+
+    private static Tensor Compute<T>(Tensor lhs, Tensor rhs, DotDimensionNumbers d, Shape outShape)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var lFree = Free(lhs.Rank, d.LhsBatch, d.LhsContracting);
+        var rFree = Free(rhs.Rank, d.RhsBatch, d.RhsContracting);
+        int bs = Prod(lhs, d.LhsBatch), m = Prod(lhs, lFree), n = Prod(rhs, rFree), k = Prod(lhs, d.LhsContracting);
+        var c = new T[outShape.Size];
+        if (c.Length == 0 || k == 0) return Tensor.Wrap(c, outShape);
+
+        // Contracting pairs may be reordered jointly; try orders that let both sides stay views.
+        int nc = d.LhsContracting.Length;
+        var orders = new List<int[]>
+        {
+            Enumerable.Range(0, nc).ToArray(),
+            Enumerable.Range(0, nc).OrderByDescending(i => lhs.Strides[d.LhsContracting[i]]).ToArray(),
+            Enumerable.Range(0, nc).OrderByDescending(i => rhs.Strides[d.RhsContracting[i]]).ToArray(),
+        };
+        Matrix lm = default, rm = default;
+        int bestCopies = int.MaxValue;
+        foreach (var ord in orders)
+        {
+            var lc = ord.Select(i => d.LhsContracting[i]).ToArray();
+            var rc = ord.Select(i => d.RhsContracting[i]).ToArray();
+            var l = Matrix.View(lhs, d.LhsBatch, lFree, lc, rowsFirst: true);
+            var r = Matrix.View(rhs, d.RhsBatch, rFree, rc, rowsFirst: false);
+            int copies = (l.Ok ? 0 : 1) + (r.Ok ? 0 : 1);
+            if (copies < bestCopies)
+            {
+                bestCopies = copies;
+                lm = l.Ok ? l : Matrix.Copy(lhs, d.LhsBatch, lFree, lc, rowsFirst: true);
+                rm = r.Ok ? r : Matrix.Copy(rhs, d.RhsBatch, rFree, rc, rowsFirst: false);
+            }
+            if (copies == 0) break;
+        }
+        var la = (T[])lm.Source.Storage;
+        var ra = (T[])rm.Source.Storage;
+        Blas.BatchedGemm<T>(bs, m, n, k,
+            la.AsSpan(lm.Source.Offset), lm.Ld, lm.BatchStride, lm.Trans,
+            ra.AsSpan(rm.Source.Offset), rm.Ld, rm.BatchStride, rm.Trans,
+            c, n, m * n);
+        return Tensor.Wrap(c, outShape);
+    }
+
+    private static int Prod(Tensor t, int[] axes)
+    {
+        int p = 1;
+        foreach (var a in axes) p *= t.Shape[a];
+        return p;
+    }
+
+    /// <summary>
+    /// A tensor seen as a batch of matrices. Rows are the free axes for lhs (op(A) is free×contract) and the contracting
+    /// axes for rhs (op(B) is contract×free). <see cref="Trans"/> says whether the stored matrix is op(X)ᵀ.
+    /// </summary>
+    private readonly record struct Matrix(bool Ok, Tensor Source, int BatchStride, int Ld, bool Trans)
+    {
+        public static Matrix View(Tensor t, int[] batch, int[] free, int[] contract, bool rowsFirst)
+        {
+            if (!Merge(t, batch, out var sb) || !Merge(t, free, out var sf) || !Merge(t, contract, out var sc))
+                return default;
+            int rows = rowsFirst ? Prod(t, free) : Prod(t, contract), cols = rowsFirst ? Prod(t, contract) : Prod(t, free);
+            int sr = rowsFirst ? sf : sc, scol = rowsFirst ? sc : sf;
+            if (Prod(t, batch) == 1) sb = 0;
+            // Stored as op(X) (row stride = ld, unit column stride) or as op(X)ᵀ (unit row stride).
+            if (scol == 1 || cols == 1) return new Matrix(true, t, sb, rows == 1 ? 0 : sr, false);
+            if (sr == 1 || rows == 1) return new Matrix(true, t, sb, cols == 1 ? 0 : scol, true);
+            return default;
+        }
+
+        public static Matrix Copy(Tensor t, int[] batch, int[] free, int[] contract, bool rowsFirst)
+        {
+            var perm = batch.Concat(rowsFirst ? free : contract).Concat(rowsFirst ? contract : free).ToArray();
+            var c = t.Transpose(perm).Contiguous();
+            int rows = rowsFirst ? Prod(t, free) : Prod(t, contract), cols = rowsFirst ? Prod(t, contract) : Prod(t, free);
+            return new Matrix(true, c, rows * cols, cols, false);
+        }
+
+        /// <summary>Whether the axes (in this order) form one uniformly strided axis; its stride when they do.</summary>
+        private static bool Merge(Tensor t, int[] axes, out int stride)
+        {
+            stride = 0;
+            int expected = -1;
+            for (int i = axes.Length - 1; i >= 0; i--)
+            {
+                int size = t.Shape[axes[i]], s = t.Strides[axes[i]];
+                if (size == 1) continue;
+                if (s < 0) return false;
+                if (expected < 0) stride = s;
+                else if (s != expected) return false;
+                expected = s * size;
+            }
+            return true;
+        }
+    }
+}
