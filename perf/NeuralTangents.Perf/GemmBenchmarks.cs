@@ -51,10 +51,10 @@ public class GemmBenchmarks
     }
 }
 
-/// <summary>Adds the GFLOP/s column to the default columns.</summary>
+/// <summary>Adds the median and GFLOP/s columns to the default columns.</summary>
 public class GflopsConfig : ManualConfig
 {
-    public GflopsConfig() => AddColumn(new GflopsColumn());
+    public GflopsConfig() => AddColumn(StatisticColumn.Median, new GflopsColumn());
 }
 
 /// <summary>2·N³ / median time, for benchmarks with an <c>N</c> parameter.</summary>
