@@ -37,8 +37,9 @@ internal static unsafe partial class Blas
     }
 
     internal const int KC = 256;          // k block: a kc×NR micro-panel of B stays in L1
-    private const int ABlockBytes = 128 << 10; // mc×kc block of packed A sized for L2
+    private const int ABlockBytes = 128 << 10; // mc×kc block of packed A: half of L2, leaving room for B and C traffic
     private const int NTMax = 512;         // columns of an output tile
+    private const int MTMax = 1024;        // rows of an output tile
     private const long ParallelFlops = 1L << 21; // below this, one thread
     private const long SmallMnk = 4096;    // below this, a naive loop beats packing
 
@@ -144,12 +145,15 @@ internal static unsafe partial class Blas
                 Parallel.For(0L, tasks, new ParallelOptions { MaxDegreeOfParallelism = maxDop }, Do);
         }
 
-        /// <summary>Output tiling: L2-sized row blocks, NTMax-wide column blocks, split further for parallel slack.</summary>
+        /// <summary>
+        /// Output tiling: at most NTMax columns and MTMax rows per tile (bounding the per-thread float64 accumulator),
+        /// split further for parallel slack on big problems.
+        /// </summary>
         private readonly void TileGrid(int m, int n, int batch, long flops, out int rowTiles, out int colTiles, out int mt, out int nt)
         {
             int mr = MR, nr = Nr<T>(Isa);
-            // Row tiles only for parallelism: a tile packs its B block once and walks its rows in L2-sized A blocks.
-            rowTiles = 1;
+            // A tile packs its B block once and walks its rows in L2-sized A blocks, so tall tiles are cheap.
+            rowTiles = (m + MTMax - 1) / MTMax;
             colTiles = (n + NTMax - 1) / NTMax;
             // Enough tiles for load balance on big problems; tile shape never changes an element's value.
             int want = flops >= ParallelFlops ? 3 * Environment.ProcessorCount : 1;
