@@ -82,9 +82,12 @@ public static partial class Empirical
             var outs = traced.OutputTypes(p, x1.Select(TensorType.Of).ToArray());
             var b1 = Batching.Resolve(vmapAxes, x1, outs);
             var b2 = x2 is null ? b1 : Batching.Resolve(vmapAxes, x2, traced.OutputTypes(p, x2.Select(TensorType.Of).ToArray()));
-            return axes.Select((ax, j) => impl == NtkImplementation.NtkVectorProducts
-                ? NtkVectorProducts.Ntk(traced, p, x1, x2, j, ax, b1, b2)
-                : JacobianContraction.Ntk(traced, p, x1, x2, j, ax, b1, b2)).ToArray();
+            return axes.Select((ax, j) => impl switch
+            {
+                NtkImplementation.NtkVectorProducts => NtkVectorProducts.Ntk(traced, p, x1, x2, j, ax, b1, b2),
+                NtkImplementation.StructuredDerivatives => StructuredDerivatives.Ntk(traced, p, x1, x2, j, ax, b1, b2),
+                _ => JacobianContraction.Ntk(traced, p, x1, x2, j, ax, b1, b2),
+            }).ToArray();
         };
     }
 
@@ -173,7 +176,7 @@ public static partial class Empirical
         // AUTO picks from a cost model once several implementations exist; Jacobian contraction is the reference.
         NtkImplementation.Auto or NtkImplementation.JacobianContraction => NtkImplementation.JacobianContraction,
         NtkImplementation.NtkVectorProducts => NtkImplementation.NtkVectorProducts,
-        NtkImplementation.StructuredDerivatives => throw new NotSupportedException("NtkImplementation.StructuredDerivatives is not implemented yet; use JacobianContraction or NtkVectorProducts"),
+        NtkImplementation.StructuredDerivatives => NtkImplementation.StructuredDerivatives,
         _ => throw new ArgumentOutOfRangeException(nameof(implementation), $"unknown NtkImplementation {(int)implementation}; expected 0..3"),
     };
 

@@ -35,6 +35,7 @@ public sealed class AddPrimitive : BinaryPrimitive
     public override string Name => "add";
     internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Add, i[0], i[1]);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => AddT(t[0], t[1]);
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[w].Rank);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) =>
         new[] { inputs[0] is null ? ct : null, inputs[1] is null ? ct : null };
 }
@@ -45,6 +46,7 @@ public sealed class SubPrimitive : BinaryPrimitive
     /// <inheritdoc/>
     public override string Name => "sub";
     internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Sub, i[0], i[1]);
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[w].Rank);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
         t[1] is null ? t[0] : t[0] is null ? Lax.Neg(t[1]!) : Lax.Sub(t[0]!, t[1]!);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) =>
@@ -57,6 +59,8 @@ public sealed class MulPrimitive : BinaryPrimitive
     /// <inheritdoc/>
     public override string Name => "mul";
     internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Mul, i[0], i[1]);
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
+        StructureRule.IsScalarLiteral(inputs[1 - w]) ? StructureRule.Identity(types[w].Rank) : StructureRule.None;
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
         AddT(t[0] is null ? null : Lax.Mul(t[0]!, p[1]), t[1] is null ? null : Lax.Mul(p[0], t[1]!));
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
@@ -72,6 +76,8 @@ public sealed class DivPrimitive : BinaryPrimitive
     /// <inheritdoc/>
     public override string Name => "div";
     internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Div, i[0], i[1]);
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
+        w == 0 && StructureRule.IsScalarLiteral(inputs[1]) ? StructureRule.Identity(types[0].Rank) : StructureRule.None;
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
         AddT(t[0] is null ? null : Lax.Div(t[0]!, p[1]),
              t[1] is null ? null : Lax.Neg(Lax.Mul(t[1]!, Lax.Div(y, p[1]))));

@@ -25,6 +25,8 @@ public sealed class ConvPrimitive : Primitive
         return new TensorType(Conv.InferShape(i[0].Shape, i[1].Shape, Params), i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => Conv.Forward(i[0], i[1], Params);
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
+        w == 1 && Params.FeatureGroupCount == 1 ? new StructureRule(new[] { (types[0].Rank - 1, types[1].Rank - 1) }) : StructureRule.None;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.Forward(b, Params, args, dims);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {

@@ -39,6 +39,16 @@ public sealed class DotGeneralPrimitive : Primitive
         return (y, dims[0] is not null ? Dims.LhsBatch.Length : Dims.LhsBatch.Length + nLhsFree);
     }
 
+    /// <summary>w's free axes are traced against their output positions: batch dims first, then lhs free, then rhs free.</summary>
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs)
+    {
+        int[] contract = w == 0 ? Dims.LhsContracting : Dims.RhsContracting, batch = w == 0 ? Dims.LhsBatch : Dims.RhsBatch;
+        var free = Enumerable.Range(0, types[w].Rank).Where(a => !contract.Contains(a) && !batch.Contains(a)).ToArray();
+        int lhsFree = types[0].Rank - Dims.LhsContracting.Length - Dims.LhsBatch.Length;
+        int offset = Dims.LhsBatch.Length + (w == 0 ? 0 : lhsFree);
+        return new StructureRule(free.Select((a, i) => (offset + i, a)).ToArray());
+    }
+
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {
         Tracer? a = t[0] is null ? null : Lax.DotGeneral(t[0]!, p[1], Dims);

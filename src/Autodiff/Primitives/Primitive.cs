@@ -46,6 +46,12 @@ public abstract class Primitive
     /// <summary>Whether this primitive has its own batching rule (false = the generic loop fallback).</summary>
     internal bool HasBatchingRule => GetType().GetMethod(nameof(Batch), System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.DeclaringType != typeof(Primitive);
 
+    /// <summary>
+    /// Structure of <c>∂y/∂w</c> for operand <paramref name="w"/> of this (linear) primitive, for structured
+    /// derivatives; <see cref="StructureRule.None"/> (the default) means no compression.
+    /// </summary>
+    internal virtual StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.None;
+
     /// <summary>Whether all-literal applications are folded at trace time.</summary>
     internal virtual bool FoldConstants => true;
 

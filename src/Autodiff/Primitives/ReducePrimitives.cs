@@ -15,6 +15,8 @@ public sealed class ReduceSumPrimitive : Primitive
     public override string ParamsText() => "axes=" + L(Axes);
     internal override TensorType InferType(TensorType[] i) => new(ReduceShape(Name, i[0].Shape, Axes), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => Reductions.Sum(i[0], Axes);
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
+        new(Enumerable.Range(0, types[0].Rank).Where(a => !Axes.Contains(a)).Select((a, i) => (i, a)).ToArray());
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
         (Lax.ReduceSum(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Axes.Select(a => a + 1).ToArray()), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? Lax.ReduceSum(x, Axes) : null;

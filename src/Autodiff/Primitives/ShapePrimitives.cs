@@ -92,6 +92,8 @@ public sealed class TransposePrimitive : Primitive
         return new TensorType(new Shape(Permutation.Select(a => s[a])), i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => i[0].Transpose(Permutation);
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
+        new(Enumerable.Range(0, Permutation.Length).Select(a => (Array.IndexOf(Permutation, a), a)).ToArray());
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
         (Lax.Transpose(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Permutation.Select(p => p + 1).Prepend(0).ToArray()), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
@@ -241,6 +243,8 @@ public sealed class RevPrimitive : Primitive
         return i[0];
     }
     internal override Tensor Evaluate(Tensor[] i) => i[0].Rev(Axes);
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
+        new(Enumerable.Range(0, types[0].Rank).Where(a => !Axes.Contains(a)).Select(a => (a, a)).ToArray());
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
         (b.Emit(new RevPrimitive(Axes.Select(a => a + 1).ToArray()), Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0)), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
@@ -259,6 +263,7 @@ public sealed class ConvertElementTypePrimitive : Primitive
     public override string ParamsText() => "new_dtype=" + NewDType.Name();
     internal override TensorType InferType(TensorType[] i) => new(i[0].Shape, NewDType);
     internal override Tensor Evaluate(Tensor[] i) => i[0].AsType(NewDType);
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[0].Rank);
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => (b.Emit(this, args[0]), dims[0]);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[] { Lax.Convert(ct, types[0].DType) };

@@ -133,6 +133,7 @@ public sealed class NegPrimitive : UnaryPrimitive
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] primals, Tracer?[] tangents, Tracer output) =>
         tangents[0] is { } t ? Lax.Neg(t) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] inputTypes) => new[] { Lax.Neg(ct) };
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[0].Rank);
 }
 
 /// <summary><c>x^n</c> for an integer n (JAX's <c>integer_pow</c>).</summary>
@@ -154,4 +155,19 @@ public sealed class IntegerPowPrimitive : Primitive
         var d = Exponent == 1 ? Lax.FullLike(primals[0], 1) : Lax.Mul(Lax.FullLike(primals[0], Exponent), Lax.IntegerPow(primals[0], Exponent - 1));
         return Lax.Mul(t, d);
     }
+}
+
+/// <summary>Identity (<c>copy</c>): marks a parameter that is itself an output, so structured derivatives see a consumer.</summary>
+public sealed class CopyPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "copy";
+    internal override UnaryOp Op => throw new UnreachableException();
+    internal override Tensor Evaluate(Tensor[] inputs) => inputs[0];
+    internal override Tracer? Derivative(Tracer x, Tracer y) => throw new UnreachableException();
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] primals, Tracer?[] tangents, Tracer output) =>
+        tangents[0] is { } t ? b.Emit(this, t) : null;
+    internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] inputTypes) => new[] { ct };
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[0].Rank);
+    internal override bool FoldConstants => false;
 }

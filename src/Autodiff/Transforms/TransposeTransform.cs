@@ -12,8 +12,16 @@ namespace NeuralTangents.Autodiff.Transforms;
 /// </summary>
 internal static class TransposeTransform
 {
-    public static Graph Apply(Graph g, bool[] linearInputs, bool[] linearOutputs)
+    public static Graph Apply(Graph g, bool[] linearInputs, bool[] linearOutputs) => Apply(g, linearInputs, linearOutputs, Array.Empty<Var>());
+
+    /// <summary>
+    /// As above, and also returns (after the input cotangents) the cotangent of each variable in
+    /// <paramref name="record"/> — outputs of linear equations — i.e. <c>∂f/∂y</c> of intermediate values, which
+    /// structured derivatives need.
+    /// </summary>
+    public static Graph Apply(Graph g, bool[] linearInputs, bool[] linearOutputs, IReadOnlyList<Var> record)
     {
+        var recorded = new Tracer?[record.Count];
         var isLinear = new bool[g.VarCount];
         for (int i = 0; i < g.Inputs.Count; i++) isLinear[g.Inputs[i].Id] = linearInputs[i];
         foreach (var e in g.Equations)
@@ -40,6 +48,7 @@ internal static class TransposeTransform
         {
             var e = g.Equations[k];
             if (!isLinear[e.Output.Id] || ct[e.Output.Id] is not { } c) continue;
+            for (int r = 0; r < record.Count; r++) if (record[r].Id == e.Output.Id) recorded[r] = c;
             var ins = e.Inputs.Select(a => a is Var v && isLinear[v.Id] ? null : F(a)).ToArray();
             var cts = e.Primitive.Transpose(b, c, ins, e.Inputs.Select(a => a.Type).ToArray());
             for (int i = 0; i < e.Inputs.Count; i++)
@@ -52,6 +61,7 @@ internal static class TransposeTransform
             if (!linearOutputs[j]) outs.Add(F(g.Outputs[j]));
         for (int i = 0; i < g.Inputs.Count; i++)
             if (linearInputs[i]) outs.Add(ct[g.Inputs[i].Id] ?? b.Zeros(g.Inputs[i].Type));
+        for (int r = 0; r < record.Count; r++) outs.Add(recorded[r] ?? b.Zeros(record[r].Type));
         return DceTransform.Apply(b.Build(outs));
     }
 }

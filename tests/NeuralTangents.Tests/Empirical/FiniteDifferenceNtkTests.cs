@@ -79,7 +79,7 @@ public class FiniteDifferenceNtkTests
         var j2 = x2 is null ? j1 : FdJacobian(f, p, x2);
         var reference = NaiveKernel.Compute(j1, j2, trace, diag, trailingP: true);
         double scale = reference.ToDoubleArray().Select(Math.Abs).DefaultIfEmpty(1).Max();
-        foreach (var impl in new[] { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts })
+        foreach (var impl in new[] { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts, NtkImplementation.StructuredDerivatives })
         foreach (var vmap in new VmapAxes?[] { null, 0 })
         {
             var k = NeuralTangents.Empirical.NtkFn(net.Layer.Apply, trace, diag, vmap, impl)(x1, x2, p);

@@ -9,7 +9,7 @@ namespace NeuralTangents.Tests.Empirical;
 /// </summary>
 public class ImplementationAgreementTests
 {
-    internal static readonly NtkImplementation[] Implementations = { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts, NtkImplementation.Auto };
+    internal static readonly NtkImplementation[] Implementations = { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts, NtkImplementation.StructuredDerivatives, NtkImplementation.Auto };
 
     public static readonly (string Name, Layer Net, int[] X1, int[] X2)[] Networks =
     {
