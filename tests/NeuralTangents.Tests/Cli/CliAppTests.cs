@@ -131,7 +131,10 @@ public sealed class CliAppTests : IDisposable
         var r = Run(resolved);
         Assert.Equal(2, r.Code);
         Assert.Contains(expected, r.Err);
-        Assert.StartsWith("nt: error: ", r.Err);
+        // At most a progress line before the single error line.
+        var lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines, l => l.StartsWith("nt: error: "));
+        Assert.True(lines.Length <= 2 || lines[1].StartsWith("Try 'nt"), r.Err);
         Assert.DoesNotContain("   at ", r.Err);
         Assert.False(File.Exists(P("k.npy")));
     }
