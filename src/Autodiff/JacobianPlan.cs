@@ -39,16 +39,15 @@ internal sealed class JacobianPlan
     }
 
     /// <summary>
-    /// Graph (inputs…, basis (rows, out…)) ↦ (rows, P); with <paramref name="examples"/> &gt; 0 the example input
-    /// <paramref name="exampleInput"/> carries a leading batch of that many examples (each of the traced shape)
-    /// and the result is (examples, rows, P).
+    /// Graph (inputs…, basis (rows, out…)) ↦ (rows, P); with <paramref name="examples"/> &gt; 0 the inputs flagged in
+    /// <paramref name="exampleAxes"/> carry a leading batch of that many examples and the result is (examples, rows, P).
     /// </summary>
-    private Graph Batched(int rows, int examples, int exampleInput) => _cache.GetOrAdd((rows, examples), _ =>
+    private Graph Batched(int rows, int examples, int?[]? exampleAxes) => _cache.GetOrAdd((rows, examples), _ =>
     {
         int n = _rows.Inputs.Count;
         var g = Ad.Vmap(_rows, Enumerable.Range(0, n).Select(i => i == n - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, rows);
         if (examples == 0) return g;
-        return Ad.Vmap(g, Enumerable.Range(0, n).Select(i => i == exampleInput ? (int?)0 : null).ToArray(), new[] { 0 }, examples);
+        return Ad.Vmap(g, exampleAxes!.Append(null).ToArray(), new[] { 0 }, examples);
     });
 
     /// <summary>Jacobian rows <c>(out.Size, P)</c> at <paramref name="inputs"/>, in chunks of at most <paramref name="chunk"/> basis vectors.</summary>
@@ -59,22 +58,18 @@ internal sealed class JacobianPlan
         for (int start = 0; start < m; start += chunk)
         {
             int c = Math.Min(chunk, m - start);
-            parts.Add(Interpreter.Evaluate(Batched(c, 0, -1), inputs.Append(Basis(start, c)).ToArray())[0]);
+            parts.Add(Interpreter.Evaluate(Batched(c, 0, null), inputs.Append(Basis(start, c)).ToArray())[0]);
         }
         return parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 0);
     }
 
     /// <summary>
-    /// Per-example Jacobians <c>(E, out.Size, P)</c>: <paramref name="examples"/> stacks E inputs of the traced shape
-    /// for input <paramref name="exampleInput"/> along a new leading axis.
+    /// Per-example Jacobians <c>(E, out.Size, P)</c>: the inputs with a non-null entry in <paramref name="exampleAxes"/>
+    /// are stacks of E examples (each of the traced shape) along a new leading axis. The cache key assumes one
+    /// <paramref name="exampleAxes"/> pattern per plan.
     /// </summary>
-    public Tensor PerExample(Tensor[] inputs, int exampleInput, Tensor examples)
-    {
-        int e = examples.Shape[0];
-        var args = inputs.ToArray();
-        args[exampleInput] = examples;
-        return Interpreter.Evaluate(Batched(_out.Shape.Size, e, exampleInput), args.Append(Basis(0, _out.Shape.Size)).ToArray())[0];
-    }
+    public Tensor PerExample(Tensor[] inputs, int?[] exampleAxes, int examples) =>
+        Interpreter.Evaluate(Batched(_out.Shape.Size, examples, exampleAxes), inputs.Append(Basis(0, _out.Shape.Size)).ToArray())[0];
 
     private Tensor Basis(int start, int count)
     {

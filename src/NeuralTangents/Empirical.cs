@@ -5,15 +5,22 @@ namespace NeuralTangents;
 /// <summary>
 /// Finite-width (empirical) NNGP and NTK kernels of any function <c>f(params, x)</c> written with the library's
 /// tensor operations — the counterpart of <c>neural_tangents.empirical</c> (<c>empirical_nngp_fn</c>,
-/// <c>empirical_ntk_fn</c>, <c>empirical_kernel_fn</c>; Novak, Sohl-Dickstein, Schoenholz, ICML 2022).
+/// <c>empirical_ntk_fn</c>, <c>empirical_kernel_fn</c>, <c>empirical_ntk_vp_fn</c>; Novak, Sohl-Dickstein,
+/// Schoenholz, ICML 2022).
 /// <para>
 /// Kernel layout (spec §2): for output axes in order, a trace axis is contracted (and the kernel divided by its
 /// size: a mean), a diagonal axis appears once at its own position, any other axis appears as the pair
 /// (x1 axis, x2 axis). E.g. outputs (N1, 10) and (N2, 10) with the default <c>traceAxes = [-1]</c> give (N1, N2);
 /// with <c>traceAxes = []</c> they give (N1, N2, 10, 10).
 /// </para>
+/// <para>
+/// Errors, thrown before any numeric work (from the traced output types): <see cref="ArgumentOutOfRangeException"/>
+/// for an axis out of range for the output rank; <see cref="ArgumentException"/> when trace and diagonal axes
+/// overlap, when f(x1) and f(x2) differ in size on a trace or diagonal axis (the message gives both sizes), when
+/// inputs and parameters differ in dtype, or when the function rejects the input shapes.
+/// </para>
 /// </summary>
-public static class Empirical
+public static partial class Empirical
 {
     private static readonly int[] DefaultTrace = { -1 };
 
@@ -24,13 +31,12 @@ public static class Empirical
     /// <param name="f">The function; its output must have the same rank for x1 and x2.</param>
     /// <param name="traceAxes">Output axes to contract and average; default <c>[-1]</c>.</param>
     /// <param name="diagonalAxes">Output axes kept once (x1 and x2 sizes must match); default <c>[]</c>.</param>
-    /// <returns>
-    /// A <see cref="KernelFunction"/>. It throws <see cref="ArgumentException"/> (before computing anything) when an
-    /// axis is out of range for the output rank (<see cref="ArgumentOutOfRangeException"/>), trace and diagonal
-    /// axes overlap, or f(x1) and f(x2) differ in size on a trace or diagonal axis; and when x1, x2 and the
-    /// parameters differ in dtype.
-    /// </returns>
-    public static KernelFunction NngpFn(ApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null)
+    /// <returns>A <see cref="KernelFunction"/> (errors as described on <see cref="Empirical"/>).</returns>
+    public static KernelFunction NngpFn(ApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null) =>
+        Single(NngpFn(ToMulti(f), traceAxes, diagonalAxes));
+
+    /// <summary><see cref="NngpFn(ApplyFn, int[], int[])"/> for several inputs and outputs: one kernel per output.</summary>
+    public static MultiKernelFunction NngpFn(MultiApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null)
     {
         var traced = new TracedApply(f);
         var t = traceAxes ?? DefaultTrace;
@@ -40,37 +46,45 @@ public static class Empirical
             var axes = Prepare(traced, x1, x2, p, t, d);
             var a = traced.Evaluate(p, x1);
             var b = x2 is null ? a : traced.Evaluate(p, x2);
-            return axes.Contract(a, b, 0);
+            return axes.Select((ax, j) => ax.Contract(a[j], b[j], 0)).ToArray();
         };
     }
 
     /// <summary>
     /// Empirical NTK <c>Θ = Σ_θ ∂f(x1)/∂θ · ∂f(x2)/∂θ</c> (summed over every parameter leaf, weight 1), traced and
-    /// diagonal as <see cref="NngpFn"/>. Mirrors <c>nt.empirical_ntk_fn(f, trace_axes, diagonal_axes, vmap_axes,
-    /// implementation)</c>.
+    /// diagonal as <see cref="NngpFn(ApplyFn, int[], int[])"/>. Mirrors <c>nt.empirical_ntk_fn(f, trace_axes,
+    /// diagonal_axes, vmap_axes, implementation)</c>.
     /// </summary>
     /// <param name="f">The function.</param>
     /// <param name="traceAxes">Default <c>[-1]</c>.</param>
     /// <param name="diagonalAxes">Default <c>[]</c>.</param>
-    /// <param name="vmapAxes">
-    /// The batch axis of x and f(x) when examples do not interact (no batch norm): the Jacobian is then computed per
-    /// example, which only changes speed and memory. Null (default) makes no such assumption. A network that couples
-    /// examples gives a different, per-example result under <paramref name="vmapAxes"/>, as in Neural Tangents.
-    /// </param>
+    /// <param name="vmapAxes">The batch axis of x and f(x) when examples do not interact (see <see cref="VmapAxes"/>);
+    /// null (default) makes no such assumption. Only speed and memory change.</param>
     /// <param name="implementation">NTK method; see <see cref="NtkImplementation"/>.</param>
-    /// <returns>A <see cref="KernelFunction"/>; errors as for <see cref="NngpFn"/>, and
+    /// <returns>A <see cref="KernelFunction"/>; errors as described on <see cref="Empirical"/>, and
     /// <see cref="NotSupportedException"/> for an implementation not available yet.</returns>
-    public static KernelFunction NtkFn(ApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null, int? vmapAxes = null,
+    public static KernelFunction NtkFn(ApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
+        NtkImplementation implementation = NtkImplementation.JacobianContraction) =>
+        Single(NtkFn(ToMulti(f), traceAxes, diagonalAxes, vmapAxes, implementation));
+
+    /// <summary><see cref="NtkFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/> for several inputs and outputs:
+    /// one kernel per output (no cross terms, spec §1.4).</summary>
+    public static MultiKernelFunction NtkFn(MultiApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
         NtkImplementation implementation = NtkImplementation.JacobianContraction)
     {
         var traced = new TracedApply(f);
         var t = traceAxes ?? DefaultTrace;
         var d = diagonalAxes ?? Array.Empty<int>();
-        CheckImplementation(implementation);
+        var impl = CheckImplementation(implementation);
         return (x1, x2, p) =>
         {
             var axes = Prepare(traced, x1, x2, p, t, d);
-            return JacobianContraction.Ntk(traced, p, x1, x2, axes, vmapAxes);
+            var outs = traced.OutputTypes(p, x1.Select(TensorType.Of).ToArray());
+            var b1 = Batching.Resolve(vmapAxes, x1, outs);
+            var b2 = x2 is null ? b1 : Batching.Resolve(vmapAxes, x2, traced.OutputTypes(p, x2.Select(TensorType.Of).ToArray()));
+            return axes.Select((ax, j) => impl == NtkImplementation.NtkVectorProducts
+                ? NtkVectorProducts.Ntk(traced, p, x1, x2, j, ax, b1, b2)
+                : JacobianContraction.Ntk(traced, p, x1, x2, j, ax, b1, b2)).ToArray();
         };
     }
 
@@ -78,9 +92,17 @@ public static class Empirical
     /// Both kernels from one function (<c>nt.empirical_kernel_fn</c>): the returned function takes
     /// <c>(x1, x2, get, params)</c>; <c>get</c> lists the kernels wanted (null = NNGP then NTK; order kept) and only
     /// those are computed. <paramref name="vmapAxes"/> and <paramref name="implementation"/> apply to the NTK only.
+    /// The returned function throws <see cref="ArgumentException"/> when <c>get</c> is empty or repeats a kernel.
     /// </summary>
-    /// <exception cref="ArgumentException">(from the returned function) <c>get</c> is empty or repeats a kernel; and as <see cref="NtkFn"/>.</exception>
-    public static KernelsFunction KernelFn(ApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null, int? vmapAxes = null,
+    public static KernelsFunction KernelFn(ApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
+        NtkImplementation implementation = NtkImplementation.JacobianContraction)
+    {
+        var multi = KernelFn(ToMulti(f), traceAxes, diagonalAxes, vmapAxes, implementation);
+        return (x1, x2, get, p) => multi(new[] { x1 }, x2 is null ? null : new[] { x2 }, get, p)[0];
+    }
+
+    /// <summary><see cref="KernelFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/> for several inputs and outputs.</summary>
+    public static MultiKernelsFunction KernelFn(MultiApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
         NtkImplementation implementation = NtkImplementation.JacobianContraction)
     {
         var nngp = NngpFn(f, traceAxes, diagonalAxes);
@@ -90,7 +112,36 @@ public static class Empirical
             var kinds = get ?? new[] { KernelKind.Nngp, KernelKind.Ntk };
             if (kinds.Count == 0) throw new ArgumentException("\"get\" must be non-empty.", nameof(get));
             if (kinds.Distinct().Count() != kinds.Count) throw new ArgumentException($"\"get\" must not repeat a kernel, got [{string.Join(", ", kinds)}]", nameof(get));
-            return new EmpiricalKernel(kinds.Select(k => (k, k == KernelKind.Nngp ? nngp(x1, x2, p) : ntk(x1, x2, p))).ToArray());
+            var values = kinds.Select(k => k == KernelKind.Nngp ? nngp(x1, x2, p) : ntk(x1, x2, p)).ToArray();
+            return Enumerable.Range(0, values[0].Length)
+                .Select(j => new EmpiricalKernel(kinds.Select((k, i) => (k, values[i][j])).ToArray())).ToArray();
+        };
+    }
+
+    /// <summary>
+    /// NTK-vector products without materialising the NTK (<c>nt.empirical_ntk_vp_fn</c>, spec §1.5, §5): returns
+    /// <c>v ↦ J1·(J2ᵀ·v)</c> for cotangents v shaped like f(x2) (f(x1) when <paramref name="x2"/> is null),
+    /// giving results shaped like f(x1). No trace, no diagonal, no normalisation. The forward passes run once here;
+    /// each call costs one VJP and one JVP.
+    /// </summary>
+    /// <exception cref="ArgumentException">(from the returned function) A cotangent of the wrong shape or dtype.</exception>
+    public static Func<Tensor, Tensor> NtkVpFn(ApplyFn f, Tensor x1, Tensor? x2, Params parameters)
+    {
+        ArgumentNullException.ThrowIfNull(x1);
+        ArgumentNullException.ThrowIfNull(parameters);
+        var traced = new TracedApply(f);
+        CheckDTypes(new[] { x1 }, x2 is null ? null : new[] { x2 }, parameters);
+        var xs1 = new[] { x1 }; var xs2 = new[] { x2 ?? x1 };
+        var vp = NtkVectorProducts.VpGraph(traced, parameters, xs1.Select(TensorType.Of).ToArray(), xs2.Select(TensorType.Of).ToArray(), 0);
+        var ctType = vp.Inputs[^1].Type;
+        var (known, unknown) = Autodiff.Transforms.PartialEval.Split(vp, Enumerable.Range(0, vp.Inputs.Count).Select(i => i == vp.Inputs.Count - 1).ToArray());
+        var residuals = Autodiff.Interpreters.Interpreter.Evaluate(known, TracedApply.Inputs(parameters, xs1.Concat(xs2).ToArray()));
+        return v =>
+        {
+            ArgumentNullException.ThrowIfNull(v);
+            if (v.Shape != ctType.Shape || v.DType != ctType.DType)
+                throw new ArgumentException($"cotangents must be shaped like f(x2): expected {ctType}, got {TensorType.Of(v)}", "cotangents");
+            return Autodiff.Interpreters.Interpreter.Evaluate(unknown, residuals.Append(v).ToArray())[0];
         };
     }
 
@@ -104,35 +155,53 @@ public static class Empirical
             _ => throw new ArgumentException($"unknown kernel '{s}' in get; expected 'ntk' or 'nngp'", nameof(get)),
         }).ToArray();
 
-    private static void CheckImplementation(NtkImplementation implementation)
+    private static MultiApplyFn ToMulti(ApplyFn f)
     {
-        switch (implementation)
+        ArgumentNullException.ThrowIfNull(f);
+        return (p, xs) => new[] { f(p, xs[0]) };
+    }
+
+    private static KernelFunction Single(MultiKernelFunction k) =>
+        (x1, x2, p) =>
         {
-            case NtkImplementation.Auto:
-            case NtkImplementation.JacobianContraction:
-                return;
-            case NtkImplementation.NtkVectorProducts:
-            case NtkImplementation.StructuredDerivatives:
-                throw new NotSupportedException($"NtkImplementation.{implementation} is not implemented yet; use JacobianContraction");
-            default:
-                throw new ArgumentOutOfRangeException(nameof(implementation), $"unknown NtkImplementation {(int)implementation}; expected 0..3");
-        }
+            ArgumentNullException.ThrowIfNull(x1);
+            return k(new[] { x1 }, x2 is null ? null : new[] { x2 }, p)[0];
+        };
+
+    private static NtkImplementation CheckImplementation(NtkImplementation implementation) => implementation switch
+    {
+        // AUTO picks from a cost model once several implementations exist; Jacobian contraction is the reference.
+        NtkImplementation.Auto or NtkImplementation.JacobianContraction => NtkImplementation.JacobianContraction,
+        NtkImplementation.NtkVectorProducts => NtkImplementation.NtkVectorProducts,
+        NtkImplementation.StructuredDerivatives => throw new NotSupportedException("NtkImplementation.StructuredDerivatives is not implemented yet; use JacobianContraction or NtkVectorProducts"),
+        _ => throw new ArgumentOutOfRangeException(nameof(implementation), $"unknown NtkImplementation {(int)implementation}; expected 0..3"),
+    };
+
+    private static void CheckDTypes(Tensor[] x1, Tensor[]? x2, Params p)
+    {
+        var dt = x1.Length > 0 ? x1[0].DType : DType.Float64;
+        foreach (var x in x1.Concat(x2 ?? Array.Empty<Tensor>()))
+            if (x.DType != dt) throw new ArgumentException($"inputs must share one dtype, got {dt.Name()} and {x.DType.Name()}", nameof(x2));
+        foreach (var kv in p)
+            if (kv.Value.DType != dt)
+                throw new ArgumentException($"parameter '{kv.Key}' is {kv.Value.DType.Name()} but the inputs are {dt.Name()}; convert with Params.AsType", "parameters");
     }
 
     /// <summary>Validates inputs and axes from the traced output types only — before any numeric work.</summary>
-    private static KernelAxes Prepare(TracedApply f, Tensor x1, Tensor? x2, Params p, int[] traceAxes, int[] diagonalAxes)
+    private static KernelAxes[] Prepare(TracedApply f, Tensor[] x1, Tensor[]? x2, Params p, int[] traceAxes, int[] diagonalAxes)
     {
         ArgumentNullException.ThrowIfNull(x1);
         ArgumentNullException.ThrowIfNull(p);
-        if (x2 is not null && x2.DType != x1.DType)
-            throw new ArgumentException($"x1 and x2 must have the same dtype, got {x1.DType.Name()} and {x2.DType.Name()}", nameof(x2));
-        foreach (var kv in p)
-            if (kv.Value.DType != x1.DType)
-                throw new ArgumentException($"parameter '{kv.Key}' is {kv.Value.DType.Name()} but x1 is {x1.DType.Name()}; convert with Params.AsType", "parameters");
-        var a = f.OutputType(p, TensorType.Of(x1)).Shape;
-        var b = x2 is null ? a : f.OutputType(p, TensorType.Of(x2)).Shape;
-        var axes = KernelAxes.Canonicalize(traceAxes, diagonalAxes, a.Rank);
-        axes.Validate(a, b);
-        return axes;
+        if (x2 is not null && x2.Length != x1.Length)
+            throw new ArgumentException($"x1 has {x1.Length} inputs but x2 has {x2.Length}", nameof(x2));
+        CheckDTypes(x1, x2, p);
+        var a = f.OutputTypes(p, x1.Select(TensorType.Of).ToArray());
+        var b = x2 is null ? a : f.OutputTypes(p, x2.Select(TensorType.Of).ToArray());
+        return a.Select((ta, j) =>
+        {
+            var axes = KernelAxes.Canonicalize(traceAxes, diagonalAxes, ta.Rank);
+            axes.Validate(ta.Shape, b[j].Shape);
+            return axes;
+        }).ToArray();
     }
 }

@@ -10,7 +10,7 @@ public enum KernelKind
 }
 
 /// <summary>
-/// Result of <see cref="Empirical.KernelFn"/> (Neural Tangents' <c>EmpiricalKernel</c> namedtuple): the requested
+/// Result of <see cref="Empirical.KernelFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/> (Neural Tangents' <c>EmpiricalKernel</c> namedtuple): the requested
 /// kernels, in the order asked.
 /// </summary>
 public sealed class EmpiricalKernel

@@ -13,48 +13,38 @@ internal static class JacobianContraction
     /// <summary>Examples per evaluation of the per-example Jacobian graph (bounds memory; the GEMMs inside are parallel).</summary>
     private const int ExampleChunk = 32;
 
-    /// <summary>Jacobian of f at x, shape <c>f(x).Shape + (P,)</c>, in f's dtype.</summary>
-    public static Tensor Jacobian(TracedApply f, Params p, Tensor x, int? vmapAxis)
+    /// <summary>Jacobian of output <paramref name="j"/> of f at xs, shape <c>f(xs)[j].Shape + (P,)</c>, in f's dtype.</summary>
+    public static Tensor Jacobian(TracedApply f, Params p, Tensor[] xs, int j, Batching? batching)
     {
-        if (vmapAxis is not { } axis)
+        if (batching is null)
         {
-            var g = f.GraphFor(p, TensorType.Of(x));
-            var plan = f.PlanFor(g);
-            return plan.Rows(TracedApply.Inputs(p, x)).Reshape(plan.OutputType.Shape.Concat(new Shape(plan.ParameterCount)));
+            var g = f.OutputGraph(f.GraphFor(p, xs.Select(TensorType.Of).ToArray()), j);
+            var plan = f.PlanFor(g, p.Count);
+            return plan.Rows(TracedApply.Inputs(p, xs)).Reshape(plan.OutputType.Shape.Concat(new Shape(plan.ParameterCount)));
         }
-        int inAxis = x.Shape.NormalizeAxis(axis, "vmapAxes");
-        int n = x.Shape[inAxis];
-        var oneShape = x.Shape.ToArray(); oneShape[inAxis] = 1;
-        var g1 = f.GraphFor(p, new TensorType(new Shape(oneShape), x.DType));
+        var g1 = f.OutputGraph(f.GraphFor(p, batching.ExampleTypes(xs)), j);
         var out1 = g1.Outputs[0].Type.Shape;
-        int outAxis = out1.NormalizeAxis(axis, "vmapAxes");
+        int outAxis = batching.Out[j];
         if (out1[outAxis] != 1)
             throw new ArgumentException($"vmap_axes: output axis {outAxis} of f on one example has size {out1[outAxis]}, expected 1 (output shape {out1})", "vmapAxes");
-        var plan1 = f.PlanFor(g1);
-        int pc = plan1.ParameterCount;
-        // Examples to the front, each keeping a size-1 axis at inAxis: (n, …1 at inAxis…).
-        var perm = Enumerable.Range(0, x.Rank).Where(a => a != inAxis).Prepend(inAxis).ToArray();
-        var front = x.Transpose(perm).Reshape(new Shape(new[] { n }.Concat(Enumerable.Range(0, x.Rank).Select(a => a == inAxis ? 1 : x.Shape[a]))));
-        var inputs = TracedApply.Inputs(p, x);
+        var plan1 = f.PlanFor(g1, p.Count);
+        var batchedInputs = Enumerable.Range(0, p.Count).Select(_ => (int?)null).Concat(batching.StackAxes).ToArray();
+        int n = batching.Count;
         var chunks = new List<Tensor>();
         for (int s = 0; s < n; s += ExampleChunk)
         {
             int c = Math.Min(ExampleChunk, n - s);
-            var ex = front.Slice(new[] { s }.Concat(new int[x.Rank]).ToArray(), new[] { s + c }.Concat(front.Shape.Skip(1)).ToArray()).Contiguous();
-            chunks.Add(plan1.PerExample(inputs, p.Count, ex));
+            chunks.Add(plan1.PerExample(TracedApply.Inputs(p, batching.Stack(xs, s, c)), batchedInputs, c));
         }
         var stacked = chunks.Count == 1 ? chunks[0] : Structural.Concatenate(chunks, 0);      // (n, out1.Size, P)
-        // (n, out1…, P) → move the example axis into the size-1 output axis.
-        var withOut = stacked.Reshape(new Shape(new[] { n }.Concat(out1).Append(pc)));
-        var order = Enumerable.Range(1, out1.Rank + 1).ToList();
-        order[outAxis] = 0;
-        return withOut.Transpose(order.Prepend(outAxis + 1).ToArray()).Squeeze(0).Contiguous();
+        var withOut = stacked.Reshape(new Shape(new[] { n }.Concat(out1).Append(plan1.ParameterCount)));
+        return Batching.Fold(withOut, 0, 1 + outAxis);
     }
 
-    public static Tensor Ntk(TracedApply f, Params p, Tensor x1, Tensor? x2, KernelAxes axes, int? vmapAxis)
+    public static Tensor Ntk(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)
     {
-        var j1 = Jacobian(f, p, x1, vmapAxis);
-        var j2 = x2 is null ? j1 : Jacobian(f, p, x2, vmapAxis);
-        return axes.Contract(j1, j2, 1);
+        var j1 = Jacobian(f, p, x1, j, b1);
+        var j2 = x2 is null ? j1 : Jacobian(f, p, x2, j, b2);
+        return axes.Contract(j1.Contiguous(), j2.Contiguous(), 1);
     }
 }

@@ -93,4 +93,41 @@ internal sealed class KernelAxes
         Debug.Assert(r.Shape == KernelShape(fa, fb));
         return r;
     }
+
+    /// <summary>
+    /// Neural Tangents' <c>_trace_and_diagonal</c> (§2.4): from the un-zipped full kernel of shape
+    /// <c>fx1.shape + fx2.shape</c>, takes the diagonals of the pairs (t, r+t) and (d, r+d) as zero-copy views,
+    /// lays the axes out as §2.2, then sums the trace axes and divides by |T|.
+    /// </summary>
+    public Tensor FromFull(Tensor full)
+    {
+        int r = Rank;
+        Debug.Assert(full.Rank == 2 * r);
+        // View: fx1 axes (trace and diagonal pairs merged by adding strides), then the free fx2 axes.
+        var dims = new List<int>(); var strides = new List<int>();
+        for (int a = 0; a < r; a++)
+        {
+            bool merged = Trace.Contains(a) || Diagonal.Contains(a);
+            if (merged && full.Shape[a] != full.Shape[r + a])
+                throw new ArgumentException($"axis {a} has size {full.Shape[a]} in f(x1) but {full.Shape[r + a]} in f(x2)");
+            dims.Add(full.Shape[a]);
+            strides.Add(merged ? full.Strides[a] + full.Strides[r + a] : full.Strides[a]);
+        }
+        var free = Enumerable.Range(0, r).Where(a => !Trace.Contains(a) && !Diagonal.Contains(a)).ToList();
+        foreach (var a in free) { dims.Add(full.Shape[r + a]); strides.Add(full.Strides[r + a]); }
+        var view = new Tensor(full.Storage, new Shape(dims), strides.ToArray(), full.Offset);
+        var order = new List<int>();
+        for (int a = 0; a < r; a++)
+        {
+            if (Trace.Contains(a)) continue;
+            order.Add(a);
+            if (!Diagonal.Contains(a)) order.Add(r + free.IndexOf(a));
+        }
+        order.AddRange(Trace);
+        var laid = view.Transpose(order.ToArray());
+        int kept = order.Count - Trace.Length;
+        var summed = Trace.Length == 0 ? laid.Contiguous() : Reductions.Sum(laid, Enumerable.Range(kept, Trace.Length).ToArray());
+        double norm = TraceSize(new Shape(full.Shape.Dims[..r]));
+        return norm == 1 ? summed : Elementwise.Scale(summed, 1.0 / norm);
+    }
 }

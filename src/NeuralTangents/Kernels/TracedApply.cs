@@ -1,47 +1,64 @@
 using System.Collections.Concurrent;
 using NeuralTangents.Autodiff.Interpreters;
+using NeuralTangents.Autodiff.Transforms;
 
 namespace NeuralTangents.Kernels;
 
 /// <summary>
-/// An <see cref="ApplyFn"/> traced once per (parameter names and types, input type) into a graph whose inputs
-/// are the parameter leaves in <see cref="Params"/> order followed by x. Thread-safe cache, per instance.
+/// A <see cref="MultiApplyFn"/> traced once per (parameter names and types, input types) into a graph whose
+/// inputs are the parameter leaves in <see cref="Params"/> order followed by the inputs. Thread-safe caches,
+/// per instance (no global state).
 /// </summary>
 internal sealed class TracedApply
 {
-    private readonly ApplyFn _f;
+    private readonly MultiApplyFn _f;
     private readonly ConcurrentDictionary<string, Graph> _cache = new();
+    private readonly ConcurrentDictionary<(Graph, int), Graph> _single = new();
     private readonly ConcurrentDictionary<Graph, JacobianPlan> _plans = new(ReferenceEqualityComparer.Instance);
 
-    public TracedApply(ApplyFn f) => _f = f ?? throw new ArgumentNullException(nameof(f));
+    public TracedApply(MultiApplyFn f) => _f = f ?? throw new ArgumentNullException(nameof(f));
 
-    public Graph GraphFor(Params p, TensorType x)
+    public TracedApply(ApplyFn f) : this(Wrap(f ?? throw new ArgumentNullException(nameof(f)))) { }
+
+    private static MultiApplyFn Wrap(ApplyFn f) => (p, xs) =>
     {
-        var key = string.Join(";", p.Select(kv => kv.Key + ":" + TensorType.Of(kv.Value))) + "|" + x;
-        return _cache.GetOrAdd(key, _ => Trace(p, x));
+        if (xs.Length != 1) throw new ArgumentException($"this function takes one input, got {xs.Length}", "x");
+        return new[] { f(p, xs[0]) };
+    };
+
+    public Graph GraphFor(Params p, IReadOnlyList<TensorType> xs)
+    {
+        var key = string.Join(";", p.Select(kv => kv.Key + ":" + TensorType.Of(kv.Value))) + "|" + string.Join(",", xs);
+        return _cache.GetOrAdd(key, _ => Trace(p, xs));
     }
 
-    private Graph Trace(Params p, TensorType x)
+    private Graph Trace(Params p, IReadOnlyList<TensorType> xs)
     {
         var names = p.Keys.ToArray();
-        var types = p.Values.Select(TensorType.Of).Append(x).ToArray();
+        var types = p.Values.Select(TensorType.Of).Concat(xs).ToArray();
         return Ad.Trace(ins =>
         {
             var map = new Dictionary<string, Tracer>(StringComparer.Ordinal);
             for (int i = 0; i < names.Length; i++) map[names[i]] = ins[i];
-            var y = _f(new ParamTracers(map), ins[^1]);
-            return new[] { y };
+            var ys = _f(new ParamTracers(map), ins[names.Length..]);
+            if (ys.Length == 0) throw new ArgumentException("the function returned no outputs", "f");
+            return ys;
         }, types);
     }
 
-    /// <summary>The reverse-mode Jacobian plan (w.r.t. every parameter) of a graph from <see cref="GraphFor"/>, cached.</summary>
-    public JacobianPlan PlanFor(Graph g) =>
-        _plans.GetOrAdd(g, gr => Ad.JacobianPlan(gr, Enumerable.Range(0, gr.Inputs.Count).Select(i => i < gr.Inputs.Count - 1).ToArray()));
+    /// <summary>Output j alone (dead code removed), cached.</summary>
+    public Graph OutputGraph(Graph g, int j) => g.Outputs.Count == 1 ? g
+        : _single.GetOrAdd((g, j), k => DceTransform.Apply(new Graph(k.Item1.Inputs, k.Item1.Equations, new[] { k.Item1.Outputs[k.Item2] }, k.Item1.VarCount)));
 
-    public TensorType OutputType(Params p, TensorType x) => GraphFor(p, x).Outputs[0].Type;
+    /// <summary>The reverse-mode Jacobian plan (w.r.t. every parameter) of a single-output graph, cached.</summary>
+    public JacobianPlan PlanFor(Graph g, int parameterCount) =>
+        _plans.GetOrAdd(g, gr => Ad.JacobianPlan(gr, Enumerable.Range(0, gr.Inputs.Count).Select(i => i < parameterCount).ToArray()));
 
-    public Tensor Evaluate(Params p, Tensor x) => Interpreter.Evaluate(GraphFor(p, TensorType.Of(x)), p.Values.Append(x).ToArray())[0];
+    public TensorType[] OutputTypes(Params p, IReadOnlyList<TensorType> xs) => GraphFor(p, xs).OutputTypes;
 
-    /// <summary>Inputs of the traced graph: parameter leaves then x.</summary>
-    public static Tensor[] Inputs(Params p, Tensor x) => p.Values.Append(x).ToArray();
+    public Tensor[] Evaluate(Params p, IReadOnlyList<Tensor> xs) =>
+        Interpreter.Evaluate(GraphFor(p, xs.Select(TensorType.Of).ToArray()), Inputs(p, xs));
+
+    /// <summary>Inputs of the traced graph: parameter leaves then the inputs.</summary>
+    public static Tensor[] Inputs(Params p, IReadOnlyList<Tensor> xs) => p.Values.Concat(xs).ToArray();
 }

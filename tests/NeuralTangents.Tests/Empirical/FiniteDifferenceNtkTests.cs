@@ -45,7 +45,7 @@ public class FiniteDifferenceNtkTests
     {
         const double eps = 1e-6;
         var keys = p.Keys.ToArray();
-        var y0 = f.Evaluate(p, x);
+        var y0 = f.Evaluate(p, new[] { x })[0];
         int P = (int)p.ParameterCount, m = y0.Size;
         var j = new double[m * P];
         int col = 0;
@@ -58,7 +58,7 @@ public class FiniteDifferenceNtkTests
                 {
                     var wq = (double[])w.Clone(); wq[q] += delta;
                     var shifted = p.Map((k, t) => k == key ? Tensor.FromArray(wq, t.Shape) : t);
-                    return f.Evaluate(shifted, x);
+                    return f.Evaluate(shifted, new[] { x })[0];
                 }
                 var yp = Eval(eps).ToDoubleArray(); var ym = Eval(-eps).ToDoubleArray();
                 for (int i = 0; i < m; i++) j[i * P + col] = (yp[i] - ym[i]) / (2 * eps);
@@ -79,9 +79,10 @@ public class FiniteDifferenceNtkTests
         var j2 = x2 is null ? j1 : FdJacobian(f, p, x2);
         var reference = NaiveKernel.Compute(j1, j2, trace, diag, trailingP: true);
         double scale = reference.ToDoubleArray().Select(Math.Abs).DefaultIfEmpty(1).Max();
-        foreach (int? vmap in new int?[] { null, 0 })
+        foreach (var impl in new[] { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts })
+        foreach (var vmap in new VmapAxes?[] { null, 0 })
         {
-            var k = NeuralTangents.Empirical.NtkFn(net.Layer.Apply, trace, diag, vmap)(x1, x2, p);
+            var k = NeuralTangents.Empirical.NtkFn(net.Layer.Apply, trace, diag, vmap, impl)(x1, x2, p);
             // Central differences (eps = 1e-6) are accurate to ~1e-9 relative here; 1e-7 leaves margin.
             TestUtil.AssertClose(reference, k, 1e-7, 1e-7 * scale);
         }

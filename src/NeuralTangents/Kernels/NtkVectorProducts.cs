@@ -1,0 +1,130 @@
+using NeuralTangents.Autodiff.Interpreters;
+using NeuralTangents.Autodiff.Transforms;
+
+namespace NeuralTangents.Kernels;
+
+/// <summary>
+/// NTK from NTK-vector products (Neural Tangents' <c>NTK_VECTOR_PRODUCTS</c>, spec §5): the map
+/// <c>v ↦ J1·(J2ᵀ·v)</c> is a VJP of f(x2) followed by a JVP of f(x1), never materialising a Jacobian; vmapped
+/// over the standard basis of f(x2) it gives the full un-zipped kernel, which is then traced and diagonalised
+/// (<see cref="KernelAxes.FromFull"/>). With <c>VmapAxes</c>, blocks are computed per pair of examples under
+/// two nested vmaps (over x1 and x2 examples), as in Neural Tangents.
+/// </summary>
+internal static class NtkVectorProducts
+{
+    private const int BasisChunk = 256;
+    private const int ExampleChunk = 16;
+
+    /// <summary>Graph (params…, x1…, x2…, ct) ↦ J1·J2ᵀ·ct for output <paramref name="j"/>.</summary>
+    public static Graph VpGraph(TracedApply f, Params p, TensorType[] xs1, TensorType[] xs2, int j)
+    {
+        int np = p.Count;
+        var g1 = f.OutputGraph(f.GraphFor(p, xs1), j);
+        var g2 = f.OutputGraph(f.GraphFor(p, xs2), j);
+        var wrt1 = Enumerable.Range(0, g1.Inputs.Count).Select(i => i < np).ToArray();
+        var wrt2 = Enumerable.Range(0, g2.Inputs.Count).Select(i => i < np).ToArray();
+        var vjp2 = Ad.VjpGraph(g2, wrt2);   // (params, x2…, ct) ↦ (y2, dparams…)
+        var jvp1 = Ad.JvpGraph(g1, wrt1);   // (params, x1…, tparams…) ↦ (y1, t1)
+        var types = g1.InputTypes.Concat(xs2).Append(g2.Outputs[0].Type).ToArray();
+        return Ad.Trace(ins =>
+        {
+            var b = ins[0].Builder;
+            var ps = ins[..np];
+            var x1 = ins[np..(np + xs1.Length)];
+            var x2 = ins[(np + xs1.Length)..^1];
+            var grads = Interpreter.Inline(b, vjp2, ps.Concat(x2).Append(ins[^1]).ToArray()).Skip(1);
+            return new[] { Interpreter.Inline(b, jvp1, ps.Concat(x1).Concat(grads).ToArray())[1] };
+        }, types);
+    }
+
+    public static Tensor Ntk(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)
+    {
+        var xs2 = x2 ?? x1;
+        var full = b1 is null ? FullKernel(f, p, x1, xs2, j) : FullKernelPerPair(f, p, x1, xs2, j, b1, b2 ?? b1);
+        return axes.FromFull(full);
+    }
+
+    /// <summary>Full kernel (fx1.shape + fx2.shape) from one vmapped graph over chunks of the fx2 basis.</summary>
+    private static Tensor FullKernel(TracedApply f, Params p, Tensor[] x1, Tensor[] x2, int j)
+    {
+        var t1 = x1.Select(TensorType.Of).ToArray();
+        var t2 = x2.Select(TensorType.Of).ToArray();
+        var vp = VpGraph(f, p, t1, t2, j);
+        var out1 = vp.Outputs[0].Type;
+        var out2 = vp.Inputs[^1].Type;
+        // Known part (forward passes, residuals) once; the linear part once per basis chunk.
+        var (known, unknown) = PartialEval.Split(vp, Enumerable.Range(0, vp.Inputs.Count).Select(i => i == vp.Inputs.Count - 1).ToArray());
+        var residuals = Interpreter.Evaluate(known, TracedApply.Inputs(p, x1.Concat(x2).ToArray()));
+        int m2 = out2.Shape.Size;
+        var parts = new List<Tensor>();
+        var cache = new Dictionary<int, Graph>();
+        for (int s = 0; s < m2; s += BasisChunk)
+        {
+            int c = Math.Min(BasisChunk, m2 - s);
+            if (!cache.TryGetValue(c, out var vg))
+                cache[c] = vg = Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, c);
+            parts.Add(Interpreter.Evaluate(vg, residuals.Append(Basis(out2, s, c)).ToArray())[0]);
+        }
+        var rows = parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 0);     // (M2, fx1…)
+        var byShape = rows.Reshape(out2.Shape.Concat(out1.Shape));                        // (fx2…, fx1…)
+        int r2 = out2.Rank, r1 = out1.Rank;
+        return byShape.Transpose(Enumerable.Range(r2, r1).Concat(Enumerable.Range(0, r2)).ToArray());
+    }
+
+    /// <summary>Full kernel assembled from per-example-pair blocks (vmap over the basis, x2 examples, x1 examples).</summary>
+    private static Tensor FullKernelPerPair(TracedApply f, Params p, Tensor[] x1, Tensor[] x2, int j, Batching b1, Batching b2)
+    {
+        var e1 = b1.ExampleTypes(x1); var e2 = b2.ExampleTypes(x2);
+        var vp = VpGraph(f, p, e1, e2, j);
+        var out1 = vp.Outputs[0].Type; var out2 = vp.Inputs[^1].Type;
+        int np = p.Count, k1 = x1.Length, m2 = out2.Shape.Size;
+        int o1 = b1.Out[j], o2 = b2.Out[j];
+        if (out1.Shape[o1] != 1 || out2.Shape[o2] != 1)
+            throw new ArgumentException($"vmap_axes: output axis {o1} of f on one example has size {out1.Shape[o1]}, expected 1 (output shape {out1.Shape})", "vmapAxes");
+        var nulls = Enumerable.Repeat((int?)null, np).ToArray();
+        var basisAxes = nulls.Concat(Enumerable.Repeat((int?)null, k1 + x2.Length)).Append(0).ToArray();
+        var g = Ad.Vmap(vp, basisAxes, new[] { 0 }, m2);                                       // (M2e, out1e…)
+        var cache = new Dictionary<(int, int), Graph>();
+        Graph For(int c1, int c2)
+        {
+            if (cache.TryGetValue((c1, c2), out var h)) return h;
+            var over2 = Ad.Vmap(g, nulls.Concat(Enumerable.Repeat((int?)null, k1)).Concat(b2.StackAxes).Append(null).ToArray(), new[] { 0 }, c2);
+            return cache[(c1, c2)] = Ad.Vmap(over2, nulls.Concat(b1.StackAxes).Concat(Enumerable.Repeat((int?)null, x2.Length)).Append(null).ToArray(), new[] { 0 }, c1);
+        }
+        var basis = Basis(out2, 0, m2);
+        var rowsOf1 = new List<Tensor>();
+        for (int s1 = 0; s1 < b1.Count; s1 += ExampleChunk)
+        {
+            int c1 = Math.Min(ExampleChunk, b1.Count - s1);
+            var a1 = b1.Stack(x1, s1, c1);
+            var cols = new List<Tensor>();
+            for (int s2 = 0; s2 < b2.Count; s2 += ExampleChunk)
+            {
+                int c2 = Math.Min(ExampleChunk, b2.Count - s2);
+                var args = p.Values.Concat(a1).Concat(b2.Stack(x2, s2, c2)).Append(basis).ToArray();
+                cols.Add(Interpreter.Evaluate(For(c1, c2), args)[0]);                            // (c1, c2, M2e, out1e…)
+            }
+            rowsOf1.Add(cols.Count == 1 ? cols[0] : Structural.Concatenate(cols, 1));
+        }
+        var blocks = rowsOf1.Count == 1 ? rowsOf1[0] : Structural.Concatenate(rowsOf1, 0);    // (N1, N2, M2e, out1e…)
+        int r1 = out1.Rank, r2 = out2.Rank;
+        var shaped = blocks.Reshape(new Shape(new[] { b1.Count, b2.Count }.Concat(out2.Shape).Concat(out1.Shape)));
+        // → (N1, out1e…, N2, out2e…), then fold each example axis into its size-1 output axis.
+        var perm = new[] { 0 }.Concat(Enumerable.Range(2 + r2, r1)).Append(1).Concat(Enumerable.Range(2, r2)).ToArray();
+        var t = shaped.Transpose(perm);
+        t = Batching.Fold(t, 0, 1 + o1);                 // (fx1…, N2, out2e…)
+        return Batching.Fold(t, r1, r1 + 1 + o2);        // (fx1…, fx2…)
+    }
+
+    private static Tensor Basis(TensorType t, int start, int count)
+    {
+        int m = t.Shape.Size;
+        var e = Tensor.Zeros(new Shape(new[] { count }.Concat(t.Shape)), t.DType);
+        for (int r = 0; r < count; r++)
+        {
+            if (t.DType == DType.Float32) ((float[])e.Storage)[r * m + start + r] = 1;
+            else ((double[])e.Storage)[r * m + start + r] = 1;
+        }
+        return e;
+    }
+}
