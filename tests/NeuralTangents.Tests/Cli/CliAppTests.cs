@@ -89,6 +89,17 @@ public sealed class CliAppTests : IDisposable
     }
 
     [Fact]
+    public void Implementation_option_selects_the_library_implementation()
+    {
+        var r = Run("kernel", "--net", Net, "--seed", "2", "--x1", P("x1.npy"), "--x2", P("x2.npy"),
+            "--implementation", "ntk-vector-products", "--out", P("k.npy"));
+        Assert.True(r.Code == 0, r.Err);
+        var net = NetSpec.Parse(Net);
+        var p = net.Init(2, _x1.Shape).Params;
+        AssertBitwise(NtEmpirical.NtkFn(net.Apply, implementation: NtkImplementation.NtkVectorProducts)(_x1, _x2, p), Npy.Read(P("k.npy")));
+    }
+
+    [Fact]
     public void Params_file_is_checked_against_the_net()
     {
         Assert.Equal(0, Run("init", "--net", "Dense(4,b_std=0.5),Relu,Dense(2)", "--input-shape", "3,5", "--out", P("p.npz")).Code);
