@@ -31,8 +31,8 @@ internal static class CliApp
             // more useful "Unrecognized command" when a command name is mistyped.
             var messages = parsed.Errors.Select(e => Regex.Replace(e.Message, @"\s*\n\s*", " ")).ToList();
             if (messages.Count > 1) messages.RemoveAll(m => m.StartsWith("Required command was not provided", StringComparison.Ordinal));
-            stderr.WriteLine($"nt: error: {string.Join("; ", messages)}");
-            stderr.WriteLine($"Try '{string.Join(' ', parsed.CommandResult.Command == root ? ["nt"] : new[] { "nt", parsed.CommandResult.Command.Name })} --help'.");
+            var help = parsed.CommandResult.Command == root ? "nt --help" : $"nt {parsed.CommandResult.Command.Name} --help";
+            stderr.WriteLine($"nt: error: {string.Join("; ", messages)} (see '{help}')");
             return UserError;
         }
         try
