@@ -37,8 +37,9 @@ internal static unsafe partial class Blas
     }
 
     internal const int KC = 256;          // k block: a kc×NR micro-panel of B stays in L1
-    private const int ABlockBytes = 128 << 10; // mc×kc block of packed A sized for L2
+    private const int ABlockBytes = 128 << 10; // mc×kc block of packed A: half of L2, leaving room for B and C traffic
     private const int NTMax = 512;         // columns of an output tile
+    private const int MTMax = 1024;        // rows of an output tile
     private const long ParallelFlops = 1L << 21; // below this, one thread
     private const long SmallMnk = 4096;    // below this, a naive loop beats packing
 
@@ -144,12 +145,15 @@ internal static unsafe partial class Blas
                 Parallel.For(0L, tasks, new ParallelOptions { MaxDegreeOfParallelism = maxDop }, Do);
         }
 
-        /// <summary>Output tiling: L2-sized row blocks, NTMax-wide column blocks, split further for parallel slack.</summary>
+        /// <summary>
+        /// Output tiling: at most NTMax columns and MTMax rows per tile (bounding the per-thread float64 accumulator),
+        /// split further for parallel slack on big problems.
+        /// </summary>
         private readonly void TileGrid(int m, int n, int batch, long flops, out int rowTiles, out int colTiles, out int mt, out int nt)
         {
             int mr = MR, nr = Nr<T>(Isa);
-            int mcMax = Math.Max(mr, ABlockBytes / (KC * sizeof(T)) / mr * mr);
-            rowTiles = (m + mcMax - 1) / mcMax;
+            // A tile packs its B block once and walks its rows in L2-sized A blocks, so tall tiles are cheap.
+            rowTiles = (m + MTMax - 1) / MTMax;
             colTiles = (n + NTMax - 1) / NTMax;
             // Enough tiles for load balance on big problems; tile shape never changes an element's value.
             int want = flops >= ParallelFlops ? 3 * Environment.ProcessorCount : 1;
@@ -209,61 +213,107 @@ internal static unsafe partial class Blas
                 }
         }
 
-        /// <summary>One output tile: for each kc block, pack B and A, then sweep micro-tiles.</summary>
+        /// <summary>
+        /// One output tile: for each kc block, pack the tile's B block once, then for each L2-sized row block of A pack
+        /// it and sweep micro-tiles (B micro-panel in L1, A block in L2).
+        /// </summary>
         private readonly void Tile(T* a, T* b, T* c, int i0, int mm, int j0, int nn)
         {
-            int mr = MR, nr = Nr<T>(Isa);
-            int mmPad = RoundUp(mm, mr), nnPad = RoundUp(nn, nr);
+            int mr = MR, nr = Nr<T>(Isa), mc = McMax<T>();
+            int nnPad = RoundUp(nn, nr);
             int nk = (K + KC - 1) / KC;
             bool wide = typeof(T) == typeof(float) && nk > 1; // float blocks combined in a double buffer
-            var ws = Workspace<T>.Get(mmPad * KC, KC * nnPad, wide ? mm * nn : 0);
+            var ws = Workspace<T>.Get(Math.Min(RoundUp(mm, mr), mc) * KC, KC * nnPad, wide ? mm * nn : 0);
             T* ap = ws.A, bp = ws.B;
             double* acc = ws.D;
             T* tile = stackalloc T[MR * 32];
             for (int kb = 0; kb < nk; kb++)
             {
                 int p0 = kb * KC, kc = Math.Min(KC, K - p0);
-                PackB(b, Ldb, TransB, p0, kc, j0, nn, nr, bp);
-                PackA(a, Lda, TransA, i0, mm, p0, kc, mr, ap);
                 bool first = kb == 0, last = kb == nk - 1;
-                for (int jr = 0; jr < nn; jr += nr)
+                PackB(b, Ldb, TransB, p0, kc, j0, nn, nr, bp);
+                for (int ic = 0; ic < mm; ic += mc)
                 {
-                    int nrr = Math.Min(nr, nn - jr);
-                    for (int ir = 0; ir < mm; ir += mr)
+                    int mcc = Math.Min(mc, mm - ic);
+                    PackA(a, Lda, TransA, i0 + ic, mcc, p0, kc, mr, ap);
+                    for (int jr = 0; jr < nn; jr += nr)
                     {
-                        int mrr = Math.Min(mr, mm - ir);
-                        T* cij = c + (nint)(i0 + ir) * Ldc + j0 + jr;
-                        T* apanel = ap + (nint)ir * kc, bpanel = bp + (nint)jr * kc;
-                        if (!wide)
+                        int nrr = Math.Min(nr, nn - jr);
+                        for (int ir = 0; ir < mcc; ir += mr)
                         {
-                            bool load = !first || Accumulate;
-                            if (mrr == mr && nrr == nr) MicroKernel(Isa, kc, apanel, bpanel, cij, Ldc, load);
-                            else
+                            int mrr = Math.Min(mr, mcc - ir);
+                            T* cij = c + (nint)(i0 + ic + ir) * Ldc + j0 + jr;
+                            T* apanel = ap + (nint)ir * kc, bpanel = bp + (nint)jr * kc;
+                            // The C (or float64 accumulator) rows of this micro-tile usually live in L3 by now; start
+                            // fetching them so they arrive while the micro-kernel runs.
+                            if (wide) Prefetch(acc + (nint)(ic + ir) * nn + jr, nn, mrr, nrr * sizeof(double));
+                            else if (!first || Accumulate) Prefetch(cij, Ldc, mrr, nrr * sizeof(T));
+                            if (!wide)
                             {
-                                MicroKernel(Isa, kc, apanel, bpanel, tile, nr, false);
-                                for (int r = 0; r < mrr; r++)
-                                    for (int q = 0; q < nrr; q++)
-                                        cij[(nint)r * Ldc + q] = load ? cij[(nint)r * Ldc + q] + tile[r * nr + q] : tile[r * nr + q];
+                                bool load = !first || Accumulate;
+                                if (mrr == mr && nrr == nr) MicroKernel(Isa, kc, apanel, bpanel, cij, Ldc, load);
+                                else
+                                {
+                                    MicroKernel(Isa, kc, apanel, bpanel, tile, nr, false);
+                                    for (int r = 0; r < mrr; r++)
+                                        for (int q = 0; q < nrr; q++)
+                                            cij[(nint)r * Ldc + q] = load ? cij[(nint)r * Ldc + q] + tile[r * nr + q] : tile[r * nr + q];
+                                }
+                                continue;
                             }
-                            continue;
-                        }
-                        MicroKernel(Isa, kc, apanel, bpanel, tile, nr, false);
-                        float* t = (float*)tile;
-                        for (int r = 0; r < mrr; r++)
-                        {
-                            double* d = acc + (nint)(ir + r) * nn + jr;
-                            float* cr = (float*)cij + (nint)r * Ldc;
-                            float* tr = t + r * nr;
-                            if (first) for (int q = 0; q < nrr; q++) d[q] = tr[q];
-                            else if (!last) for (int q = 0; q < nrr; q++) d[q] += tr[q];
-                            else if (Accumulate) for (int q = 0; q < nrr; q++) cr[q] = (float)(d[q] + tr[q] + cr[q]);
-                            else for (int q = 0; q < nrr; q++) cr[q] = (float)(d[q] + tr[q]);
+                            MicroKernel(Isa, kc, apanel, bpanel, tile, nr, false);
+                            CombineWide(acc + (nint)(ic + ir) * nn + jr, nn, (float*)cij, Ldc, (float*)tile, nr, mrr, nrr, first, last, Accumulate);
                         }
                     }
                 }
             }
         }
     }
+
+    /// <summary>float32 block partial sums into the float64 accumulator; the last block writes C.</summary>
+    private static void CombineWide(double* acc, int ldAcc, float* c, int ldc, float* tile, int nr, int rows, int cols,
+        bool first, bool last, bool accumulate)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            double* d = acc + (nint)r * ldAcc;
+            float* cr = c + (nint)r * ldc;
+            float* tr = tile + r * nr;
+            int q = 0;
+            if (Vector256.IsHardwareAccelerated)
+                for (; q + 8 <= cols; q += 8)
+                {
+                    var t = Vector256.Load(tr + q);
+                    Vector256<double> lo = Vector256.WidenLower(t), hi = Vector256.WidenUpper(t);
+                    if (first) { lo.Store(d + q); hi.Store(d + q + 4); continue; }
+                    lo += Vector256.Load(d + q);
+                    hi += Vector256.Load(d + q + 4);
+                    if (!last) { lo.Store(d + q); hi.Store(d + q + 4); continue; }
+                    if (accumulate)
+                    {
+                        var c0 = Vector256.Load(cr + q);
+                        lo += Vector256.WidenLower(c0);
+                        hi += Vector256.WidenUpper(c0);
+                    }
+                    Vector256.Narrow(lo, hi).Store(cr + q);
+                }
+            if (first) for (; q < cols; q++) d[q] = tr[q];
+            else if (!last) for (; q < cols; q++) d[q] += tr[q];
+            else if (accumulate) for (; q < cols; q++) cr[q] = (float)(d[q] + tr[q] + cr[q]);
+            else for (; q < cols; q++) cr[q] = (float)(d[q] + tr[q]);
+        }
+    }
+
+    private static void Prefetch<TE>(TE* p, nint ld, int rows, int bytes) where TE : unmanaged
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        for (int r = 0; r < rows; r++)
+            for (int off = 0; off < bytes; off += 64)
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0((byte*)(p + r * ld) + off);
+    }
+
+    /// <summary>Rows of an L2-resident packed A block.</summary>
+    private static int McMax<T>() where T : unmanaged => Math.Max(MR, ABlockBytes / (KC * Unsafe.SizeOf<T>()) / MR * MR);
 
     internal static int RoundUp(int x, int to) => (x + to - 1) / to * to;
 

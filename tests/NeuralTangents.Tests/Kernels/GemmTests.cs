@@ -66,7 +66,7 @@ public class GemmTests
 
     [Theory]
     [InlineData(131, 150, 520)]
-    [InlineData(700, 17, 300)]
+    [InlineData(1100, 17, 300)]
     [InlineData(13, 600, 700)]
     [InlineData(1, 333, 800)]
     [InlineData(300, 1, 900)]
