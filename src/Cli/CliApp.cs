@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
 
 namespace NeuralTangents.Cli;
 
@@ -26,8 +27,12 @@ internal static class CliApp
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var e in parsed.Errors) stderr.WriteLine($"nt: error: {e.Message}");
-            stderr.WriteLine($"Try '{string.Join(' ', parsed.CommandResult.Command == root ? ["nt"] : new[] { "nt", parsed.CommandResult.Command.Name })} --help'.");
+            // One line: the library lists every problem, including "Required command was not provided" next to the
+            // more useful "Unrecognized command" when a command name is mistyped.
+            var messages = parsed.Errors.Select(e => Regex.Replace(e.Message, @"\s*\n\s*", " ")).ToList();
+            if (messages.Count > 1) messages.RemoveAll(m => m.StartsWith("Required command was not provided", StringComparison.Ordinal));
+            var help = parsed.CommandResult.Command == root ? "nt --help" : $"nt {parsed.CommandResult.Command.Name} --help";
+            stderr.WriteLine($"nt: error: {string.Join("; ", messages)} (see '{help}')");
             return UserError;
         }
         try

@@ -5,13 +5,13 @@ namespace NeuralTangents.Cli;
 /// <summary>Parsing of option values shared by the commands; errors are <see cref="FormatException"/> naming the option.</summary>
 internal static class CliParsing
 {
-    /// <summary>Comma-separated integers; the empty string is the empty list.</summary>
+    /// <summary>Comma-separated integers; the empty string or <c>none</c> is the empty list.</summary>
     public static int[] IntList(string text, string option)
     {
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        if (parts.Length == 1 && parts[0].Length == 0) return [];
+        if (parts.Length == 1 && (parts[0].Length == 0 || parts[0].Equals("none", StringComparison.OrdinalIgnoreCase))) return [];
         return parts.Select(s => int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) ? v
-            : throw new FormatException($"{option}: '{s}' is not an integer; expected comma-separated integers such as \"-1\" or \"0,2\" (\"\" for none)")).ToArray();
+            : throw new FormatException($"{option}: '{s}' is not an integer; expected comma-separated integers such as \"-1\" or \"0,2\" (\"\" or none for none)")).ToArray();
     }
 
     /// <summary>A shape given as comma-separated positive sizes, e.g. <c>20,32,32,3</c>.</summary>

@@ -12,11 +12,11 @@ namespace NeuralTangents.Cli;
 /// </summary>
 internal static class DemoCommand
 {
-    public const string DefaultNet = "Conv(16,(3,3),padding=SAME),Relu,Conv(16,(3,3)),Relu,Flatten,Dense(10)";
-    public const int DefaultTrain = 1000;
-    public const int DefaultTest = 500;
+    public const string DefaultNet = "Conv(8,(3,3),padding=SAME),Relu,Conv(8,(3,3)),Relu,Flatten,Dense(10)";
+    public const int DefaultTrain = 1500;
+    public const int DefaultTest = 1000;
     public const string DefaultDType = "float32";
-    public const double DefaultRidge = 1e-3;
+    public const double DefaultRidge = 1e-2;
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -47,13 +47,13 @@ internal static class DemoCommand
         var total = Stopwatch.StartNew();
         var timings = new List<(string Step, TimeSpan Time, string Note)>();
 
-        T Step<T>(string name, string note, Func<T> f, bool announce = false)
+        T Step<T>(string name, string note, Func<T> f, string? announce = null)
         {
-            if (announce) stderr.WriteLine($"computing {name}{(note.Length > 0 ? $" ({note})" : "")}…");
+            if (announce is not null) stderr.WriteLine($"{announce} {name}{(note.Length > 0 ? $" ({note})" : "")}…");
             var sw = Stopwatch.StartNew();
             var v = f();
             sw.Stop();
-            if (announce) stderr.WriteLine($"  done: {name} in {CliParsing.Seconds(sw.Elapsed)}");
+            if (announce is not null) stderr.WriteLine($"  done: {name} in {CliParsing.Seconds(sw.Elapsed)}");
             timings.Add((name, sw.Elapsed, note));
             return v;
         }
@@ -76,8 +76,8 @@ internal static class DemoCommand
         stdout.Flush();
 
         var ntk = Empirical.NtkFn(net.Apply, traceAxes: [-1], vmapAxes: 0);
-        var kTrain = Step("NTK train-train", $"{nTrain}×{nTrain}", () => ntk(train.Images, null, parameters), announce: true);
-        var kTest = Step("NTK test-train", $"{nTest}×{nTrain}", () => ntk(test.Images, train.Images, parameters), announce: true);
+        var kTrain = Step("NTK train-train", $"{nTrain}×{nTrain}", () => ntk(train.Images, null, parameters), "computing");
+        var kTest = Step("NTK test-train", $"{nTest}×{nTrain}", () => ntk(test.Images, train.Images, parameters), "computing");
 
         // Regress centred one-hot targets and add the class means back, so the ridge shrinks towards the prior.
         var y = train.OneHot(10).ToDoubleArray();
@@ -85,7 +85,7 @@ internal static class DemoCommand
         for (int i = 0; i < nTrain; i++) for (int c = 0; c < 10; c++) mean[c] += y[i * 10 + c] / nTrain;
         for (int i = 0; i < nTrain; i++) for (int c = 0; c < 10; c++) y[i * 10 + c] -= mean[c];
         var pred = Step("solve", $"Cholesky, ridge {F(ridge, "G3")}·mean(diag K)",
-            () => KernelRegression.Predict(kTest, kTrain, Tensor.FromArray(y, new Shape(nTrain, 10)), ridge), announce: true).ToDoubleArray();
+            () => KernelRegression.Predict(kTest, kTrain, Tensor.FromArray(y, new Shape(nTrain, 10)), ridge), "running").ToDoubleArray();
         int correct = 0;
         for (int i = 0; i < nTest; i++)
         {
@@ -102,7 +102,7 @@ internal static class DemoCommand
                 maxAbs = Math.Max(maxAbs, Math.Abs(k[i * nTrain + j]));
                 maxAsym = Math.Max(maxAsym, Math.Abs(k[i * nTrain + j] - k[j * nTrain + i]));
             }
-        var eig = Step("eigenvalues", $"{nTrain}×{nTrain}, float64", () => SymmetricEigen.Eigenvalues(kTrain), announce: true);
+        var eig = Step("eigenvalues", $"{nTrain}×{nTrain}, float64", () => SymmetricEigen.Eigenvalues(kTrain), "computing");
 
         stdout.WriteLine("timings");
         foreach (var (step, time, note) in timings)

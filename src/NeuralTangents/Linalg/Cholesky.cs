@@ -94,8 +94,7 @@ internal sealed class Cholesky
             {
                 double xi = col[i] / _l[i * n + i];
                 col[i] = xi;
-                var row = _l.AsSpan(i * n, i);
-                for (int j = 0; j < i; j++) col[j] -= row[j] * xi;
+                DenseMatrix.Axpy(col.AsSpan(0, i), _l.AsSpan(i * n, i), -xi);
             }
             for (int i = 0; i < n; i++) x[i * c + k] = col[i];
         }

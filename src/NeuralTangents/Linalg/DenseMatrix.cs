@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace NeuralTangents.Linalg;
 
 /// <summary>Row-major float64 helpers shared by the factorizations (not a public matrix type).</summary>
@@ -13,20 +15,47 @@ internal static class DenseMatrix
         return t.ToDoubleArray();
     }
 
-    /// <summary>Σ a[i]·b[i] with four fixed accumulators: fast without SIMD-width-dependent rounding.</summary>
+    // Vector256 has a fixed width (software-emulated lane by lane where unsupported) and no FMA is used, so these
+    // give the same bits on every machine; summation order is fixed (8 partial sums, then a fixed tree).
+
+    /// <summary>Σ a[i]·b[i] in a fixed order.</summary>
     public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
     {
         Debug.Assert(a.Length == b.Length);
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 4 <= a.Length; i += 4)
+        int n = a.Length, i = 0;
+        var acc0 = Vector256<double>.Zero;
+        var acc1 = Vector256<double>.Zero;
+        for (; i + 8 <= n; i += 8)
         {
-            s0 += a[i] * b[i];
-            s1 += a[i + 1] * b[i + 1];
-            s2 += a[i + 2] * b[i + 2];
-            s3 += a[i + 3] * b[i + 3];
+            acc0 += Vector256.Create(a.Slice(i, 4)) * Vector256.Create(b.Slice(i, 4));
+            acc1 += Vector256.Create(a.Slice(i + 4, 4)) * Vector256.Create(b.Slice(i + 4, 4));
         }
-        for (; i < a.Length; i++) s0 += a[i] * b[i];
-        return (s0 + s1) + (s2 + s3);
+        var acc = acc0 + acc1;
+        double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        for (; i < n; i++) s += a[i] * b[i];
+        return s;
+    }
+
+    /// <summary>y[i] += alpha·x[i].</summary>
+    public static void Axpy(Span<double> y, ReadOnlySpan<double> x, double alpha)
+    {
+        Debug.Assert(x.Length == y.Length);
+        int n = y.Length, i = 0;
+        var va = Vector256.Create(alpha);
+        for (; i + 4 <= n; i += 4)
+            (Vector256.Create(y.Slice(i, 4)) + va * Vector256.Create(x.Slice(i, 4))).CopyTo(y.Slice(i, 4));
+        for (; i < n; i++) y[i] += alpha * x[i];
+    }
+
+    /// <summary>y[i] −= f·u[i] + g·v[i] (the symmetric rank-2 update of one row).</summary>
+    public static void Rank2Update(Span<double> y, double f, ReadOnlySpan<double> u, double g, ReadOnlySpan<double> v)
+    {
+        Debug.Assert(u.Length == y.Length && v.Length == y.Length);
+        int n = y.Length, i = 0;
+        var vf = Vector256.Create(f);
+        var vg = Vector256.Create(g);
+        for (; i + 4 <= n; i += 4)
+            (Vector256.Create(y.Slice(i, 4)) - (vf * Vector256.Create(u.Slice(i, 4)) + vg * Vector256.Create(v.Slice(i, 4)))).CopyTo(y.Slice(i, 4));
+        for (; i < n; i++) y[i] -= f * u[i] + g * v[i];
     }
 }

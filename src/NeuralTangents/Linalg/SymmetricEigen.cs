@@ -106,12 +106,8 @@ internal sealed class SymmetricEigen
                     f = d[j];
                     u[i * n + j] = f;
                     var row = u.AsSpan(j * n, i);
-                    g = e[j] + row[j] * f;
-                    for (int k = j + 1; k < i; k++)
-                    {
-                        g += row[k] * d[k];
-                        e[k] += row[k] * f;
-                    }
+                    g = e[j] + row[j] * f + DenseMatrix.Dot(row[(j + 1)..], d.AsSpan(j + 1, i - j - 1));
+                    DenseMatrix.Axpy(e.AsSpan(j + 1, i - j - 1), row[(j + 1)..], f);
                     e[j] = g;
                 }
                 f = 0;
@@ -126,8 +122,7 @@ internal sealed class SymmetricEigen
                 {
                     f = d[j];
                     g = e[j];
-                    var row = u.AsSpan(j * n, i);
-                    for (int k = j; k < i; k++) row[k] -= f * e[k] + g * d[k];
+                    DenseMatrix.Rank2Update(u.AsSpan(j * n + j, i - j), f, e.AsSpan(j, i - j), g, d.AsSpan(j, i - j));
                     d[j] = u[j * n + i - 1];
                     u[j * n + i] = 0;
                 }
@@ -154,8 +149,7 @@ internal sealed class SymmetricEigen
                 for (int j = 0; j <= i; j++)
                 {
                     var row = u.AsSpan(j * n, i + 1);
-                    double g = DenseMatrix.Dot(hv, row);
-                    for (int k = 0; k <= i; k++) row[k] -= g * d[k];
+                    DenseMatrix.Axpy(row, d.AsSpan(0, i + 1), -DenseMatrix.Dot(hv, row));
                 }
             }
             hv.Clear();

@@ -83,9 +83,20 @@ public sealed class CliAppTests : IDisposable
         Assert.Equal(new Shape(3, 2, 3, 3), expected.Shape);
         AssertBitwise(expected, Npy.Read(P("k.npy")));
 
-        r = Run("kernel", "--net", Net, "--seed", "1", "--x1", P("x1.npy"), "--trace-axes", "", "--diagonal-axes", "-1", "--out", P("d.npy"));
+        r = Run("kernel", "--net", Net, "--seed", "1", "--x1", P("x1.npy"), "--trace-axes", "none", "--diagonal-axes", "-1", "--out", P("d.npy"));
         Assert.True(r.Code == 0, r.Err);
         Assert.Equal(new Shape(3, 3, 3), Npy.Read(P("d.npy")).Shape);
+    }
+
+    [Fact]
+    public void Implementation_option_selects_the_library_implementation()
+    {
+        var r = Run("kernel", "--net", Net, "--seed", "2", "--x1", P("x1.npy"), "--x2", P("x2.npy"),
+            "--implementation", "ntk-vector-products", "--out", P("k.npy"));
+        Assert.True(r.Code == 0, r.Err);
+        var net = NetSpec.Parse(Net);
+        var p = net.Init(2, _x1.Shape).Params;
+        AssertBitwise(NtEmpirical.NtkFn(net.Apply, implementation: NtkImplementation.NtkVectorProducts)(_x1, _x2, p), Npy.Read(P("k.npy")));
     }
 
     [Fact]
@@ -131,7 +142,11 @@ public sealed class CliAppTests : IDisposable
         var r = Run(resolved);
         Assert.Equal(2, r.Code);
         Assert.Contains(expected, r.Err);
-        Assert.StartsWith("nt: error: ", r.Err);
+        // At most a progress line before the single error line, which is last.
+        var lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines, l => l.StartsWith("nt: error: "));
+        Assert.StartsWith("nt: error: ", lines[^1]);
+        Assert.True(lines.Length <= 2, r.Err);
         Assert.DoesNotContain("   at ", r.Err);
         Assert.False(File.Exists(P("k.npy")));
     }
