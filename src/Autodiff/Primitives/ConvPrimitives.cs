@@ -24,7 +24,7 @@ public sealed class ConvPrimitive : Primitive
         RequireSameDType(Name, i[0], i[1]);
         return new TensorType(Conv.InferShape(i[0].Shape, i[1].Shape, Params), i[0].DType);
     }
-    internal override Tensor Evaluate(Tensor[] i) => Conv.Forward(i[0], i[1], Params);
+    internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvForward(i[0], i[1], Params);
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
         w == 1 && Params.FeatureGroupCount == 1 ? new StructureRule(new[] { (types[0].Rank - 1, types[1].Rank - 1) }) : StructureRule.None;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.Forward(b, Params, args, dims);
@@ -64,7 +64,7 @@ public sealed class ConvLhsTransposePrimitive : Primitive
         if (expect != i[0].Shape) throw new ArgumentException($"{Name}: cotangent shape {i[0].Shape} does not match the convolution output {expect}");
         return new TensorType(LhsShape, i[0].DType);
     }
-    internal override Tensor Evaluate(Tensor[] i) => Conv.LhsTranspose(i[0], i[1], LhsShape, Params);
+    internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvLhsTranspose(i[0], i[1], LhsShape, Params);
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.LhsTranspose(b, Params, LhsShape, args, dims);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {
@@ -98,7 +98,7 @@ public sealed class ConvRhsTransposePrimitive : Primitive
         if (expect != i[1].Shape) throw new ArgumentException($"{Name}: cotangent shape {i[1].Shape} does not match the convolution output {expect}");
         return new TensorType(RhsShape, i[0].DType);
     }
-    internal override Tensor Evaluate(Tensor[] i) => Conv.RhsTranspose(i[0], i[1], RhsShape, Params);
+    internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvRhsTranspose(i[0], i[1], RhsShape, Params);
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.RhsTranspose(b, Params, RhsShape, args, dims);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {

@@ -22,7 +22,7 @@ public sealed class DotGeneralPrimitive : Primitive
         RequireSameDType(Name, i[0], i[1]);
         return new TensorType(DotGeneral.InferShape(i[0].Shape, i[1].Shape, Dims), i[0].DType);
     }
-    internal override Tensor Evaluate(Tensor[] i) => DotGeneral.Compute(i[0], i[1], Dims);
+    internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.DotGeneral(i[0], i[1], Dims);
 
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
