@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace NeuralTangents.Cli;
 
 /// <summary>
-/// The <c>nt</c> command: <c>kernel</c>, <c>init</c> and <c>demo</c> (the default with no arguments).
+/// The <c>nt</c> command: <c>kernel</c>, <c>ntk-vp</c>, <c>init</c> and <c>demo</c> (the default with no arguments).
 /// Exit codes: 0 success, 2 user error (bad option, spec, file or shape; one line on stderr), 1 internal error.
 /// </summary>
 internal static class CliApp
@@ -21,6 +21,7 @@ internal static class CliApp
         var root = new RootCommand("nt — empirical NNGP/NTK kernels of Stax networks (NeuralTangents for .NET).")
         {
             KernelCommand.Create(stdout, stderr),
+            NtkVpCommand.Create(stdout, stderr),
             InitCommand.Create(stdout),
             DemoCommand.Create(stdout, stderr),
         };

@@ -79,7 +79,7 @@ internal static class KernelCommand
     }
 
     /// <summary>Reads an .npz and checks its names and shapes against what the network expects for these inputs.</summary>
-    private static Params LoadParams(Layer net, string path, Shape inputShape, DType dtype)
+    internal static Params LoadParams(Layer net, string path, Shape inputShape, DType dtype)
     {
         var file = Npz.Read(path);
         var expected = net.Init(0, inputShape, dtype).Params;
