@@ -14,47 +14,89 @@ internal static class Einsum
 
     public static Tensor Contract(IReadOnlyList<Operand> operands, int[] output)
     {
-        var ops = operands.Select(o =>
+        foreach (var o in operands)
         {
             if (o.Ids.Length != o.Value.Rank) throw new ArgumentException($"einsum: {o.Ids.Length} ids for an operand of shape {o.Value.Shape}");
             if (o.Ids.Distinct().Count() != o.Ids.Length) throw new ArgumentException("einsum: repeated id within one operand");
-            return o;
-        }).ToList();
-        var sizes = new Dictionary<int, int>();
-        foreach (var o in ops)
-            for (int i = 0; i < o.Ids.Length; i++)
-            {
-                if (sizes.TryGetValue(o.Ids[i], out var s) && s != o.Value.Shape[i])
-                    throw new ArgumentException($"einsum: id {o.Ids[i]} has sizes {s} and {o.Value.Shape[i]}");
-                sizes[o.Ids[i]] = o.Value.Shape[i];
-            }
+        }
+        var sizes = Sizes(operands.Select(o => (o.Ids, o.Value.Shape)));
+        var ops = operands.ToList();
         for (int k = 0; k < ops.Count; k++) ops[k] = SumPrivate(ops, k, output);
         while (ops.Count > 1)
         {
-            int bi = 0, bj = 1; double best = double.PositiveInfinity;
-            for (int i = 0; i < ops.Count; i++)
-                for (int j = i + 1; j < ops.Count; j++)
-                {
-                    double cost = ops[i].Ids.Union(ops[j].Ids).Aggregate(1.0, (acc, id) => acc * sizes[id]);
-                    if (cost < best) { best = cost; bi = i; bj = j; }
-                }
+            var (bi, bj, _) = CheapestPair(ops.Select(o => o.Ids).ToList(), sizes);
             var a = ops[bi]; var b = ops[bj];
             ops.RemoveAt(bj); ops.RemoveAt(bi);
-            var shared = a.Ids.Intersect(b.Ids).ToArray();
-            var needed = new HashSet<int>(output.Concat(ops.SelectMany(o => o.Ids)));
-            var batch = shared.Where(needed.Contains).ToArray();
-            var contract = shared.Where(id => !needed.Contains(id)).ToArray();
+            var (batch, contract) = Split(a.Ids, b.Ids, output, ops.Select(o => o.Ids));
             var dims = new DotDimensionNumbers(contract.Select(id => Array.IndexOf(a.Ids, id)).ToArray(), contract.Select(id => Array.IndexOf(b.Ids, id)).ToArray(),
                 batch.Select(id => Array.IndexOf(a.Ids, id)).ToArray(), batch.Select(id => Array.IndexOf(b.Ids, id)).ToArray());
-            var value = DotGeneral.Compute(a.Value, b.Value, dims);
-            var ids = batch.Concat(a.Ids.Where(id => !shared.Contains(id))).Concat(b.Ids.Where(id => !shared.Contains(id))).ToArray();
-            ops.Add(new Operand(value, ids));
+            ops.Add(new Operand(DotGeneral.Compute(a.Value, b.Value, dims), ResultIds(a.Ids, b.Ids, batch)));
             ops[^1] = SumPrivate(ops, ops.Count - 1, output);
         }
         var last = ops[0];
         var missing = output.Where(id => !last.Ids.Contains(id)).ToArray();
         if (missing.Length > 0) throw new ArgumentException($"einsum: output ids [{string.Join(", ", missing)}] appear in no operand");
         return last.Value.Transpose(output.Select(id => Array.IndexOf(last.Ids, id)).ToArray()).Contiguous();
+    }
+
+    /// <summary>Multiply-adds the same contraction order would spend, from shapes only (for the AUTO cost model).</summary>
+    public static double Cost(IReadOnlyList<(int[] Ids, Shape Shape)> operands, int[] output)
+    {
+        var sizes = Sizes(operands);
+        var ids = operands.Select(o => o.Ids).ToList();
+        double total = 0;
+        for (int k = 0; k < ids.Count; k++) ids[k] = ids[k].Where(id => output.Contains(id) || ids.Where((_, i) => i != k).Any(x => x.Contains(id))).ToArray();
+        while (ids.Count > 1)
+        {
+            var (bi, bj, cost) = CheapestPair(ids, sizes);
+            var a = ids[bi]; var b = ids[bj];
+            ids.RemoveAt(bj); ids.RemoveAt(bi);
+            var (batch, _) = Split(a, b, output, ids);
+            var r = ResultIds(a, b, batch);
+            ids.Add(r.Where(id => output.Contains(id) || ids.Any(x => x.Contains(id))).ToArray());
+            total += cost;
+        }
+        return total;
+    }
+
+    private static Dictionary<int, int> Sizes(IEnumerable<(int[] Ids, Shape Shape)> operands)
+    {
+        var sizes = new Dictionary<int, int>();
+        foreach (var (ids, shape) in operands)
+            for (int i = 0; i < ids.Length; i++)
+            {
+                if (sizes.TryGetValue(ids[i], out var s) && s != shape[i])
+                    throw new ArgumentException($"einsum: id {ids[i]} has sizes {s} and {shape[i]}");
+                sizes[ids[i]] = shape[i];
+            }
+        return sizes;
+    }
+
+    /// <summary>The pair whose contraction touches the smallest product of id sizes.</summary>
+    private static (int, int, double) CheapestPair(IReadOnlyList<int[]> ids, Dictionary<int, int> sizes)
+    {
+        int bi = 0, bj = 1; double best = double.PositiveInfinity;
+        for (int i = 0; i < ids.Count; i++)
+            for (int j = i + 1; j < ids.Count; j++)
+            {
+                double cost = ids[i].Union(ids[j]).Aggregate(1.0, (acc, id) => acc * sizes[id]);
+                if (cost < best) { best = cost; bi = i; bj = j; }
+            }
+        return (bi, bj, best);
+    }
+
+    /// <summary>Shared ids still needed elsewhere are batch dimensions; the others are contracted.</summary>
+    private static (int[] Batch, int[] Contract) Split(int[] a, int[] b, int[] output, IEnumerable<int[]> others)
+    {
+        var shared = a.Intersect(b).ToArray();
+        var needed = new HashSet<int>(output.Concat(others.SelectMany(o => o)));
+        return (shared.Where(needed.Contains).ToArray(), shared.Where(id => !needed.Contains(id)).ToArray());
+    }
+
+    private static int[] ResultIds(int[] a, int[] b, int[] batch)
+    {
+        var shared = a.Intersect(b).ToHashSet();
+        return batch.Concat(a.Where(id => !shared.Contains(id))).Concat(b.Where(id => !shared.Contains(id))).ToArray();
     }
 
     private static Operand SumPrivate(List<Operand> ops, int k, int[] output)
