@@ -13,7 +13,7 @@ namespace NeuralTangents;
 /// with <c>traceAxes = []</c> they give (N1, N2, 10, 10).
 /// </para>
 /// </summary>
-public static class Empirical
+public static partial class Empirical
 {
     private static readonly int[] DefaultTrace = { -1 };
 
