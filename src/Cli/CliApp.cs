@@ -24,6 +24,7 @@ internal static class CliApp
             NtkVpCommand.Create(stdout, stderr),
             InitCommand.Create(stdout),
             DemoCommand.Create(stdout, stderr),
+            TaylorCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
