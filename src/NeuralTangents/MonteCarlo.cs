@@ -10,11 +10,11 @@ public static partial class Empirical
     /// kernels of <paramref name="net"/> averaged over <paramref name="nSamples"/> initialisations, sample s using
     /// seed <see cref="MonteCarloSeed"/>(baseSeed, s) and parameters <c>net.Init(seed, x1.Shape, x1.DType)</c>.
     /// Samples run in parallel and are summed (in float64) in sample order, so the result is deterministic.
-    /// Kernel options are those of <see cref="KernelFn"/>.
+    /// Kernel options are those of <see cref="KernelFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="nSamples"/> &lt; 1.</exception>
     public static MonteCarloKernelFunction MonteCarloKernelFn(Layer net, int baseSeed, int nSamples, int[]? traceAxes = null,
-        int[]? diagonalAxes = null, int? vmapAxes = null, NtkImplementation implementation = NtkImplementation.JacobianContraction)
+        int[]? diagonalAxes = null, VmapAxes? vmapAxes = null, NtkImplementation implementation = NtkImplementation.JacobianContraction)
     {
         ArgumentNullException.ThrowIfNull(net);
         return MonteCarloKernelFn((seed, x1) => net.Init(seed, x1.Shape, x1.DType).Params, net.Apply, baseSeed, nSamples,
@@ -22,14 +22,14 @@ public static partial class Empirical
     }
 
     /// <summary>
-    /// As <see cref="MonteCarloKernelFn(Layer, int, int, int[], int[], int?, NtkImplementation)"/>, yielding the running
+    /// As <see cref="MonteCarloKernelFn(Layer, int, int, int[], int[], VmapAxes, NtkImplementation)"/>, yielding the running
     /// average at each of <paramref name="nSamples"/> (strictly increasing, positive); the samples of a smaller count
     /// are reused, so the average at N is the same as with a single count N.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="nSamples"/> is empty, not strictly increasing, or has a
     /// count &lt; 1.</exception>
     public static MonteCarloKernelsFunction MonteCarloKernelFn(Layer net, int baseSeed, IEnumerable<int> nSamples, int[]? traceAxes = null,
-        int[]? diagonalAxes = null, int? vmapAxes = null, NtkImplementation implementation = NtkImplementation.JacobianContraction)
+        int[]? diagonalAxes = null, VmapAxes? vmapAxes = null, NtkImplementation implementation = NtkImplementation.JacobianContraction)
     {
         ArgumentNullException.ThrowIfNull(net);
         return MonteCarloKernelFn((seed, x1) => net.Init(seed, x1.Shape, x1.DType).Params, net.Apply, baseSeed, nSamples,
@@ -42,7 +42,7 @@ public static partial class Empirical
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="nSamples"/> &lt; 1.</exception>
     public static MonteCarloKernelFunction MonteCarloKernelFn(Func<int, Tensor, Params> init, ApplyFn apply, int baseSeed, int nSamples,
-        int[]? traceAxes = null, int[]? diagonalAxes = null, int? vmapAxes = null,
+        int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
         NtkImplementation implementation = NtkImplementation.JacobianContraction)
     {
         if (nSamples < 1) throw new ArgumentOutOfRangeException(nameof(nSamples), nSamples, $"nSamples must be at least 1, got {nSamples}");
@@ -53,7 +53,7 @@ public static partial class Empirical
     /// <summary>Running Monte Carlo averages of any function's kernels at each of <paramref name="nSamples"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="nSamples"/> is empty, not strictly increasing, or has a count &lt; 1.</exception>
     public static MonteCarloKernelsFunction MonteCarloKernelFn(Func<int, Tensor, Params> init, ApplyFn apply, int baseSeed, IEnumerable<int> nSamples,
-        int[]? traceAxes = null, int[]? diagonalAxes = null, int? vmapAxes = null,
+        int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
         NtkImplementation implementation = NtkImplementation.JacobianContraction)
     {
         ArgumentNullException.ThrowIfNull(init);

@@ -59,6 +59,9 @@ internal sealed class TracedApply
     public Tensor[] Evaluate(Params p, IReadOnlyList<Tensor> xs) =>
         Interpreter.Evaluate(GraphFor(p, xs.Select(TensorType.Of).ToArray()), Inputs(p, xs));
 
+    /// <summary>Single input, first output.</summary>
+    public Tensor Evaluate(Params p, Tensor x) => Evaluate(p, new[] { x })[0];
+
     /// <summary>Inputs of the traced graph: parameter leaves then the inputs.</summary>
     public static Tensor[] Inputs(Params p, IReadOnlyList<Tensor> xs) => p.Values.Concat(xs).ToArray();
 }

@@ -93,7 +93,7 @@ public class GradientDescentMseTests(ITestOutputHelper output)
         const double lr = 0.01;
 
         // Gradient descent on the linearized network, gradients by reverse mode through f_lin.
-        var g = traced.GraphFor(p0, TensorType.Of(pr.XTrain));
+        var g = traced.GraphFor(p0, new[] { TensorType.Of(pr.XTrain) });
         var wrt = Enumerable.Range(0, g.Inputs.Count).Select(i => i < p0.Count).ToArray();
         var vjp = Ad.VjpGraph(g, wrt);
         var names = p0.Keys.ToArray();
