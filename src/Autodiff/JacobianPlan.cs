@@ -71,6 +71,19 @@ internal sealed class JacobianPlan
     public Tensor PerExample(Tensor[] inputs, int?[] exampleAxes, int examples) =>
         Interpreter.Evaluate(Batched(_out.Shape.Size, examples, exampleAxes), inputs.Append(Basis(0, _out.Shape.Size)).ToArray())[0];
 
+    /// <summary>Estimated FLOPs of <see cref="Rows"/> (no <paramref name="examples"/>) or <see cref="PerExample"/> over all examples.</summary>
+    public double Flops(int examples, int?[]? exampleAxes, int rowChunk = 256, int exampleChunk = 32)
+    {
+        int m = _out.Shape.Size;
+        if (examples == 0)
+        {
+            int c = Math.Max(1, Math.Min(rowChunk, m));
+            return GraphCost.Flops(Batched(c, 0, null)) * Math.Ceiling((double)m / c);
+        }
+        int e = Math.Min(exampleChunk, examples);
+        return GraphCost.Flops(Batched(m, e, exampleAxes)) * Math.Ceiling((double)examples / e);
+    }
+
     private Tensor Basis(int start, int count)
     {
         int m = _out.Shape.Size;

@@ -62,7 +62,7 @@ public static partial class Empirical
     /// null (default) makes no such assumption. Only speed and memory change.</param>
     /// <param name="implementation">NTK method; see <see cref="NtkImplementation"/>.</param>
     /// <returns>A <see cref="KernelFunction"/>; errors as described on <see cref="Empirical"/>, and
-    /// <see cref="NotSupportedException"/> for an implementation not available yet.</returns>
+    /// <see cref="ArgumentOutOfRangeException"/> for an unknown implementation value.</returns>
     public static KernelFunction NtkFn(ApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
         NtkImplementation implementation = NtkImplementation.JacobianContraction) =>
         Single(NtkFn(ToMulti(f), traceAxes, diagonalAxes, vmapAxes, implementation));
@@ -75,13 +75,17 @@ public static partial class Empirical
         var traced = new TracedApply(f);
         var t = traceAxes ?? DefaultTrace;
         var d = diagonalAxes ?? Array.Empty<int>();
-        var impl = CheckImplementation(implementation);
+        var requested = CheckImplementation(implementation);
+        var autoChoice = new System.Collections.Concurrent.ConcurrentDictionary<string, NtkImplementation>();
         return (x1, x2, p) =>
         {
             var axes = Prepare(traced, x1, x2, p, t, d);
             var outs = traced.OutputTypes(p, x1.Select(TensorType.Of).ToArray());
             var b1 = Batching.Resolve(vmapAxes, x1, outs);
             var b2 = x2 is null ? b1 : Batching.Resolve(vmapAxes, x2, traced.OutputTypes(p, x2.Select(TensorType.Of).ToArray()));
+            // AUTO: the cost model's choice, cached per input and parameter types (as Neural Tangents caches per shapes).
+            var impl = requested != NtkImplementation.Auto ? requested : autoChoice.GetOrAdd(TypeKey(x1, x2, p),
+                _ => CostModel.Explain(traced, p, x1, x2, axes, b1, b2, CostModel.DefaultBudgetBytes).Chosen);
             return axes.Select((ax, j) => impl switch
             {
                 NtkImplementation.NtkVectorProducts => NtkVectorProducts.Ntk(traced, p, x1, x2, j, ax, b1, b2),
@@ -148,6 +152,28 @@ public static partial class Empirical
         };
     }
 
+    /// <summary>
+    /// The AUTO cost model's estimates for computing the NTK of <paramref name="f"/> on these inputs: FLOPs and peak
+    /// memory of JacobianContraction, NtkVectorProducts and StructuredDerivatives, derived from the traced graphs
+    /// (nothing is evaluated), and the implementation <see cref="NtkImplementation.Auto"/> picks: the fewest FLOPs
+    /// among those within <paramref name="memoryBudgetBytes"/> (default 4 GiB). Several outputs add up.
+    /// </summary>
+    /// <exception cref="ArgumentException">As for <see cref="NtkFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/>.</exception>
+    public static NtkExplanation ExplainNtk(ApplyFn f, Tensor x1, Tensor? x2, Params parameters, int[]? traceAxes = null, int[]? diagonalAxes = null,
+        VmapAxes? vmapAxes = null, double memoryBudgetBytes = CostModel.DefaultBudgetBytes)
+    {
+        var traced = new TracedApply(ToMulti(f));
+        var xs1 = new[] { x1 }; var xs2 = x2 is null ? null : new[] { x2 };
+        var axes = Prepare(traced, xs1, xs2, parameters, traceAxes ?? DefaultTrace, diagonalAxes ?? Array.Empty<int>());
+        var b1 = Batching.Resolve(vmapAxes, xs1, traced.OutputTypes(parameters, new[] { TensorType.Of(x1) }));
+        var b2 = xs2 is null ? b1 : Batching.Resolve(vmapAxes, xs2, traced.OutputTypes(parameters, new[] { TensorType.Of(x2!) }));
+        return CostModel.Explain(traced, parameters, xs1, xs2, axes, b1, b2, memoryBudgetBytes);
+    }
+
+    private static string TypeKey(Tensor[] x1, Tensor[]? x2, Params p) =>
+        string.Join(",", x1.Select(TensorType.Of)) + "|" + (x2 is null ? "-" : string.Join(",", x2.Select(TensorType.Of))) + "|" +
+        string.Join(",", p.Select(kv => kv.Key + TensorType.Of(kv.Value)));
+
     /// <summary>Parses <c>"ntk"</c>, <c>"nngp"</c> or <c>"ntk,nngp"</c> (case-insensitive) into a <c>get</c> list.</summary>
     /// <exception cref="ArgumentException">Unknown kernel name.</exception>
     public static KernelKind[] ParseGet(string get) => get.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -173,8 +199,8 @@ public static partial class Empirical
 
     private static NtkImplementation CheckImplementation(NtkImplementation implementation) => implementation switch
     {
-        // AUTO picks from a cost model once several implementations exist; Jacobian contraction is the reference.
-        NtkImplementation.Auto or NtkImplementation.JacobianContraction => NtkImplementation.JacobianContraction,
+        NtkImplementation.Auto => NtkImplementation.Auto,
+        NtkImplementation.JacobianContraction => NtkImplementation.JacobianContraction,
         NtkImplementation.NtkVectorProducts => NtkImplementation.NtkVectorProducts,
         NtkImplementation.StructuredDerivatives => NtkImplementation.StructuredDerivatives,
         _ => throw new ArgumentOutOfRangeException(nameof(implementation), $"unknown NtkImplementation {(int)implementation}; expected 0..3"),

@@ -6,13 +6,14 @@ namespace NeuralTangents;
 /// </summary>
 public enum NtkImplementation
 {
-    /// <summary>Picks an implementation from a cost model. Until the other implementations land it always picks
-    /// <see cref="JacobianContraction"/>.</summary>
+    /// <summary>Picks the implementation with the fewest estimated FLOPs among those within a memory budget, from a
+    /// per-primitive cost model on the traced graphs (deterministic on every backend); cached per input types. See
+    /// <see cref="Empirical.ExplainNtk"/>.</summary>
     Auto = 0,
     /// <summary>Materialises the Jacobians <c>∂f(x)/∂θ</c> by reverse mode and contracts them (the default).</summary>
     JacobianContraction = 1,
-    /// <summary>Builds the NTK from VJP-then-JVP products (not yet available: throws <see cref="NotSupportedException"/>).</summary>
+    /// <summary>Builds the NTK from VJP-then-JVP products (spec §5), never materialising a Jacobian.</summary>
     NtkVectorProducts = 2,
-    /// <summary>Structured derivatives (MJJMPs) (not yet available: throws <see cref="NotSupportedException"/>).</summary>
+    /// <summary>Structured derivatives: MJJMPs of ∂f/∂y with structure-compressed ∂y/∂w (spec §6, paper §4).</summary>
     StructuredDerivatives = 3,
 }

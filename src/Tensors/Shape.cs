@@ -45,6 +45,9 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
         }
     }
 
+    /// <summary>Number of elements as a double (no overflow; for cost estimates).</summary>
+    internal double Elements => Dims.Aggregate(1.0, (a, d) => a * d);
+
     internal int[] Dims => _dims ?? Array.Empty<int>();
 
     /// <summary>A copy of the sizes.</summary>

@@ -25,6 +25,7 @@ public sealed class ConvPrimitive : Primitive
         return new TensorType(Conv.InferShape(i[0].Shape, i[1].Shape, Params), i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvForward(i[0], i[1], Params);
+    internal override double Flops(TensorType[] i, TensorType o) => 2.0 * o.Shape.Elements * i[1].Shape.Take(i[1].Rank - 1).Aggregate(1.0, (a, d) => a * d);
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
         w == 1 && Params.FeatureGroupCount == 1 ? new StructureRule(new[] { (types[0].Rank - 1, types[1].Rank - 1) }) : StructureRule.None;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.Forward(b, Params, args, dims);
@@ -65,6 +66,7 @@ public sealed class ConvLhsTransposePrimitive : Primitive
         return new TensorType(LhsShape, i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvLhsTranspose(i[0], i[1], LhsShape, Params);
+    internal override double Flops(TensorType[] i, TensorType o) => 2.0 * i[0].Shape.Elements * i[1].Shape.Take(i[1].Rank - 1).Aggregate(1.0, (a, d) => a * d);
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.LhsTranspose(b, Params, LhsShape, args, dims);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {
@@ -99,6 +101,7 @@ public sealed class ConvRhsTransposePrimitive : Primitive
         return new TensorType(RhsShape, i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvRhsTranspose(i[0], i[1], RhsShape, Params);
+    internal override double Flops(TensorType[] i, TensorType o) => 2.0 * i[1].Shape.Elements * o.Shape.Take(o.Rank - 1).Aggregate(1.0, (a, d) => a * d);
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.RhsTranspose(b, Params, RhsShape, args, dims);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {

@@ -49,6 +49,9 @@ public sealed class DotGeneralPrimitive : Primitive
         return new StructureRule(free.Select((a, i) => (offset + i, a)).ToArray());
     }
 
+    internal override double Flops(TensorType[] i, TensorType o) =>
+        2.0 * o.Shape.Elements * Dims.LhsContracting.Aggregate(1.0, (acc, a) => acc * i[0].Shape[a]);
+
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {
         Tracer? a = t[0] is null ? null : Lax.DotGeneral(t[0]!, p[1], Dims);

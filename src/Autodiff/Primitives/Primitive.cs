@@ -52,6 +52,9 @@ public abstract class Primitive
     /// </summary>
     internal virtual StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.None;
 
+    /// <summary>Estimated floating-point operations of one application (the AUTO cost model); default: one per output element.</summary>
+    internal virtual double Flops(TensorType[] inputs, TensorType output) => output.Shape.Elements;
+
     /// <summary>Whether all-literal applications are folded at trace time.</summary>
     internal virtual bool FoldConstants => true;
 

@@ -77,6 +77,7 @@ public sealed class ReduceWindowSumPrimitive : Primitive
     public override string ParamsText() => $"window={L(Window)} strides={L(Strides)} padding=({string.Join(",", Padding.Select(x => $"({x.Lo},{x.Hi})"))})";
     internal override TensorType InferType(TensorType[] i) => new(ReduceWindow.SumInferShape(i[0].Shape, Window, Strides, Padding), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => ReduceWindow.Sum(i[0], Window, Strides, Padding);
+    internal override double Flops(TensorType[] i, TensorType o) => o.Shape.Elements * Window.Aggregate(1.0, (a, d) => a * d);
     internal ReduceWindowSumPrimitive Batched() => new(Window.Prepend(1).ToArray(), Strides.Prepend(1).ToArray(), Padding.Prepend((0, 0)).ToArray());
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
         (b.Emit(Batched(), Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0)), 0);

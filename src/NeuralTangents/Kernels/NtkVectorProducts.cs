@@ -116,6 +116,34 @@ internal static class NtkVectorProducts
         return Batching.Fold(t, r1, r1 + 1 + o2);        // (fx1…, fx2…)
     }
 
+    /// <summary>Estimated FLOPs (from the graphs this implementation would evaluate) and the bytes of the full kernel it builds.</summary>
+    public static (double Flops, double Bytes) Estimate(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, Batching? b1, Batching? b2)
+    {
+        var xs2 = x2 ?? x1;
+        if (b1 is null)
+        {
+            var vp = VpGraph(f, p, x1.Select(TensorType.Of).ToArray(), xs2.Select(TensorType.Of).ToArray(), j);
+            var (known, unknown) = PartialEval.Split(vp, Enumerable.Range(0, vp.Inputs.Count).Select(i => i == vp.Inputs.Count - 1).ToArray());
+            int m2 = vp.Inputs[^1].Type.Shape.Size, c = Math.Max(1, Math.Min(BasisChunk, m2));
+            var vg = Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, c);
+            double bytes = (double)vp.Outputs[0].Type.Shape.Size * m2 * vp.Outputs[0].Type.DType.SizeOf();
+            return (GraphCost.Flops(known) + GraphCost.Flops(vg) * Math.Ceiling((double)m2 / c), 2 * bytes + GraphCost.LargestBytes(vg));
+        }
+        var bb2 = b2 ?? b1;
+        var e1 = b1.ExampleTypes(x1); var e2 = bb2.ExampleTypes(xs2);
+        var g = VpGraph(f, p, e1, e2, j);
+        int np = p.Count, k1 = x1.Length, m2e = g.Inputs[^1].Type.Shape.Size;
+        var nulls = Enumerable.Repeat((int?)null, np).ToArray();
+        var basisAxes = nulls.Concat(Enumerable.Repeat((int?)null, k1 + xs2.Length)).Append(0).ToArray();
+        var gb = Ad.Vmap(g, basisAxes, new[] { 0 }, m2e);
+        int c1 = Math.Min(ExampleChunk, b1.Count), c2 = Math.Min(ExampleChunk, bb2.Count);
+        var over2 = Ad.Vmap(gb, nulls.Concat(Enumerable.Repeat((int?)null, k1)).Concat(bb2.StackAxes).Append(null).ToArray(), new[] { 0 }, c2);
+        var over1 = Ad.Vmap(over2, nulls.Concat(b1.StackAxes).Concat(Enumerable.Repeat((int?)null, xs2.Length)).Append(null).ToArray(), new[] { 0 }, c1);
+        double blocks = Math.Ceiling((double)b1.Count / c1) * Math.Ceiling((double)bb2.Count / c2);
+        double full = (double)g.Outputs[0].Type.Shape.Size * m2e * b1.Count * bb2.Count * g.Outputs[0].Type.DType.SizeOf();
+        return (GraphCost.Flops(over1) * blocks, 2 * full + GraphCost.LargestBytes(over1));
+    }
+
     private static Tensor Basis(TensorType t, int start, int count)
     {
         int m = t.Shape.Size;

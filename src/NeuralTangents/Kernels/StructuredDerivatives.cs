@@ -16,15 +16,16 @@ namespace NeuralTangents.Kernels;
 /// </summary>
 internal static class StructuredDerivatives
 {
-    private sealed record Use(int Eqn, int Input, int W, StructureRule Rule);
+    internal sealed record Use(int Eqn, int Input, int W, StructureRule Rule);
 
-    private sealed class Side
+    internal sealed class Side
     {
         public required Graph Linear;           // (residuals…, tparams…) ↦ ty
-        public required Tensor[] Residuals;     // per-example stacks (E, …) when batched
+        public required Lazy<Tensor[]> Residuals; // per-example stacks (E, …) when batched; evaluated on first use
         public required List<Use> Uses;
         public required Shape Fx;               // output shape (per example when batched)
         public required int NumResiduals;
+        public int Examples;                     // number of examples when batched
         public Tensor[] A = Array.Empty<Tensor>();   // ∂f/∂y per use: ([E,] fx…, y…)
         public Tensor[] J = Array.Empty<Tensor>();   // trimmed ∂y/∂w per use: ([E,] y'…, w'…)
         public (int Y, int W)[][] Pairs = Array.Empty<(int, int)[]>();
@@ -34,13 +35,7 @@ internal static class StructuredDerivatives
     {
         var s1 = Prepare(f, p, x1, j, b1);
         var s2 = x2 is null ? s1 : Prepare(f, p, x2, j, b2 ?? b1);
-        // One structure per parameter: the intersection over every use on both sides (uses must agree on trimmed axes).
-        var traced = new Dictionary<int, HashSet<int>>();
-        foreach (var u in s1.Uses.Concat(s2.Uses))
-        {
-            var mine = u.Rule.Pairs.Select(pr => pr.W).ToHashSet();
-            if (traced.TryGetValue(u.W, out var set)) set.IntersectWith(mine); else traced[u.W] = mine;
-        }
+        var traced = TracedAxes(s1, s2);
         Compute(s1, p, traced, b1);
         if (!ReferenceEquals(s1, s2)) Compute(s2, p, traced, b2 ?? b1);
 
@@ -64,7 +59,19 @@ internal static class StructuredDerivatives
         b is null ? s.Fx : f.OutputTypes(p, xs.Select(TensorType.Of).ToArray())[j].Shape;
 
     /// <summary>Linearises f on this side and finds the equations that consume a parameter tangent.</summary>
-    private static Side Prepare(TracedApply f, Params p, Tensor[] xs, int j, Batching? b)
+    /// <summary>One structure per parameter: the intersection over every use on both sides (uses must agree on trimmed axes).</summary>
+    internal static Dictionary<int, HashSet<int>> TracedAxes(Side s1, Side s2)
+    {
+        var traced = new Dictionary<int, HashSet<int>>();
+        foreach (var u in s1.Uses.Concat(s2.Uses))
+        {
+            var mine = u.Rule.Pairs.Select(pr => pr.W).ToHashSet();
+            if (traced.TryGetValue(u.W, out var set)) set.IntersectWith(mine); else traced[u.W] = mine;
+        }
+        return traced;
+    }
+
+    internal static Side Prepare(TracedApply f, Params p, Tensor[] xs, int j, Batching? b)
     {
         int np = p.Count;
         var g = f.OutputGraph(f.GraphFor(p, b?.ExampleTypes(xs) ?? xs.Select(TensorType.Of).ToArray()), j);
@@ -80,10 +87,10 @@ internal static class StructuredDerivatives
         var unknown = Enumerable.Range(0, tangent.Inputs.Count).Select(i => i >= tangent.Inputs.Count - np).ToArray();
         var (known, linear) = PartialEval.Split(tangent, unknown);
         int nr = linear.Inputs.Count - np;
-        Tensor[] residuals = b is null
+        var residuals = new Lazy<Tensor[]>(() => b is null
             ? Interpreter.Evaluate(known, TracedApply.Inputs(p, xs))
             : Interpreter.Evaluate(Ad.Vmap(known, Enumerable.Repeat((int?)null, np).Concat(b.StackAxes).ToArray(), Enumerable.Repeat(0, known.Outputs.Count).ToArray(), b.Count),
-                TracedApply.Inputs(p, b.Stack(xs, 0, b.Count)));
+                TracedApply.Inputs(p, b.Stack(xs, 0, b.Count))));
         var tparams = linear.Inputs.Skip(nr).ToArray();
         var uses = new List<Use>();
         for (int e = 0; e < linear.Equations.Count; e++)
@@ -93,7 +100,7 @@ internal static class StructuredDerivatives
                 if (eq.Inputs[k] is Var v && Array.IndexOf(tparams, v) is var w && w >= 0)
                     uses.Add(new Use(e, k, w, eq.Primitive.Structure(k, eq.Inputs.Select(a => a.Type).ToArray(), eq.Inputs.ToArray())));
         }
-        return new Side { Linear = linear, Residuals = residuals, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr };
+        return new Side { Linear = linear, Residuals = residuals, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Examples = b?.Count ?? 0 };
     }
 
     /// <summary>∂f/∂y (recorded cotangents over the output basis) and trimmed ∂y/∂w for every use on this side.</summary>
@@ -108,9 +115,9 @@ internal static class StructuredDerivatives
         var basis = Basis(s.Fx, L.Outputs[0].Type.DType);
         var vb = Ad.Vmap(back, Enumerable.Range(0, nr + 1).Select(i => i == nr ? (int?)0 : null).ToArray(), Enumerable.Repeat(0, record.Length).ToArray(), m);
         Tensor[] cts = b is null
-            ? Interpreter.Evaluate(vb, s.Residuals.Append(basis).ToArray())
+            ? Interpreter.Evaluate(vb, s.Residuals.Value.Append(basis).ToArray())
             : Interpreter.Evaluate(Ad.Vmap(vb, Enumerable.Range(0, nr + 1).Select(i => i == nr ? (int?)null : 0).ToArray(), Enumerable.Repeat(0, record.Length).ToArray(), b.Count),
-                s.Residuals.Append(basis).ToArray());
+                s.Residuals.Value.Append(basis).ToArray());
         s.A = new Tensor[s.Uses.Count]; s.J = new Tensor[s.Uses.Count]; s.Pairs = new (int, int)[s.Uses.Count][];
         for (int u = 0; u < s.Uses.Count; u++)
         {
@@ -150,7 +157,7 @@ internal static class StructuredDerivatives
         var h = builder.Build(new[] { y });
         int nc = constInputs.Count, pw = wShape.Size;
         var jw = Ad.Vmap(h, Enumerable.Range(0, nc + 1).Select(i => i == nc ? (int?)0 : null).ToArray(), new[] { 0 }, pw);   // (|w'|, y'…)
-        var consts = constInputs.Select(i => s.Residuals[i]).ToList();
+        var consts = constInputs.Select(i => s.Residuals.Value[i]).ToList();
         var basis = Basis(wShape, wType.DType);
         Tensor jac;
         if (b is null) jac = Interpreter.Evaluate(jw, consts.Append(basis).ToArray())[0];
@@ -172,6 +179,28 @@ internal static class StructuredDerivatives
     /// <summary>One MJJMP: <c>Σ ∂f1/∂y_a · ∂y_a/∂w · ∂y_b/∂w · ∂f2/∂y_b</c> laid out as the kernel (not yet divided by |T|).</summary>
     private static Tensor Mjjmp(Side s1, int a, Side s2, int b, KernelAxes axes, int? out1, int? out2)
     {
+        var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2);
+        return Einsum.Contract(ops.Select(o => new Einsum.Operand(o.Value!, o.Ids)).ToArray(), output);
+    }
+
+    /// <summary>Multiply-adds of every MJJMP einsum, from shapes only (the AUTO cost model).</summary>
+    internal static double ContractionCost(Side s1, Side s2, KernelAxes axes, int? out1, int? out2, Dictionary<int, HashSet<int>> traced)
+    {
+        double total = 0;
+        for (int a = 0; a < s1.Uses.Count; a++)
+            for (int b = 0; b < s2.Uses.Count; b++)
+            {
+                if (s1.Uses[a].W != s2.Uses[b].W) continue;
+                var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2, traced);
+                total += Einsum.Cost(ops.Select(o => (o.Ids, o.Shape)).ToArray(), output);
+            }
+        return total;
+    }
+
+    /// <summary>The four MJJMP operands with their einsum ids (values when computed, shapes always) and the output ids.</summary>
+    private static (List<(Tensor? Value, Shape Shape, int[] Ids)>, int[]) Operands(Side s1, int a, Side s2, int b, KernelAxes axes, int? out1, int? out2,
+        Dictionary<int, HashSet<int>>? traced = null)
+    {
         int next = 0;
         int r = axes.Rank;
         var id1 = new int[r]; var id2 = new int[r];
@@ -186,12 +215,13 @@ internal static class StructuredDerivatives
         }
         var traceId = new Dictionary<int, int>();   // w axis → shared summed id between the two ∂f/∂y factors
         var wIds = new Dictionary<int, int>();      // untraced w axis → id shared by the two Jacobians
-        var ops = new List<Einsum.Operand>();
-        void AddSide(Side s, int u, int[] ids, int? outAxis)
+        var ops = new List<(Tensor?, Shape, int[])>();
+        void AddSide(Side s, int u, int[] ids, int? outAxis, int examples)
         {
             var eq = s.Linear.Equations[s.Uses[u].Eqn];
-            int ry = eq.Output.Type.Rank, rw = eq.Inputs[s.Uses[u].Input].Type.Rank;
-            var pairs = s.Pairs[u];
+            var yShape = eq.Output.Type.Shape; var wShape = eq.Inputs[s.Uses[u].Input].Type.Shape;
+            int ry = yShape.Rank, rw = wShape.Rank;
+            var pairs = traced is null ? s.Pairs[u] : s.Uses[u].Rule.Pairs.Where(pr => traced[s.Uses[u].W].Contains(pr.W)).ToArray();
             var yId = new int[ry];
             for (int y = 0; y < ry; y++)
             {
@@ -200,18 +230,21 @@ internal static class StructuredDerivatives
             }
             var fx = new List<int>();
             var jac = new List<int>();
+            var lead = outAxis is null ? Array.Empty<int>() : new[] { examples };
             if (outAxis is { } o) { fx.Add(ids[o]); jac.Add(ids[o]); }
             for (int ax = 0; ax < r; ax++) fx.Add(outAxis == ax ? next++ : ids[ax]);
             fx.AddRange(yId);
             for (int y = 0; y < ry; y++) jac.Add(pairs.Any(pr => pr.Y == y) ? next++ : yId[y]);
             for (int w = 0; w < rw; w++)
                 jac.Add(pairs.Any(pr => pr.W == w) ? next++ : (wIds.TryGetValue(w, out var id) ? id : wIds[w] = next++));
-            ops.Add(new Einsum.Operand(s.A[u], fx.ToArray()));
-            ops.Add(new Einsum.Operand(s.J[u], jac.ToArray()));
+            var aShape = new Shape(lead.Concat(s.Fx).Concat(yShape));
+            var jShape = new Shape(lead.Concat(yShape.Select((d, y) => pairs.Any(pr => pr.Y == y) ? 1 : d)).Concat(wShape.Select((d, w) => pairs.Any(pr => pr.W == w) ? 1 : d)));
+            ops.Add((s.A.Length > u ? s.A[u] : null, aShape, fx.ToArray()));
+            ops.Add((s.J.Length > u ? s.J[u] : null, jShape, jac.ToArray()));
         }
-        AddSide(s1, a, id1, out1);
-        AddSide(s2, b, id2, out2);
-        return Einsum.Contract(ops, output.ToArray());
+        AddSide(s1, a, id1, out1, s1.Examples);
+        AddSide(s2, b, id2, out2, s2.Examples);
+        return (ops, output.ToArray());
     }
 
     private static Tensor Basis(Shape shape, DType dtype)

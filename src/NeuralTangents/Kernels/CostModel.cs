@@ -1,0 +1,77 @@
+namespace NeuralTangents.Kernels;
+
+/// <summary>
+/// The AUTO cost model: FLOPs and peak memory of each implementation, estimated from the very graphs it would
+/// evaluate (per-primitive FLOP rules summed over vmapped graphs, the kernel contraction, and for structured
+/// derivatives the MJJMP einsum paths on shapes), without evaluating anything.
+/// </summary>
+internal static class CostModel
+{
+    /// <summary>Default memory budget: 4 GiB.</summary>
+    public const double DefaultBudgetBytes = 4.0 * (1L << 30);
+
+    public static NtkExplanation Explain(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, KernelAxes[] axes, Batching? b1, Batching? b2, double budget)
+    {
+        var estimates = new[] { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts, NtkImplementation.StructuredDerivatives }
+            .Select(impl =>
+            {
+                double flops = 0, bytes = 0;
+                for (int j = 0; j < axes.Length; j++)
+                {
+                    var (fl, by) = impl switch
+                    {
+                        NtkImplementation.JacobianContraction => Jc(f, p, x1, x2, j, axes[j], b1, b2),
+                        NtkImplementation.NtkVectorProducts => NtkVectorProducts.Estimate(f, p, x1, x2, j, b1, b2),
+                        _ => Sd(f, p, x1, x2, j, axes[j], b1, b2),
+                    };
+                    flops += fl; bytes = Math.Max(bytes, by);
+                }
+                return new NtkCostEstimate(impl, flops, bytes, bytes <= budget);
+            }).ToArray();
+        var fits = estimates.Where(e => e.FitsBudget).ToArray();
+        // Strictly smaller wins, so ties go to the lower enum value (as in Neural Tangents).
+        var chosen = fits.Length == 0 ? NtkImplementation.JacobianContraction : fits.Aggregate((a, e) => e.Flops < a.Flops ? e : a).Implementation;
+        return new NtkExplanation(chosen, estimates, budget);
+    }
+
+    private static (double, double) JacobianCost(TracedApply f, Params p, Tensor[] xs, int j, Batching? b)
+    {
+        var g = f.OutputGraph(f.GraphFor(p, b?.ExampleTypes(xs) ?? xs.Select(TensorType.Of).ToArray()), j);
+        var plan = f.PlanFor(g, p.Count);
+        var axes = Enumerable.Range(0, p.Count).Select(_ => (int?)null).Concat(b?.StackAxes ?? Array.Empty<int?>()).ToArray();
+        double flops = plan.Flops(b?.Count ?? 0, b is null ? null : axes);
+        double rows = (double)plan.OutputType.Shape.Size * (b?.Count ?? 1);
+        return (flops, rows * plan.ParameterCount * plan.OutputType.DType.SizeOf());
+    }
+
+    private static (double, double) Jc(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)
+    {
+        var (f1, m1) = JacobianCost(f, p, x1, j, b1);
+        var (f2, m2) = x2 is null ? (0.0, 0.0) : JacobianCost(f, p, x2, j, b2);
+        var o1 = f.OutputTypes(p, x1.Select(TensorType.Of).ToArray())[j];
+        var o2 = x2 is null ? o1 : f.OutputTypes(p, x2.Select(TensorType.Of).ToArray())[j];
+        double contraction = 2.0 * axes.KernelShape(o1.Shape, o2.Shape).Size * axes.TraceSize(o1.Shape) * p.ParameterCount;
+        return (f1 + f2 + contraction, m1 + m2);
+    }
+
+    private static (double, double) Sd(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)
+    {
+        var s1 = StructuredDerivatives.Prepare(f, p, x1, j, b1);
+        var s2 = x2 is null ? s1 : StructuredDerivatives.Prepare(f, p, x2, j, b2 ?? b1);
+        var traced = StructuredDerivatives.TracedAxes(s1, s2);
+        double einsum = 2 * StructuredDerivatives.ContractionCost(s1, s2, axes, b1?.Out[j], (b2 ?? b1)?.Out[j], traced);
+        // The ∂f/∂y pass is one backward pass per output element, like the Jacobian pass (a slight over-estimate:
+        // it stops at the first parameter consumers).
+        var (back1, _) = JacobianCost(f, p, x1, j, b1);
+        var (back2, _) = x2 is null ? (0.0, 0.0) : JacobianCost(f, p, x2, j, b2);
+        double bytes = 0;
+        foreach (var s in x2 is null ? new[] { s1 } : new[] { s1, s2 })
+            foreach (var u in s.Uses)
+            {
+                var eq = s.Linear.Equations[u.Eqn];
+                double n = Math.Max(1, s.Examples);
+                bytes += n * s.Fx.Size * eq.Output.Type.Shape.Size * eq.Output.Type.DType.SizeOf();
+            }
+        return (back1 + back2 + einsum, bytes);
+    }
+}

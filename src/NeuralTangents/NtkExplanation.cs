@@ -1,0 +1,33 @@
+using System.Globalization;
+using System.Text;
+
+namespace NeuralTangents;
+
+/// <summary>Estimated cost of one NTK implementation for given inputs (see <see cref="Empirical.ExplainNtk"/>).</summary>
+/// <param name="Implementation">The implementation.</param>
+/// <param name="Flops">Estimated floating-point operations (multiply-adds count 2), from the traced graphs it would evaluate.</param>
+/// <param name="PeakBytes">Estimated peak memory of its large intermediates, in bytes.</param>
+/// <param name="FitsBudget">Whether <paramref name="PeakBytes"/> is within the memory budget.</param>
+public sealed record NtkCostEstimate(NtkImplementation Implementation, double Flops, double PeakBytes, bool FitsBudget);
+
+/// <summary>
+/// Why <see cref="NtkImplementation.Auto"/> chose an implementation: the estimates of all three and the memory
+/// budget. Unlike Neural Tangents' AUTO (which reads XLA's FLOP counts, documented as wrong on CPU and GPU), the
+/// estimates come from our own per-primitive cost model on the traced graphs, so the choice is deterministic and the
+/// same on every backend.
+/// </summary>
+/// <param name="Chosen">The cheapest implementation that fits the budget (JacobianContraction when none fits).</param>
+/// <param name="Estimates">One estimate per implementation, in enum order.</param>
+/// <param name="MemoryBudgetBytes">The budget used.</param>
+public sealed record NtkExplanation(NtkImplementation Chosen, IReadOnlyList<NtkCostEstimate> Estimates, double MemoryBudgetBytes)
+{
+    /// <summary>A small table, one implementation per line, the chosen one marked.</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        foreach (var e in Estimates)
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{(e.Implementation == Chosen ? "*" : " ")} {e.Implementation,-22} {e.Flops / 1e9,12:F3} GFLOP {e.PeakBytes / (1 << 20),12:F1} MiB{(e.FitsBudget ? "" : "  (over budget)")}"));
+        return sb.ToString().TrimEnd();
+    }
+}
