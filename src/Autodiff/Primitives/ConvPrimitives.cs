@@ -26,6 +26,19 @@ public sealed class ConvPrimitive : Primitive
     }
     internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvForward(i[0], i[1], Params);
     internal override double Flops(TensorType[] i, TensorType o) => 2.0 * o.Shape.Elements * i[1].Shape.Take(i[1].Rank - 1).Aggregate(1.0, (a, d) => a * d);
+
+    /// <summary>For the filter of an ordinary convolution with its O axis trimmed, ∂y'/∂w' are the im2col patches of
+    /// the lhs: (N, S'…, 1, K…, I, 1).</summary>
+    internal override Tracer? Jacobian(GraphBuilder b, int w, Tracer?[] inputs, TensorType[] types, (int Y, int W)[] pairs)
+    {
+        if (w != 1 || Params.FeatureGroupCount != 1 || pairs.Length != 1) return null;
+        var x = inputs[0]!;
+        var k = types[1].Shape.Take(types[1].Rank - 2).ToArray();
+        int cin = types[1].Shape[^2];
+        var patches = b.Emit(new ConvPatchesPrimitive(Params, k), x);                       // (N, S'…, K…, I)
+        int spatial = patches.Rank - 1 - k.Length - 1;
+        return Lax.Reshape(patches, new Shape(patches.Shape.Take(1 + spatial).Append(1).Concat(k).Append(cin).Append(1)));
+    }
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
         w == 1 && Params.FeatureGroupCount == 1 ? new StructureRule(new[] { (types[0].Rank - 1, types[1].Rank - 1) }) : StructureRule.None;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.Forward(b, Params, args, dims);
@@ -183,4 +196,30 @@ internal static class ConvBatching
         var c = MergeIntoChannels(Front(a[1], d[1], n));
         return SplitChannels(b.Emit(new ConvRhsTransposePrimitive(Grouped(p, n), outShape), x, c), n);
     }
+}
+
+/// <summary>
+/// im2col patches <c>(N, S…, C) ↦ (N, S'…, K…, C)</c> of a convolution's lhs (linear). Structured derivatives
+/// use it as the compressed <c>∂y/∂W</c> of a convolution; it is never differentiated in reverse mode.
+/// </summary>
+public sealed class ConvPatchesPrimitive : Primitive
+{
+    /// <summary>Parameters of the convolution.</summary>
+    public ConvParams Params { get; }
+    /// <summary>Spatial filter shape.</summary>
+    public int[] Kernel { get; }
+    internal ConvPatchesPrimitive(ConvParams p, int[] kernel) { Params = p; Kernel = kernel; }
+    /// <inheritdoc/>
+    public override string Name => "conv_patches";
+    /// <inheritdoc/>
+    public override string ParamsText() => ConvPrimitive.ConvText(Params) + " kernel=" + L(Kernel);
+    internal override TensorType InferType(TensorType[] i) => new(Patches.InferShape(i[0].Shape, Kernel, Params), i[0].DType);
+    internal override Tensor Evaluate(Tensor[] i) => Patches.Compute(i[0], Kernel, Params);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
+    {
+        var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
+        return (ConvBatching.SplitN(b.Emit(this, ConvBatching.MergeIntoN(x)), x.Shape[0]), 0);
+    }
+    internal override double Flops(TensorType[] i, TensorType o) => o.Shape.Elements;
 }

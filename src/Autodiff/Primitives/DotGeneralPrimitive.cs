@@ -49,6 +49,26 @@ public sealed class DotGeneralPrimitive : Primitive
         return new StructureRule(free.Select((a, i) => (offset + i, a)).ToArray());
     }
 
+    /// <summary>Without batch dimensions and with all of w's free axes trimmed, ∂y'/∂w' is the other operand itself,
+    /// its free axes first and its contracting axes in w's order, with size-1 axes for the trimmed ones.</summary>
+    internal override Tracer? Jacobian(GraphBuilder b, int w, Tracer?[] inputs, TensorType[] types, (int Y, int W)[] pairs)
+    {
+        if (Dims.LhsBatch.Length > 0) return null;
+        int[] wc = w == 0 ? Dims.LhsContracting : Dims.RhsContracting, oc = w == 0 ? Dims.RhsContracting : Dims.LhsContracting;
+        var other = inputs[1 - w]!;
+        int rw = types[w].Rank;
+        var wFree = Enumerable.Range(0, rw).Where(a => !wc.Contains(a)).ToArray();
+        if (wFree.Any(a => !pairs.Any(p => p.W == a))) return null;
+        var oFree = Enumerable.Range(0, other.Rank).Where(a => !oc.Contains(a)).ToArray();
+        // Other's contracting axes ordered by the w axis they pair with.
+        var ocByW = Enumerable.Range(0, wc.Length).OrderBy(i => wc[i]).Select(i => oc[i]).ToArray();
+        var t = Lax.Transpose(other, oFree.Concat(ocByW).ToArray());
+        var ones = Enumerable.Repeat(1, wFree.Length);
+        var yShape = w == 0 ? ones.Concat(oFree.Select(a => other.Shape[a])) : oFree.Select(a => other.Shape[a]).Concat(ones);
+        var wShape = Enumerable.Range(0, rw).Select(a => wc.Contains(a) ? types[w].Shape[a] : 1);
+        return Lax.Reshape(t, new Shape(yShape.Concat(wShape)));
+    }
+
     internal override double Flops(TensorType[] i, TensorType o) =>
         2.0 * o.Shape.Elements * Dims.LhsContracting.Aggregate(1.0, (acc, a) => acc * i[0].Shape[a]);
 

@@ -151,6 +151,29 @@ internal static class StructuredDerivatives
             else if (ri >= 0) { constInputs.Add(ri); ins[k] = Trim(builder.NewInput(a.Type)); }
             else ins[k] = builder.Zeros(use.Rule.SliceSameShapeConstants && a.Type.Shape == wType.Shape ? new TensorType(wShape, a.Type.DType) : a.Type);
         }
+        // A custom Jacobian rule when the primitive has one (dot_general, conv): no basis to vmap over.
+        var custom = new GraphBuilder();
+        var cins = new Tracer?[eq.Inputs.Count];
+        var cconsts = new List<int>();
+        for (int k = 0; k < eq.Inputs.Count; k++)
+        {
+            if (k == use.Input) continue;
+            var a = eq.Inputs[k];
+            int ri = a is Var v ? IndexOf(s.Linear.Inputs, v, s.NumResiduals) : -1;
+            if (a is Literal l) cins[k] = custom.Constant(l.Value);
+            else if (ri >= 0) { cconsts.Add(ri); cins[k] = custom.NewInput(a.Type); }
+        }
+        var jr = cins.Where((t, k) => k != use.Input).All(t => t is not null)
+            ? eq.Primitive.Jacobian(custom, use.Input, cins, eq.Inputs.Select(a => a.Type).ToArray(), pairs) : null;
+        int lead = b is null ? 0 : 1;
+        if (jr is not null)
+        {
+            var jg = custom.Build(new[] { jr });
+            var cvals = cconsts.Select(i => s.Residuals.Value[i]).ToArray();
+            var jv = b is null ? Interpreter.Evaluate(jg, cvals)[0]
+                : Interpreter.Evaluate(Ad.Vmap(jg, cconsts.Select(_ => (int?)0).ToArray(), new[] { 0 }, b.Count), cvals)[0];
+            return (jv, pairs.Select(pr => (pr.Y, pr.W)).ToArray());
+        }
         ins[use.Input] = builder.NewInput(new TensorType(wShape, wType.DType));
         var y = builder.Emit(eq.Primitive, ins);
         if (pairs.Any(pr => y.Shape[pr.Y] != 1)) throw new InvalidOperationException($"structure rule of {eq.Primitive.Name} does not trim its output as claimed");
@@ -163,7 +186,6 @@ internal static class StructuredDerivatives
         if (b is null) jac = Interpreter.Evaluate(jw, consts.Append(basis).ToArray())[0];
         else jac = Interpreter.Evaluate(Ad.Vmap(jw, Enumerable.Range(0, nc + 1).Select(i => i == nc ? (int?)null : 0).ToArray(), new[] { 0 }, b.Count),
             consts.Append(basis).ToArray())[0];                                                                       // (E, |w'|, y'…)
-        int lead = b is null ? 0 : 1;
         var full = jac.Reshape(new Shape(jac.Shape.Take(lead).Concat(wShape).Concat(y.Shape)));
         int rw = wShape.Rank, ry = y.Rank;
         var perm = Enumerable.Range(0, lead).Concat(Enumerable.Range(lead + rw, ry)).Concat(Enumerable.Range(lead, rw)).ToArray();

@@ -57,6 +57,7 @@ public class PrimitiveRuleTests
         new("conv_rhs", new[] { new[] { 2, 5, 4, 3 }, new[] { 3, 2, 3, 4 } }, x => Lax.Conv(x[0], x[1], Conv2), new[] { false, true }),
         new("conv1d_dilated", new[] { new[] { 1, 6, 2 }, new[] { 2, 2, 3 } }, x => Lax.Conv(x[0], x[1], Conv1Dil), new[] { false, true }),
         new("conv_groups", new[] { new[] { 1, 3, 3, 4 }, new[] { 2, 2, 2, 6 } }, x => Lax.Conv(x[0], x[1], ConvGroups), new[] { true, false }),
+        new("conv_patches", new[] { new[] { 2, 5, 4, 3 } }, x => x[0].Builder.Emit(new NeuralTangents.Autodiff.Primitives.ConvPatchesPrimitive(Conv2, new[] { 3, 2 }), x[0])),
         new("reduce_sum", new[] { new[] { 2, 3, 4 } }, x => Lax.ReduceSum(x[0], 0, 2), new[] { true }),
         new("reduce_max", new[] { new[] { 3, 5 } }, x => Lax.ReduceMax(x[0], 1)),
         new("reduce_window_sum", new[] { new[] { 1, 5, 4, 2 } },
