@@ -14,6 +14,8 @@ internal static class NtkVectorProducts
 {
     private const int BasisChunk = 256;
     private const int ExampleChunk = 16;
+    /// <summary>Target size of the largest intermediate of one basis chunk (bounds peak memory without VmapAxes).</summary>
+    private const double ChunkBytes = 64.0 * (1 << 20);
 
     /// <summary>Graph (params…, x1…, x2…, ct) ↦ J1·J2ᵀ·ct for output <paramref name="j"/>.</summary>
     public static Graph VpGraph(TracedApply f, Params p, TensorType[] xs1, TensorType[] xs2, int j)
@@ -56,11 +58,14 @@ internal static class NtkVectorProducts
         var (known, unknown) = PartialEval.Split(vp, Enumerable.Range(0, vp.Inputs.Count).Select(i => i == vp.Inputs.Count - 1).ToArray());
         var residuals = Interpreter.Evaluate(known, TracedApply.Inputs(p, x1.Concat(x2).ToArray()));
         int m2 = out2.Shape.Size;
+        // Each basis vector carries whole-batch activations through the VJP and JVP: bound the chunk by memory.
+        var one = Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, 1);
+        int chunk = (int)Math.Clamp(ChunkBytes / Math.Max(1.0, GraphCost.LargestBytes(one)), 1, BasisChunk);
         var parts = new List<Tensor>();
         var cache = new Dictionary<int, Graph>();
-        for (int s = 0; s < m2; s += BasisChunk)
+        for (int s = 0; s < m2; s += chunk)
         {
-            int c = Math.Min(BasisChunk, m2 - s);
+            int c = Math.Min(chunk, m2 - s);
             if (!cache.TryGetValue(c, out var vg))
                 cache[c] = vg = Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, c);
             parts.Add(Interpreter.Evaluate(vg, residuals.Append(Basis(out2, s, c)).ToArray())[0]);

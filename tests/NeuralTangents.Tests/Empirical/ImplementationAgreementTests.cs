@@ -33,7 +33,7 @@ public class ImplementationAgreementTests
             {
                 var dd = Diag[d].Select(a => (a + 4) % 4).ToHashSet();
                 if (Trace[t].Select(a => (a + 4) % 4).Any(dd.Contains)) continue;
-                if ((d * 7 + t) % 3 == 0) yield return new object[] { 3, Trace[t], Diag[d], DType.Float64 };
+                if ((d * 7 + t) % 3 == 0 && (d, t) != (0, 0)) yield return new object[] { 3, Trace[t], Diag[d], DType.Float64 };
             }
     }
 
