@@ -38,8 +38,13 @@ for f in "$TEST_DLL" "$PERF_DLL"; do [[ -f $f ]] || { echo "missing $f (build fi
 
 step "GPU tests (Category=Gpu): cuBLAS GEMM, CudaBackend kernels, whole NTKs vs float64 CPU"
 # Passing the built assembly avoids any restore/build; detailed verbosity shows each test and any skip reason.
-timeout 150 dotnet test "$TEST_DLL" --filter "Category=Gpu" --logger "console;verbosity=detailed" 2>&1 | tail -n 100
-rc=${PIPESTATUS[0]}; [[ $rc -ne 0 ]] && fail $rc "GPU tests"
+LOG=$(mktemp)
+timeout 150 dotnet test "$TEST_DLL" --filter "Category=Gpu" --logger "console;verbosity=detailed" > "$LOG" 2>&1
+rc=$?; tail -n 100 "$LOG"
+[[ $rc -ne 0 ]] && fail $rc "GPU tests"
+# On a GPU machine every test of this category must run: a skip means CUDA could not be used (reason printed above).
+grep -Eq "Skipped: +[1-9]" "$LOG" && fail 3 "GPU tests were SKIPPED (CUDA not usable here)"
+rm -f "$LOG"
 
 step "CUDA-area tests that run everywhere (routing, emulated lowering, CLI --device)"
 timeout 40 dotnet test "$TEST_DLL" --filter "FullyQualifiedName~NeuralTangents.Tests.Cuda&Category!=Gpu" 2>&1 | tail -n 15
