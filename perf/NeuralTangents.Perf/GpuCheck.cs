@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Numerics;
 using NeuralTangents.Cuda;
 using NeuralTangents.Tensors;
+using static NeuralTangents.Stax.Stax;
 
 namespace NeuralTangents.Perf;
 
@@ -10,8 +11,11 @@ namespace NeuralTangents.Perf;
 /// <c>gpu-gemm</c>: a short cuBLAS check for a GPU machine (not a BenchmarkDotNet run). Prints the CUDA setup,
 /// checks small GEMMs and a batched dot_general against float64 CPU references, then measures square GEMM
 /// throughput on device-resident buffers (float32 default/pedantic/TF32, float64), a strided-batched GEMM, and
-/// one host-to-host GEMM including transfers. Exit code 0 = all checks passed, 1 = a check failed,
-/// 2 = CUDA unavailable. Options: <c>--size N</c> (default 4096), <c>--seconds S</c> per measurement (default 2).
+/// one host-to-host GEMM including transfers; then the seed page's CNN NTK per implementation on the GPU
+/// (<see cref="CnnCheck"/>) and on the CPU. Exit code 0 = all checks passed, 1 = a check failed,
+/// 2 = CUDA unavailable. Options: <c>--size N</c> (default 4096), <c>--seconds S</c> per measurement (default 2),
+/// <c>--skip-gemm</c>, <c>--cnn N</c> (default 128; 0 skips the CNN), <c>--cnn-budget S</c> seconds per
+/// implementation (default 80), <c>--cpu-only</c> (the CNN part on the CPU alone, to check the harness without a GPU).
 /// </summary>
 public static class GpuCheck
 {
@@ -19,8 +23,12 @@ public static class GpuCheck
     {
         int size = IntOption(args, "--size", 4096);
         double seconds = double.Parse(Option(args, "--seconds") ?? "2", CultureInfo.InvariantCulture);
+        int cnnN = IntOption(args, "--cnn", 128);
+        double cnnBudget = double.Parse(Option(args, "--cnn-budget") ?? "80", CultureInfo.InvariantCulture);
         Console.WriteLine($"[gpu-gemm] {CudaRuntime.Describe()}");
+        if (args.Contains("--cpu-only")) return CnnCheck.Run(cnnN, cnnBudget, gpu: false);
         if (!CudaRuntime.IsAvailable) return 2;
+        if (args.Contains("--skip-gemm")) return cnnN > 0 ? CnnCheck.Run(cnnN, cnnBudget, gpu: true) : 0;
         var (free, total) = CudaRuntime.State.MemoryInfo(0);
         Console.WriteLine($"[gpu-gemm] device 0 memory: {free / (1 << 20)} MiB free of {total / (1 << 20)} MiB");
 
@@ -37,6 +45,7 @@ public static class GpuCheck
         MeasureBatched<double>(64, 512, seconds);
         MeasureHostRoundTrip<float>(Math.Min(size, 2048));
         Console.WriteLine(failures == 0 ? "[gpu-gemm] all checks passed" : $"[gpu-gemm] {failures} check(s) FAILED");
+        if (cnnN > 0 && CnnCheck.Run(cnnN, cnnBudget, gpu: true) != 0) failures++;
         return failures == 0 ? 0 : 1;
     }
 
@@ -180,5 +189,84 @@ public static class GpuCheck
         for (int i = 0; i < iters; i++) CudaBlas.Gemm<T>(n, n, n, a, n, false, b, n, false, c, n);
         double t = sw.Elapsed.TotalSeconds / iters;
         Console.WriteLine($"[gpu-gemm] {typeof(T).Name} host->host {n}^3 incl. transfers: {t * 1e3:F2} ms/iter, {2.0 * n * n * (double)n / t / 1e12:F2} TFLOP/s effective");
+    }
+}
+
+/// <summary>
+/// The seed page's CNN NTK (Conv(32,(3,3)), Relu, Conv(32,(3,3)), Relu, Conv(32,(3,3)), Flatten, Dense(10) on
+/// (N, 32, 32, 3) float32, <c>vmap_axes=0</c>, traced over the logits) per implementation, on the GPU
+/// (<c>Device.Cuda(0).Use()</c>) and on the CPU, comparing the two results. N doubles from 8 up to the target while
+/// the next step is predicted (×4: the kernel has N² entries) to fit the per-implementation time budget, so the
+/// whole check stays bounded; each line says which N was reached.
+/// </summary>
+internal static class CnnCheck
+{
+    private static readonly NtkImplementation[] Implementations =
+        [NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts, NtkImplementation.StructuredDerivatives];
+
+    public static int Run(int target, double budgetSeconds, bool gpu)
+    {
+        var net = Serial(Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Flatten(), Dense(10));
+        var all = Tensor.RandomNormal(new Random(1), new Shape(target, 32, 32, 3), DType.Float32);
+        var p = net.Init(3, all.Shape, DType.Float32).Params;
+        var gpuDevice = gpu ? Device.Cuda(0) : null;
+        Console.WriteLine($"[cnn] seed CNN NTK, float32, target N={target}, budget {budgetSeconds:F0} s per implementation, {Environment.ProcessorCount} cores{(gpu ? ", GPU cuda:0 (" + CudaRuntime.GetDeviceName(0) + ")" : ", CPU only")}");
+        int failures = 0;
+        foreach (var impl in Implementations)
+        {
+            var fn = NeuralTangents.Empirical.NtkFn(net.Apply, vmapAxes: 0, implementation: impl);
+            Tensor X(int n) => all.Slice([0, 0, 0, 0], [n, 32, 32, 3]);
+            // Warm-up (JIT, CUDA context, cuBLAS handles, memory pool) at a tiny size.
+            fn(X(2), null, p);
+            if (gpuDevice is not null) using (gpuDevice.Use()) fn(X(2), null, p);
+            var sw = Stopwatch.StartNew();
+            double lastGpu = 0, lastCpu = 0;
+            int prev = 0;
+            for (int n = Math.Min(8, target); n <= target; n = n == target ? target + 1 : Math.Min(2 * n, target))
+            {
+                double scale = prev == 0 ? 0 : (double)n * n / ((double)prev * prev);
+                double left = budgetSeconds - sw.Elapsed.TotalSeconds;
+                if (prev > 0 && (lastGpu + lastCpu) * scale > left)
+                {
+                    Console.WriteLine($"[cnn] {impl,-22} N={n,4}: skipped (predicted {(lastGpu + lastCpu) * scale:F1} s > {left:F1} s left of the budget)");
+                    break;
+                }
+                var x = X(n);
+                Tensor? kg = null;
+                double tg = 0;
+                if (gpuDevice is not null)
+                {
+                    var t0 = Stopwatch.GetTimestamp();
+                    using (gpuDevice.Use()) kg = fn(x, null, p);
+                    tg = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                }
+                var t1 = Stopwatch.GetTimestamp();
+                var kc = fn(x, null, p);
+                double tc = Stopwatch.GetElapsedTime(t1).TotalSeconds;
+                string cmp = "";
+                if (kg is not null)
+                {
+                    double err = MaxRel(kc, kg);
+                    bool ok = err <= 1e-4;   // both float32: each within ~1e-5 of float64
+                    failures += ok ? 0 : 1;
+                    cmp = $", max|gpu-cpu|/max|cpu| {err:E2} {(ok ? "ok" : "FAIL")}";
+                }
+                Console.WriteLine($"[cnn] {impl,-22} N={n,4}: " + (kg is null ? "" : $"GPU {tg,8:F3} s, ") + $"CPU {tc,8:F3} s" +
+                                  (kg is null ? "" : $", speed-up {tc / tg,6:F2}x") + cmp);
+                lastGpu = tg;
+                lastCpu = tc;
+                prev = n;
+            }
+        }
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static double MaxRel(Tensor want, Tensor got)
+    {
+        var w = want.ToDoubleArray();
+        var g = got.ToDoubleArray();
+        double scale = w.Max(Math.Abs), err = 0;
+        for (int i = 0; i < w.Length; i++) err = Math.Max(err, Math.Abs(w[i] - g[i]));
+        return err / scale;
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NeuralTangents.Cuda;
 
 namespace NeuralTangents.Cli;
 
@@ -52,6 +53,28 @@ internal static class CliParsing
         if (t.Length == 0 || t.Equals("none", StringComparison.OrdinalIgnoreCase)) return null;
         return int.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) ? v
             : throw new FormatException($"--vmap-axes: expected an integer axis or 'none', got '{text}'");
+    }
+
+    /// <summary>
+    /// <c>--device</c>: the backend of <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>. Without CUDA the error is
+    /// <c>CUDA is unavailable: &lt;reason&gt;</c> (a <see cref="NotSupportedException"/>, so a user error, exit code 2).
+    /// </summary>
+    public static ComputeBackend Backend(string text)
+    {
+        if (!Device.TryParse(text, out var device))
+            throw new FormatException($"--device: expected cpu, cuda or cuda:N, got '{text}'");
+        try
+        {
+            return device.Backend;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new NotSupportedException(e.Message, e);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            throw new FormatException($"--device: {device} is not a CUDA device of this machine ({CudaRuntime.DeviceCount} found)");
+        }
     }
 
     public static string Seconds(TimeSpan t) => t.TotalSeconds.ToString(t.TotalSeconds < 10 ? "0.00" : "0.0", CultureInfo.InvariantCulture) + " s";

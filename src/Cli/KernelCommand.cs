@@ -24,20 +24,21 @@ internal static class KernelCommand
         var dtype = new Option<string?>("--dtype") { Description = "Compute in float32 or float64 (default: dtype of x1); inputs and params are converted." };
         dtype.AcceptOnlyFromAmong(CliParsing.DTypeNames);
         var output = new Option<string>("--out") { Description = "Output .npy (one kernel) or .npz (entries named ntk/nngp).", Required = true };
+        var device = new Option<string>("--device") { Description = "Where dot_general and convolutions run: cpu, cuda (= cuda:0) or cuda:N.", DefaultValueFactory = _ => "cpu" };
 
         var cmd = new Command("kernel", "Compute empirical NTK and/or NNGP kernels and write them to .npy/.npz.")
         {
-            net, paramsFile, seed, x1, x2, get, trace, diag, vmap, impl, dtype, output,
+            net, paramsFile, seed, x1, x2, get, trace, diag, vmap, impl, dtype, output, device,
         };
         cmd.SetAction(r => Run(r.GetValue(net)!, r.GetValue(paramsFile), r.GetValue(seed), r.GetValue(x1)!, r.GetValue(x2),
             r.GetValue(get)!, r.GetValue(trace)!, r.GetValue(diag)!, r.GetValue(vmap)!, r.GetValue(impl)!, r.GetValue(dtype),
-            r.GetValue(output)!, stdout, stderr));
+            r.GetValue(output)!, r.GetValue(device)!, stdout, stderr));
         return cmd;
     }
 
     private static int Run(string spec, string? paramsPath, int? seed, string x1Path, string? x2Path, string getText,
         string traceText, string diagText, string vmapText, string implText, string? dtypeText, string outPath,
-        TextWriter stdout, TextWriter stderr)
+        string deviceText, TextWriter stdout, TextWriter stderr)
     {
         // Validate every option before reading data or computing.
         if ((paramsPath is null) == (seed is null))
@@ -56,6 +57,7 @@ internal static class KernelCommand
         var outDir = Path.GetDirectoryName(Path.GetFullPath(outPath));
         if (outDir is not null && !Directory.Exists(outDir))
             throw new DirectoryNotFoundException($"--out: folder '{outDir}' does not exist");
+        var backend = CliParsing.Backend(deviceText);
 
         var x1 = Npy.Read(x1Path);
         var x2 = x2Path is null ? null : Npy.Read(x2Path);
@@ -65,9 +67,10 @@ internal static class KernelCommand
         var parameters = seed is { } s ? net.Init(s, x1.Shape, dtype).Params : LoadParams(net, paramsPath!, x1.Shape, dtype);
 
         var kernelFn = Empirical.KernelFn(net.Apply, traceAxes, diagonalAxes, vmapAxes, implementation);
-        stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)})…");
+        stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)}, {backend.Name})…");
         var sw = Stopwatch.StartNew();
-        var result = kernelFn(x1, x2, get, parameters);
+        EmpiricalKernel result;
+        using (ComputeBackend.Use(backend)) result = kernelFn(x1, x2, get, parameters);
         stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}");
 
         var items = result.Items.Select(kv => new KeyValuePair<string, Tensor>(kv.Kind.ToString().ToLowerInvariant(), kv.Value)).ToList();

@@ -79,22 +79,94 @@ internal static unsafe class CudaBlas
         Run<T>(plan, batch, a, strideA, b, strideB, c, strideC, alpha, beta, math);
     }
 
-    /// <summary>The cuBLAS call itself: our B is cuBLAS's first operand, our A its second.</summary>
+    /// <summary>
+    /// A GEMM program on host memory: uploads <paramref name="a"/> and <paramref name="b"/> once, runs every call on
+    /// the device (one cuBLAS handle for the whole program), downloads C. C is uploaded first only when the calls do
+    /// not write all of it, so entries no call writes keep their values.
+    /// </summary>
+    internal static void RunProgram<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, IReadOnlyList<GemmCall> calls,
+                                       int device, CublasMath math)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        _ = DTypeOf<T>();
+        ArgumentNullException.ThrowIfNull(calls);
+        var plans = new GemmPlan[calls.Count];
+        long written = 0;
+        bool anyGpu = false;
+        for (int i = 0; i < calls.Count; i++)
+        {
+            var q = calls[i];
+            plans[i] = GemmPlan.RowMajor(q.M, q.N, q.K, q.TransA, q.Lda, q.TransB, q.Ldb, q.Ldc);
+            var (na, nb, nc) = BatchExtents(q.Batch, plans[i], q.StrideA, q.StrideB, q.StrideC);
+            CheckWithin(a.Length, q.AOffset, na, nameof(a), i);
+            CheckWithin(b.Length, q.BOffset, nb, nameof(b), i);
+            CheckWithin(c.Length, q.COffset, nc, nameof(c), i);
+            if (q.Batch == 0 || q.M == 0 || q.N == 0) continue;
+            written += (long)q.Batch * q.M * q.N;
+            anyGpu |= q.K > 0;
+        }
+        if (anyGpu)
+        {
+            CudaRuntime.Require().CheckOrdinal(device);
+            using var da = DeviceBuffer.FromHost(a, device);
+            using var db = DeviceBuffer.FromHost(b, device);
+            using var dc = DeviceBuffer.Allocate<T>(c.Length, device);
+            if (written < c.Length) dc.Upload<T>(c);
+            using (var lease = CudaRuntime.Require().Handles(device).Rent(math))
+            {
+                using var pa = da.Acquire();
+                using var pb = db.Acquire();
+                using var pc = dc.Acquire();
+                for (int i = 0; i < calls.Count; i++)
+                {
+                    var q = calls[i];
+                    if (q.Batch == 0 || q.M == 0 || q.N == 0 || q.K == 0) continue;
+                    Launch<T>(lease, plans[i], q.Batch,
+                        pa.Pointer + (nint)(q.AOffset * sizeof(T)), q.StrideA,
+                        pb.Pointer + (nint)(q.BOffset * sizeof(T)), q.StrideB,
+                        pc.Pointer + (nint)(q.COffset * sizeof(T)), q.StrideC, 1, 0);
+                }
+            }
+            dc.Download(c);
+        }
+        // Empty sums need no GPU: their outputs are zeros.
+        foreach (var q in calls)
+            if (q.K == 0)
+                for (int bi = 0; bi < q.Batch; bi++)
+                    for (int r = 0; r < q.M; r++)
+                        c.Slice(checked((int)(q.COffset + bi * q.StrideC + (long)r * q.Ldc)), q.N).Clear();
+    }
+
+    private static void CheckWithin(long length, long offset, long extent, string name, int call)
+    {
+        if (offset < 0 || (extent > 0 && offset + extent > length))
+            throw new ArgumentException($"gemm program call {call}: {name} needs elements [{offset}, {offset + extent}) but has {length}", name);
+    }
+
+    /// <summary>Device buffers: leases a handle and pins the buffers for one call.</summary>
     private static void Run<T>(GemmPlan p, int batch, DeviceBuffer a, long strideA, DeviceBuffer b, long strideB,
                                DeviceBuffer c, long strideC, double alpha, double beta, CublasMath math)
         where T : unmanaged
     {
         using var lease = CudaRuntime.Require().Handles(c.Device).Rent(math);
-        var api = lease.Api;
-        var h = lease.Handle;
         using var pa = a.Acquire();
         using var pb = b.Acquire();
         using var pc = c.Acquire();
+        Launch<T>(lease, p, batch, pa.Pointer, strideA, pb.Pointer, strideB, pc.Pointer, strideC, alpha, beta);
+    }
+
+    /// <summary>The cuBLAS call itself: our B is cuBLAS's first operand, our A its second.</summary>
+    private static void Launch<T>(CublasHandlePool.Lease lease, GemmPlan p, int batch, IntPtr a, long strideA, IntPtr b, long strideB,
+                                  IntPtr c, long strideC, double alpha, double beta)
+        where T : unmanaged
+    {
+        var api = lease.Api;
+        var h = lease.Handle;
         int ta = (int)p.TransA, tb = (int)p.TransB;
         if (typeof(T) == typeof(float))
         {
             float al = (float)alpha, be = (float)beta;
-            float* first = (float*)pb.Pointer, second = (float*)pa.Pointer, dst = (float*)pc.Pointer;
+            float* first = (float*)b, second = (float*)a, dst = (float*)c;
             if (batch == 1)
                 api.Check(api.Sgemm(h, ta, tb, p.M, p.N, p.K, &al, first, p.Lda, second, p.Ldb, &be, dst, p.Ldc), "cublasSgemm_v2");
             else
@@ -104,7 +176,7 @@ internal static unsafe class CudaBlas
         else
         {
             double al = alpha, be = beta;
-            double* first = (double*)pb.Pointer, second = (double*)pa.Pointer, dst = (double*)pc.Pointer;
+            double* first = (double*)b, second = (double*)a, dst = (double*)c;
             if (batch == 1)
                 api.Check(api.Dgemm(h, ta, tb, p.M, p.N, p.K, &al, first, p.Lda, second, p.Ldb, &be, dst, p.Ldc), "cublasDgemm_v2");
             else
@@ -119,9 +191,11 @@ internal static unsafe class CudaBlas
         if (batch < 0) throw new ArgumentOutOfRangeException(nameof(batch), batch, "gemm: batch count must be non-negative");
         if (strideA < 0 || strideB < 0)
             throw new ArgumentException($"gemm: strides must be non-negative, got strideA={strideA}, strideB={strideB}", nameof(strideA));
-        // Overlapping outputs would make the result depend on execution order.
-        if (batch > 1 && strideC < plan.ElementsC)
-            throw new ArgumentException($"gemm: strideC must be at least {plan.ElementsC} (one C matrix) so outputs do not overlap, got {strideC}", nameof(strideC));
+        // Overlapping outputs would make the result depend on execution order. Our n and ldc are the plan's M and Ldc.
+        bool stacked = strideC >= plan.ElementsC;
+        bool sideBySide = strideC >= plan.M && (batch - 1) * strideC + plan.M <= plan.Ldc;
+        if (batch > 1 && !stacked && !sideBySide)
+            throw new ArgumentException($"gemm: strideC must be at least {plan.ElementsC} (one C matrix) or place the outputs side by side within ldc {plan.Ldc}, so outputs do not overlap; got {strideC}", nameof(strideC));
         return (GemmPlan.BatchedExtent(batch, plan.ElementsA, strideA),
                 GemmPlan.BatchedExtent(batch, plan.ElementsB, strideB),
                 GemmPlan.BatchedExtent(batch, plan.ElementsC, strideC));

@@ -1,14 +1,40 @@
 using System.Globalization;
+using NeuralTangents.Tensors;
 
 namespace NeuralTangents.Cuda;
 
 /// <summary>
 /// Where a computation runs: <see cref="Cpu"/> or <see cref="Cuda(int)"/>. Prints and parses as
 /// <c>cpu</c>, <c>cuda</c> (= <c>cuda:0</c>) or <c>cuda:N</c>. Value equality (it is a record).
+/// Select one for a block of code with <see cref="Use"/>:
+/// <code>
+/// using (Device.Cuda(0).Use())
+/// {
+///     var k = ntkFn(x1, x2, p);   // dot_general and convolutions run on cuda:0
+/// }
+/// </code>
 /// </summary>
 public abstract record Device
 {
     private protected Device() { }
+
+    /// <summary>
+    /// The backend that runs the hot kernels (<c>dot_general</c>, convolutions) on this device:
+    /// <see cref="ComputeBackend.Cpu"/>, or one <see cref="CudaBackend"/> per CUDA ordinal shared by the process
+    /// (created on first use, thread-safe).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A CUDA device was asked for and CUDA is unavailable (the message gives the reason).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The CUDA ordinal is not a device of this machine.</exception>
+    public abstract ComputeBackend Backend { get; }
+
+    /// <summary>
+    /// Runs the computations of the current call flow on this device until the returned scope is disposed
+    /// (<see cref="ComputeBackend.Use"/> with <see cref="Backend"/>); scopes nest, and other threads are unaffected.
+    /// <code>using (Device.Cuda(0).Use()) { var k = ntkFn(x1, x2, p); }</code>
+    /// </summary>
+    /// <exception cref="InvalidOperationException">CUDA is unavailable (the message gives the reason).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The CUDA ordinal is not a device of this machine.</exception>
+    public IDisposable Use() => ComputeBackend.Use(Backend);
 
     /// <summary>The host CPU.</summary>
     public static Device Cpu { get; } = new CpuDevice();
@@ -51,6 +77,9 @@ public sealed record CpuDevice : Device
 {
     internal CpuDevice() { }
 
+    /// <summary><see cref="ComputeBackend.Cpu"/>.</summary>
+    public override ComputeBackend Backend => ComputeBackend.Cpu;
+
     /// <summary><c>cpu</c>.</summary>
     public override string ToString() => "cpu";
 }
@@ -68,6 +97,11 @@ public sealed record CudaDevice : Device
         ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
         Ordinal = ordinal;
     }
+
+    /// <summary>The shared <see cref="CudaBackend"/> of this ordinal.</summary>
+    /// <exception cref="InvalidOperationException">CUDA is unavailable (the message gives the reason).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="Ordinal"/> is not a device of this machine.</exception>
+    public override ComputeBackend Backend => CudaBackend.ForOrdinal(Ordinal);
 
     /// <summary><c>cuda:N</c>.</summary>
     public override string ToString() => $"cuda:{Ordinal.ToString(CultureInfo.InvariantCulture)}";

@@ -42,25 +42,42 @@ internal static class ColumnMajorBlas
     /// <summary>IBatchedGemm over the plan and the emulator, checking operand extents like CudaBlas does.</summary>
     public sealed class Executor : IBatchedGemm
     {
+        private readonly object _lock = new();
+
+        /// <summary>GEMM calls executed (a program counts each of its calls).</summary>
         public int Calls { get; private set; }
+
+        /// <summary>Programs (transfers of A and B) executed.</summary>
+        public int Programs { get; private set; }
+
         public List<(bool TransA, bool TransB)> Transposes { get; } = [];
+
+        public List<GemmCall> History { get; } = [];
 
         public void EnsureReady() { }
 
-        public void GemmStridedBatched<T>(int batch, int m, int n, int k, ReadOnlySpan<T> a, int lda, long strideA, bool transA,
-                                          ReadOnlySpan<T> b, int ldb, long strideB, bool transB, Span<T> c, int ldc, long strideC)
+        public void Run<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, IReadOnlyList<GemmCall> calls)
             where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
-            Calls++;
-            Transposes.Add((transA, transB));
-            var plan = GemmPlan.RowMajor(m, n, k, transA, lda, transB, ldb, ldc);
-            var (needA, needB, needC) = CudaBlas.BatchExtents(batch, plan, strideA, strideB, strideC);
-            // Exactly-sized copies: any read outside the declared extent throws.
-            var da = ToDouble(a[..(int)needA]);
-            var db = ToDouble(b[..(int)needB]);
-            var dc = ToDouble(c[..(int)needC]);
-            RunPlan(plan, batch, da, strideA, db, strideB, dc, strideC);
-            for (int i = 0; i < dc.Length; i++) c[i] = T.CreateChecked(dc[i]);
+            lock (_lock)
+            {
+                Programs++;
+                foreach (var q in calls)
+                {
+                    Calls++;
+                    Transposes.Add((q.TransA, q.TransB));
+                    History.Add(q);
+                    var plan = GemmPlan.RowMajor(q.M, q.N, q.K, q.TransA, q.Lda, q.TransB, q.Ldb, q.Ldc);
+                    var (needA, needB, needC) = CudaBlas.BatchExtents(q.Batch, plan, q.StrideA, q.StrideB, q.StrideC);
+                    // Exactly-sized copies: any read outside the declared extent throws.
+                    var da = ToDouble(a.Slice((int)q.AOffset, (int)needA));
+                    var db = ToDouble(b.Slice((int)q.BOffset, (int)needB));
+                    var cs = c.Slice((int)q.COffset, (int)needC);
+                    var dc = ToDouble((ReadOnlySpan<T>)cs);
+                    RunPlan(plan, q.Batch, da, q.StrideA, db, q.StrideB, dc, q.StrideC);
+                    for (int i = 0; i < dc.Length; i++) cs[i] = T.CreateTruncating(dc[i]);
+                }
+            }
         }
 
         private static double[] ToDouble<T>(ReadOnlySpan<T> s) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
@@ -69,7 +86,5 @@ internal static class ColumnMajorBlas
             for (int i = 0; i < s.Length; i++) d[i] = double.CreateChecked(s[i]);
             return d;
         }
-
-        private static double[] ToDouble<T>(Span<T> s) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => ToDouble((ReadOnlySpan<T>)s);
     }
 }
