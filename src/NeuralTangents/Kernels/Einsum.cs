@@ -30,7 +30,7 @@ internal static class Einsum
             var (batch, contract) = Split(a.Ids, b.Ids, output, ops.Select(o => o.Ids));
             var dims = new DotDimensionNumbers(contract.Select(id => Array.IndexOf(a.Ids, id)).ToArray(), contract.Select(id => Array.IndexOf(b.Ids, id)).ToArray(),
                 batch.Select(id => Array.IndexOf(a.Ids, id)).ToArray(), batch.Select(id => Array.IndexOf(b.Ids, id)).ToArray());
-            ops.Add(new Operand(DotGeneral.Compute(a.Value, b.Value, dims), ResultIds(a.Ids, b.Ids, batch)));
+            ops.Add(new Operand(ComputeBackend.Current.DotGeneral(a.Value, b.Value, dims), ResultIds(a.Ids, b.Ids, batch)));
             ops[^1] = SumPrivate(ops, ops.Count - 1, output);
         }
         var last = ops[0];
