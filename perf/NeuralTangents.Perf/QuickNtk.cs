@@ -9,7 +9,7 @@ namespace NeuralTangents.Perf;
 /// <c>quick-ntk</c>: Stopwatch timing of the NTK workloads, one child process per configuration so that
 /// <see cref="Process.PeakWorkingSet64"/> is that configuration's own peak. Options: <c>--reps R</c> (timed calls after
 /// the warm-up call, default 3), <c>--limit S</c> (seconds per call beyond which a configuration is skipped, default
-/// 60), <c>--only cnn|fcn</c>, <c>--profile-conv</c> (per-shape totals of the convolution kernels).
+/// 60), <c>--only cnn|fcn|fcn32</c>, <c>--profile-conv</c> (per-shape totals of the convolution kernels).
 /// </summary>
 internal static class QuickNtk
 {
@@ -23,7 +23,7 @@ internal static class QuickNtk
         Console.WriteLine($"# quick-ntk {DateTime.Now:yyyy-MM-dd HH:mm}, {Environment.ProcessorCount} cores, .NET {Environment.Version}, load {Load()}");
         Console.WriteLine("| Network | Implementation | VmapAxes | first call (s) | median (s) | min (s) | CPU/op (s) | allocated/op (MB) | peak WS (MB) | vs JC none |");
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var net in NtkWorkload.Names.Where(n => only is null || n == only))
+        foreach (var net in only is null ? NtkWorkload.Names : [only])
         {
             double? baseline = null;
             foreach (var (impl, vmap) in new[] { ("jc", false), ("jc", true), ("vp", true), ("vp", false) })
