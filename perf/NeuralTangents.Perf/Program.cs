@@ -2,12 +2,15 @@ using BenchmarkDotNet.Running;
 using NeuralTangents.Perf;
 
 // `gpu-gemm [--size N]` runs the CUDA check (perf/gpu-check.sh).
+// `quick-conv` / `quick-ntk [--only cnn|fcn] [--reps R] [--profile-conv]`: Stopwatch tables for the conv kernels / NTKs.
 // `quick [n...]` prints Stopwatch GFLOP/s without BenchmarkDotNet (handy while tuning); anything else goes to BDN.
 if (args.Length > 0 && args[0] == "quick")
 {
     QuickGemm.Run(args.Skip(1).Select(int.Parse).ToArray());
     return 0;
 }
+if (args.Length > 0 && args[0] == "quick-conv") return QuickConv.Run(args.Skip(1).ToArray());
+if (args.Length > 0 && args[0] == "quick-ntk") return QuickNtk.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "gpu-gemm") return GpuCheck.Run(args);
 BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly).Run(args);
 return 0;

@@ -124,7 +124,7 @@ internal static unsafe partial class Blas
                 rowTiles = dotRows ? (M + per - 1) / per : 1; colTiles = dotCols ? (N + per - 1) / per : 1;
                 mt = dotRows ? per : 1; nt = dotCols ? per : 1;
             }
-            else TileGrid(M, N, batch, flops, out rowTiles, out colTiles, out mt, out nt);
+            else TileGrid(M, N, batch, flops, maxDop, out rowTiles, out colTiles, out mt, out nt);
 
             int tilesPer = rowTiles * colTiles;
             long tasks = (long)tilesPer * batch;
@@ -149,14 +149,14 @@ internal static unsafe partial class Blas
         /// Output tiling: at most NTMax columns and MTMax rows per tile (bounding the per-thread float64 accumulator),
         /// split further for parallel slack on big problems.
         /// </summary>
-        private readonly void TileGrid(int m, int n, int batch, long flops, out int rowTiles, out int colTiles, out int mt, out int nt)
+        private readonly void TileGrid(int m, int n, int batch, long flops, int maxDop, out int rowTiles, out int colTiles, out int mt, out int nt)
         {
             int mr = MR, nr = Nr<T>(Isa);
             // A tile packs its B block once and walks its rows in L2-sized A blocks, so tall tiles are cheap.
             rowTiles = (m + MTMax - 1) / MTMax;
             colTiles = (n + NTMax - 1) / NTMax;
             // Enough tiles for load balance on big problems; tile shape never changes an element's value.
-            int want = flops >= ParallelFlops ? 3 * Environment.ProcessorCount : 1;
+            int want = flops >= ParallelFlops && maxDop > 1 ? 3 * maxDop : 1; // one thread: no re-packing of B per tile
             while ((long)rowTiles * colTiles * batch < want)
             {
                 bool canRow = (m + rowTiles) / (rowTiles + 1) >= 4 * mr, canCol = (n + colTiles) / (colTiles + 1) >= 2 * nr;

@@ -4,19 +4,42 @@ namespace NeuralTangents.Tensors;
 
 /// <summary>
 /// N-d grouped convolution in the canonical layout lhs (N, S…, C), rhs (K…, C/G, O), output (N, S'…, O), and its two
-/// adjoints. All three are im2col (rows = output positions, columns = (group, kernel position, channel)) + one batched
-/// GEMM over groups; a pointwise (1×1, stride 1, unpadded) convolution skips im2col. The patch matrix is built in
-/// fixed-size row chunks so memory stays bounded; chunking depends only on the shapes, so results are deterministic.
+/// adjoints, as im2col (rows = output positions, columns = (kernel position, channel) of one group) + GEMM.
+/// <list type="bullet">
+/// <item>Forward: independent tasks over (row block, group); each gathers an L2-sized patch block of one group and
+/// multiplies it by that group's filter with a single-threaded GEMM, so the patch matrix is never materialised whole
+/// and many small groups (B·G groups from batching) parallelise as well as large N.</item>
+/// <item>Lhs adjoint, unit strides: the forward convolution of the cotangent with the flipped, in/out-swapped filter
+/// (padding (K−1)·dil − pad), which avoids the col2im scatter. Other strides: GEMM + col2im, parallel by image.</item>
+/// <item>Rhs adjoint: per group, patchesᵀ·ct reduced over all rows by one GEMM (rows chunked only above
+/// <see cref="ChunkElements"/>, chunk sums combined in float64 for float32); parallel over groups when there are many.</item>
+/// </list>
+/// A pointwise (1×1, stride 1, unpadded) convolution skips im2col. Every GEMM value depends only on (m, n, k) and the
+/// inputs, and all block sizes depend only on the shapes, so results are bitwise the same for any thread count.
 /// </summary>
 internal static class Conv
 {
     [ThreadStatic] private static int t_chunkElements;
 
-    /// <summary>Patch-matrix elements per chunk on the current thread (&lt;= 0: 4M). Lowered by tests to force chunking.</summary>
+    /// <summary>Patch elements per buffer on the current thread (&lt;= 0: 4M; the forward also caps blocks at 64K so they
+    /// stay in L2). Lowered by tests to force chunking.</summary>
     internal static int ChunkElements
     {
         get => t_chunkElements > 0 ? t_chunkElements : 1 << 22;
         set => t_chunkElements = value;
+    }
+
+    /// <summary>Called after every kernel with (op, first operand, second operand, params, seconds); null: off. For perf tools.</summary>
+    internal static Action<string, Shape, Shape, ConvParams, double>? Profiler;
+
+    private static Tensor Timed(string op, Tensor a, Tensor b, ConvParams p, Func<Tensor> run)
+    {
+        var prof = Profiler;
+        if (prof is null) return run();
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var r = run();
+        prof(op, a.Shape, b.Shape, p, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        return r;
     }
 
     /// <summary>Output shape (N, S1'..Sd', O) with <c>S' = floor((S + lo + hi − ((K−1)·dil + 1)) / s) + 1</c>.</summary>
@@ -67,12 +90,12 @@ internal static class Conv
         var outShape = InferShape(lhs.Shape, rhs.Shape, p);
         SameDType("conv", lhs, rhs);
         var geo = new Geometry(lhs.Shape, rhs.Shape, outShape, p);
-        return lhs.DType == DType.Float32
+        return Timed("conv_general_dilated", lhs, rhs, p, () => lhs.DType == DType.Float32
             ? Tensor.Wrap(geo.Forward<float>(lhs.Contiguous(), rhs.Contiguous()), outShape)
-            : Tensor.Wrap(geo.Forward<double>(lhs.Contiguous(), rhs.Contiguous()), outShape);
+            : Tensor.Wrap(geo.Forward<double>(lhs.Contiguous(), rhs.Contiguous()), outShape));
     }
 
-    /// <summary>Adjoint w.r.t. lhs: <c>col2im(ct·Wᵀ)</c>, of shape <paramref name="lhsShape"/>.</summary>
+    /// <summary>Adjoint w.r.t. lhs (<c>Aᵀct</c> for <c>A x = conv(x, rhs)</c>), of shape <paramref name="lhsShape"/>.</summary>
     /// <exception cref="ArgumentException">The cotangent shape is not the convolution output shape, or dtypes differ.</exception>
     internal static Tensor LhsTranspose(Tensor ct, Tensor rhs, Shape lhsShape, ConvParams p)
     {
@@ -81,9 +104,9 @@ internal static class Conv
             throw new ArgumentException($"conv lhs transpose: cotangent shape {ct.Shape} differs from the output shape {outShape} of lhs {lhsShape} and rhs {rhs.Shape}", nameof(ct));
         SameDType("conv lhs transpose", ct, rhs);
         var geo = new Geometry(lhsShape, rhs.Shape, outShape, p);
-        return ct.DType == DType.Float32
+        return Timed("conv_lhs_transpose", ct, rhs, p, () => ct.DType == DType.Float32
             ? Tensor.Wrap(geo.LhsTranspose<float>(ct.Contiguous(), rhs.Contiguous()), lhsShape)
-            : Tensor.Wrap(geo.LhsTranspose<double>(ct.Contiguous(), rhs.Contiguous()), lhsShape);
+            : Tensor.Wrap(geo.LhsTranspose<double>(ct.Contiguous(), rhs.Contiguous()), lhsShape));
     }
 
     /// <summary>Adjoint w.r.t. rhs: <c>im2col(lhs)ᵀ·ct</c>, of shape <paramref name="rhsShape"/>.</summary>
@@ -95,9 +118,9 @@ internal static class Conv
             throw new ArgumentException($"conv rhs transpose: cotangent shape {ct.Shape} differs from the output shape {outShape} of lhs {lhs.Shape} and rhs {rhsShape}", nameof(ct));
         SameDType("conv rhs transpose", lhs, ct);
         var geo = new Geometry(lhs.Shape, rhsShape, outShape, p);
-        return lhs.DType == DType.Float32
+        return Timed("conv_rhs_transpose", lhs, ct, p, () => lhs.DType == DType.Float32
             ? Tensor.Wrap(geo.RhsTranspose<float>(lhs.Contiguous(), ct.Contiguous()), rhsShape)
-            : Tensor.Wrap(geo.RhsTranspose<double>(lhs.Contiguous(), ct.Contiguous()), rhsShape);
+            : Tensor.Wrap(geo.RhsTranspose<double>(lhs.Contiguous(), ct.Contiguous()), rhsShape));
     }
 
     private static void SameDType(string op, Tensor a, Tensor b)
@@ -106,24 +129,74 @@ internal static class Conv
             throw new ArgumentException($"{op}: operands must have the same dtype, got {a.DType.Name()}{a.Shape} and {b.DType.Name()}{b.Shape}", nameof(b));
     }
 
+    /// <summary>Patch elements of one forward task: a block of this size (plus GEMM packing) stays in a 512 KiB L2.</summary>
+    private const int TaskElements = 1 << 16;
+
+    /// <summary>Up to this many output channels per group the GEMMs skip packing (<see cref="Blas.GemmDirect"/>).</summary>
+    private const int DirectMaxN = 64;
+
+    /// <summary>Below this many flops a convolution runs on the calling thread.</summary>
+    private const long ParallelFlops = 1L << 21;
+
+    /// <summary>
+    /// Runs body(t) for t in [0, tasks): in parallel with single-threaded GEMMs inside when there are enough tasks,
+    /// otherwise in order on the calling thread (its GEMMs may then use the threads). The values computed do not depend
+    /// on which; the calling thread's GEMM settings (thread cap, ISA) carry over to the workers.
+    /// </summary>
+    private static void RunTasks(long tasks, double flops, Action<long> body)
+    {
+        int dop = Blas.MaxDegreeOfParallelism;
+        if (dop <= 1 || tasks < 2 * dop || flops < ParallelFlops)
+        {
+            for (long t = 0; t < tasks; t++) body(t);
+            return;
+        }
+        var isa = Blas.ForceIsa;
+        // The calling thread runs a share of the loop too, so each worker restores its own settings afterwards.
+        Parallel.For(0L, tasks, new ParallelOptions { MaxDegreeOfParallelism = dop }, () =>
+        {
+            var saved = (Blas.MaxDegreeOfParallelism, Blas.ForceIsa);
+            Blas.MaxDegreeOfParallelism = 1;
+            Blas.ForceIsa = isa;
+            return saved;
+        }, (t, _, saved) => { body(t); return saved; }, saved =>
+        {
+            Blas.MaxDegreeOfParallelism = saved.Item1;
+            Blas.ForceIsa = saved.Item2;
+        });
+    }
+
+    /// <summary>Per-thread scratch buffers (grown on demand, never shrunk).</summary>
+    private static class Scratch<T>
+    {
+        [ThreadStatic] private static T[]? s_patches;
+
+        public static T[] Patches(int n) => s_patches is { } a && a.Length >= n ? a : s_patches = new T[Math.Max(n, 1024)];
+    }
+
     /// <summary>Sizes of one convolution and the patch (im2col) gather/scatter over them.</summary>
     private sealed class Geometry
     {
-        private readonly int _imageStride, _d, _c, _o, _g, _cg, _og, _kp, _f, _sOut, _rows, _n;
-        private readonly int[] _inSp, _outSp, _strides, _lo, _inStrides;
+        private readonly int _imageStride, _d, _c, _o, _g, _cg, _og, _kp, _f, _sOut, _rows, _n, _inSize;
+        private readonly int[] _inSp, _outSp, _kSp, _strides, _lo, _hi, _dil, _inStrides;
         private readonly int[][] _kOff;
         private readonly bool _pointwise;
 
         public Geometry(Shape lhs, Shape rhs, Shape outShape, ConvParams p)
+            : this(lhs[0], Inner(lhs), lhs[^1], Inner(rhs, 0), rhs[^1], p.FeatureGroupCount, Inner(outShape), p.Strides,
+                p.Padding.Select(x => x.Lo).ToArray(), p.Padding.Select(x => x.Hi).ToArray(), p.RhsDilation)
         {
-            _d = p.Strides.Length;
-            _n = lhs[0]; _c = lhs[_d + 1]; _o = rhs[_d + 1]; _g = p.FeatureGroupCount;
+        }
+
+        private static int[] Inner(Shape s, int from = 1) => Enumerable.Range(from, s.Rank - 2).Select(i => s[i]).ToArray();
+
+        private Geometry(int n, int[] inSp, int c, int[] kSp, int o, int g, int[] outSp, int[] strides, int[] lo, int[] hi, int[] dil)
+        {
+            _d = strides.Length;
+            _n = n; _c = c; _o = o; _g = g;
             _cg = _c / _g; _og = _o / _g;
-            _inSp = Enumerable.Range(1, _d).Select(i => lhs[i]).ToArray();
-            _outSp = Enumerable.Range(1, _d).Select(i => outShape[i]).ToArray();
-            var kSp = Enumerable.Range(0, _d).Select(i => rhs[i]).ToArray();
-            _strides = p.Strides;
-            _lo = p.Padding.Select(x => x.Lo).ToArray();
+            _inSp = inSp; _outSp = outSp; _kSp = kSp;
+            _strides = strides; _lo = lo; _hi = hi; _dil = dil;
             _kp = kSp.Aggregate(1, (a, b) => a * b);
             _f = _kp * _cg;
             _sOut = _outSp.Aggregate(1, (a, b) => a * b);
@@ -132,14 +205,31 @@ internal static class Conv
             int acc = _c;
             for (int i = _d - 1; i >= 0; i--) { _inStrides[i] = acc; acc *= _inSp[i]; }
             _imageStride = acc;
+            _inSize = _n * acc;
             _kOff = new int[_kp][];
             var k = new int[_d];
             for (int kp = 0; kp < _kp; kp++)
             {
                 Unravel(kp, kSp, k);
-                _kOff[kp] = Enumerable.Range(0, _d).Select(i => k[i] * p.RhsDilation[i]).ToArray();
+                _kOff[kp] = Enumerable.Range(0, _d).Select(i => k[i] * dil[i]).ToArray();
             }
-            _pointwise = _kp == 1 && _strides.All(s => s == 1) && p.Padding.All(x => x == (0, 0)) && _inSp.SequenceEqual(_outSp);
+            _pointwise = _kp == 1 && _strides.All(s => s == 1) && lo.All(x => x == 0) && hi.All(x => x == 0) && _inSp.SequenceEqual(_outSp);
+        }
+
+        /// <summary>
+        /// The unit-stride lhs adjoint as a forward convolution: input = cotangent (channels O), output = lhs (channels C),
+        /// same groups and dilation, padding (K−1)·dil − pad (possibly negative) on each side.
+        /// </summary>
+        private Geometry Transposed()
+        {
+            var lo = new int[_d];
+            var hi = new int[_d];
+            for (int i = 0; i < _d; i++)
+            {
+                lo[i] = (_kSp[i] - 1) * _dil[i] - _lo[i];
+                hi[i] = (_kSp[i] - 1) * _dil[i] - _hi[i];
+            }
+            return new Geometry(_n, _outSp, _o, _kSp, _c, _g, _inSp, _strides, lo, hi, _dil);
         }
 
         private static void Unravel(int flat, int[] dims, int[] idx)
@@ -147,100 +237,173 @@ internal static class Conv
             for (int i = dims.Length - 1; i >= 0; i--) { idx[i] = flat % dims[i]; flat /= dims[i]; }
         }
 
-        private int ChunkRows => Math.Max(1, ChunkElements / Math.Max(1, _g * _f));
+        private double Flops => 2.0 * _rows * _f * _o;
 
         public T[] Forward<T>(Tensor x, Tensor w) where T : unmanaged, IFloatingPointIeee754<T>
         {
             var y = new T[_rows * _o];
             if (y.Length == 0 || _f == 0) return y;
-            ReadOnlySpan<T> xs = x.Span<T>(), ws = w.Span<T>();
+            ForwardInto((T[])x.Storage, x.Offset, (T[])w.Storage, w.Offset, y);
+            return y;
+        }
+
+        private void ForwardInto<T>(T[] x, int xOff, T[] w, int wOff, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
+        {
             if (_pointwise)
             {
-                Blas.BatchedGemm(_g, _rows, _og, _cg, xs, _c, _cg, false, ws, _o, _og, false, y, _o, _og);
-                return y;
+                Blas.BatchedGemm<T>(_g, _rows, _og, _cg, x.AsSpan(xOff), _c, _cg, false, w.AsSpan(wOff), _o, _og, false, y, _o, _og);
+                return;
             }
-            int chunk = Math.Min(ChunkRows, _rows), gf = _g * _f;
-            var patches = new T[chunk * gf];
-            for (int r0 = 0; r0 < _rows; r0 += chunk)
+            // Row blocks sized for L2 (a multiple of the micro-kernel height), capped by ChunkElements for tests.
+            int block = Math.Max(2 * Blas.MR, TaskElements / _f / Blas.MR * Blas.MR);
+            block = Math.Min(Math.Min(block, Math.Max(1, ChunkElements / _f)), _rows);
+            int blocks = (_rows + block - 1) / block;
+            RunTasks((long)blocks * _g, Flops, t =>
             {
-                int cnt = Math.Min(chunk, _rows - r0);
-                Im2Col(x, r0, cnt, patches);
-                Blas.BatchedGemm<T>(_g, cnt, _og, _f, patches, gf, _f, false, ws, _o, _og, false, y.AsSpan(r0 * _o), _o, _og);
-            }
-            return y;
+                int g = (int)(t % _g), r0 = (int)(t / _g) * block, cnt = Math.Min(block, _rows - r0);
+                var patches = Scratch<T>.Patches(cnt * _f);
+                Im2Col(x, xOff, r0, cnt, g, patches);
+                if (_og <= DirectMaxN)
+                    Blas.GemmDirect<T>(cnt, _og, _f, patches, _f, 1, w.AsSpan(wOff + g * _og), _o, y.AsSpan(r0 * _o + g * _og), _o, false, Blas.MaxDegreeOfParallelism);
+                else
+                    Blas.Gemm<T>(cnt, _og, _f, patches, _f, false, w.AsSpan(wOff + g * _og), _o, false, y.AsSpan(r0 * _o + g * _og), _o);
+            });
         }
 
         public T[] LhsTranspose<T>(Tensor ct, Tensor w) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var dx = new T[_n * _inSp.Aggregate(1, (a, b) => a * b) * _c];
+            var dx = new T[_inSize];
             if (dx.Length == 0 || _rows == 0 || _og == 0) return dx;
-            ReadOnlySpan<T> cs = ct.Span<T>(), ws = w.Span<T>();
+            var cs = (T[])ct.Storage;
+            var ws = (T[])w.Storage;
             if (_pointwise)
             {
-                Blas.BatchedGemm(_g, _rows, _cg, _og, cs, _o, _og, false, ws, _o, _og, true, dx, _c, _cg);
+                Blas.BatchedGemm<T>(_g, _rows, _cg, _og, cs.AsSpan(ct.Offset), _o, _og, false, ws.AsSpan(w.Offset), _o, _og, true, dx, _c, _cg);
                 return dx;
             }
-            int chunk = Math.Min(ChunkRows, _rows), gf = _g * _f;
+            if (_strides.All(s => s == 1))
+            {
+                Transposed().ForwardInto(cs, ct.Offset, FlipSwap(ws, w.Offset), 0, dx);
+                return dx;
+            }
+            // Strided: dp = ct·Wᵀ per group in row chunks, then scatter-add (col2im) by image.
+            int chunk = Math.Min(Math.Max(1, ChunkElements / Math.Max(1, _g * _f)), _rows), gf = _g * _f;
             var dp = new T[chunk * gf];
             for (int r0 = 0; r0 < _rows; r0 += chunk)
             {
                 int cnt = Math.Min(chunk, _rows - r0);
-                Blas.BatchedGemm<T>(_g, cnt, _f, _og, cs[(r0 * _o)..], _o, _og, false, ws, _o, _og, true, dp, gf, _f);
+                Blas.BatchedGemm<T>(_g, cnt, _f, _og, cs.AsSpan(ct.Offset + r0 * _o), _o, _og, false, ws.AsSpan(w.Offset), _o, _og, true, dp, gf, _f);
                 Col2Im(dp, r0, cnt, dx);
             }
             return dx;
+        }
+
+        /// <summary>Filter (K…, C/G, O) → (K…, O/G, C): every spatial axis reversed (= the flat kernel index reversed) and,
+        /// within each group, input and output features swapped.</summary>
+        private T[] FlipSwap<T>(T[] w, int off) where T : unmanaged
+        {
+            var r = new T[_kp * _og * _c];
+            for (int kp = 0; kp < _kp; kp++)
+            {
+                int src0 = off + (_kp - 1 - kp) * _cg * _o, dst0 = kp * _og * _c;
+                for (int g = 0; g < _g; g++)
+                    for (int i = 0; i < _cg; i++)
+                        for (int j = 0; j < _og; j++)
+                            r[dst0 + j * _c + g * _cg + i] = w[src0 + i * _o + g * _og + j];
+            }
+            return r;
         }
 
         public T[] RhsTranspose<T>(Tensor x, Tensor ct) where T : unmanaged, IFloatingPointIeee754<T>
         {
             var dw = new T[_f * _o];
             if (dw.Length == 0 || _rows == 0) return dw;
-            ReadOnlySpan<T> xs = x.Span<T>(), cs = ct.Span<T>();
+            var xs = (T[])x.Storage;
+            var cs = (T[])ct.Storage;
+            int xOff = x.Offset, cOff = ct.Offset;
             if (_pointwise)
             {
-                Blas.BatchedGemm(_g, _cg, _og, _rows, xs, _c, _cg, true, cs, _o, _og, false, dw, _o, _og);
+                Blas.BatchedGemm<T>(_g, _cg, _og, _rows, xs.AsSpan(xOff), _c, _cg, true, cs.AsSpan(cOff), _o, _og, false, dw, _o, _og);
                 return dw;
             }
-            int chunk = Math.Min(ChunkRows, _rows), gf = _g * _f;
-            var patches = new T[chunk * gf];
-            // The reduction runs over rows, so chunk results are summed: in float64 for float32.
+            // Unpacked GEMMs stream the patch chunk once per output tile, so it must stay in L2: chunks of whole KC blocks,
+            // about twice a forward block. The reduction runs over rows, so chunk results are summed: in float64 for float32.
+            int chunk = _og <= DirectMaxN ? Math.Max(Blas.KC, 2 * TaskElements / _f / Blas.KC * Blas.KC) : int.MaxValue;
+            chunk = Math.Min(Math.Min(chunk, Math.Max(1, ChunkElements / _f)), _rows);
             bool wide = typeof(T) == typeof(float) && chunk < _rows;
-            var part = wide ? new T[dw.Length] : dw;
-            var acc = wide ? new double[dw.Length] : null;
-            for (int r0 = 0; r0 < _rows; r0 += chunk)
+            RunTasks(_g, Flops, g =>
             {
-                int cnt = Math.Min(chunk, _rows - r0);
-                Im2Col(x, r0, cnt, patches);
-                Blas.BatchedGemm<T>(_g, _f, _og, cnt, patches, gf, _f, true, cs[(r0 * _o)..], _o, _og, false, part, _o, _og,
-                    accumulate: !wide && r0 > 0);
+                var patches = Scratch<T>.Patches(chunk * _f);
+                var dst = dw.AsSpan((int)g * _og);
+                var part = wide ? new T[_f * _og] : null;
+                var acc = wide ? new double[_f * _og] : null;
+                for (int r0 = 0; r0 < _rows; r0 += chunk)
+                {
+                    int cnt = Math.Min(chunk, _rows - r0);
+                    Im2Col(xs, xOff, r0, cnt, (int)g, patches);
+                    var ctBlock = cs.AsSpan(cOff + r0 * _o + (int)g * _og);
+                    Span<T> into = wide ? part : dst;
+                    int ldInto = wide ? _og : _o;
+                    bool add = !wide && r0 > 0;
+                    if (_og <= DirectMaxN) Blas.GemmDirect<T>(_f, _og, cnt, patches, 1, _f, ctBlock, _o, into, ldInto, add, Blas.MaxDegreeOfParallelism);
+                    else Blas.Gemm<T>(_f, _og, cnt, patches, _f, true, ctBlock, _o, false, into, ldInto, add);
+                    if (!wide) continue;
+                    for (int i = 0; i < part!.Length; i++) acc![i] += double.CreateTruncating(part[i]);
+                }
                 if (wide)
-                    for (int i = 0; i < part.Length; i++) acc![i] += double.CreateTruncating(part[i]);
-            }
-            if (wide)
-                for (int i = 0; i < dw.Length; i++) dw[i] = T.CreateTruncating(acc![i]);
+                    for (int i = 0; i < _f; i++)
+                        for (int j = 0; j < _og; j++) dst[i * _o + j] = T.CreateTruncating(acc![i * _og + j]);
+            });
             return dw;
         }
 
-        /// <summary>Patch rows r0..r0+cnt into <paramref name="dst"/> laid out (row, group, kernel position, channel).</summary>
-        private void Im2Col<T>(Tensor x, int r0, int cnt, T[] dst) where T : unmanaged, IFloatingPointIeee754<T>
+        /// <summary>
+        /// Patch rows r0..r0+cnt of group g into dst (row-major, cnt × f, columns (kernel position, channel)). Along the last
+        /// spatial axis a whole window row is one contiguous copy when there is one group and no dilation there.
+        /// </summary>
+        private void Im2Col<T>(T[] src, int srcOff, int r0, int cnt, int g, T[] dst) where T : unmanaged
         {
-            var src = (T[])x.Storage;
-            int xOff = x.Offset;
-            ForRows(r0, cnt, perImage: false, (r, row) =>
+            int last = _d - 1, kLast = _kSp[last], outer = _kp / kLast, run = kLast * _cg, dl = _dil[last];
+            int inLast = _inSp[last], sLast = _strides[last], loLast = _lo[last];
+            bool runs = _g == 1 && dl == 1;
+            var pos = new int[_d];
+            int n = r0 / _sOut;
+            Unravel(r0 % _sOut, _outSp, pos);
+            for (int r = 0; r < cnt; r++)
             {
-                int gf = _g * _f;
-                Span<T> d = dst.AsSpan((r - r0) * gf, gf);
-                for (int kp = 0; kp < _kp; kp++)
+                var row = dst.AsSpan(r * _f, _f);
+                int img = srcOff + n * _imageStride + g * _cg;
+                int p0 = pos[last] * sLast - loLast;
+                bool fits = p0 >= 0 && p0 + (kLast - 1) * dl < inLast;
+                for (int ko = 0; ko < outer; ko++)
                 {
-                    int off = Offset(row, kp);
-                    for (int g = 0; g < _g; g++)
+                    var seg = row.Slice(ko * run, run);
+                    int off = img;
+                    var k = _kOff[ko * kLast];
+                    bool inside = true;
+                    for (int i = 0; i < last; i++)
                     {
-                        var seg = d.Slice(g * _f + kp * _cg, _cg);
-                        if (off < 0) seg.Clear();
-                        else src.AsSpan(xOff + off + g * _cg, _cg).CopyTo(seg);
+                        int q = pos[i] * _strides[i] + k[i] - _lo[i];
+                        if ((uint)q >= (uint)_inSp[i]) { inside = false; break; }
+                        off += q * _inStrides[i];
+                    }
+                    if (!inside) { seg.Clear(); continue; }
+                    if (runs && fits) { src.AsSpan(off + p0 * _c, run).CopyTo(seg); continue; }
+                    for (int kw = 0; kw < kLast; kw++)
+                    {
+                        int q = p0 + kw * dl;
+                        var piece = seg.Slice(kw * _cg, _cg);
+                        if ((uint)q >= (uint)inLast) piece.Clear();
+                        else src.AsSpan(off + q * _c, _cg).CopyTo(piece);
                     }
                 }
-            });
+                for (int i = last; i >= 0; i--)
+                {
+                    if (++pos[i] < _outSp[i]) break;
+                    pos[i] = 0;
+                    if (i == 0) n++;
+                }
+            }
         }
 
         /// <summary>Scatter-adds patch rows back onto the input; one thread per image keeps the add order fixed.</summary>
@@ -279,7 +442,7 @@ internal static class Conv
             return off;
         }
 
-        /// <summary>Runs body(r, [n, o1..od]) for rows r0..r0+cnt, in parallel by row blocks or (perImage) by image.</summary>
+        /// <summary>Runs body(r, [n, o1..od]) for rows r0..r0+cnt, in parallel by image.</summary>
         private void ForRows(int r0, int cnt, bool perImage, Action<int, int[]> body)
         {
             void Range(int a, int b)
@@ -295,18 +458,10 @@ internal static class Conv
                 }
             }
             long work = (long)cnt * _g * _f;
-            if (work < 1 << 15 || Environment.ProcessorCount == 1 || Blas.MaxDegreeOfParallelism <= 1) { Range(r0, r0 + cnt); return; }
+            if (!perImage || work < 1 << 15 || Environment.ProcessorCount == 1 || Blas.MaxDegreeOfParallelism <= 1) { Range(r0, r0 + cnt); return; }
             var opts = new ParallelOptions { MaxDegreeOfParallelism = Blas.MaxDegreeOfParallelism };
-            if (perImage)
-            {
-                int n0 = r0 / _sOut, n1 = (r0 + cnt - 1) / _sOut;
-                Parallel.For(n0, n1 + 1, opts, n => Range(Math.Max(r0, n * _sOut), Math.Min(r0 + cnt, (n + 1) * _sOut)));
-            }
-            else
-            {
-                int blocks = Math.Min(cnt, 8 * Environment.ProcessorCount), per = (cnt + blocks - 1) / blocks;
-                Parallel.For(0, blocks, opts, bi => Range(r0 + bi * per, Math.Min(r0 + cnt, r0 + (bi + 1) * per)));
-            }
+            int n0 = r0 / _sOut, n1 = (r0 + cnt - 1) / _sOut;
+            Parallel.For(n0, n1 + 1, opts, n => Range(Math.Max(r0, n * _sOut), Math.Min(r0 + cnt, (n + 1) * _sOut)));
         }
     }
 }

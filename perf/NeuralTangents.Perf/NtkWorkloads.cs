@@ -1,0 +1,63 @@
+using NeuralTangents.Stax;
+using NeuralTangents.Tensors;
+using static NeuralTangents.Stax.Stax;
+
+namespace NeuralTangents.Perf;
+
+/// <summary>The seed page's NTK workloads: narrow CNN (test-train, TraceAxes [-1]) and wide FCN (test-test, TraceAxes []).</summary>
+internal sealed class NtkWorkload
+{
+    public string Name { get; }
+    public Tensor X1 { get; }
+    public Tensor? X2 { get; }
+    public Params Params { get; }
+    public int[] TraceAxes { get; }
+    private readonly Layer _net;
+
+    private NtkWorkload(string name, Layer net, Tensor x1, Tensor? x2, int[] traceAxes)
+    {
+        Name = name; _net = net; X1 = x1; X2 = x2; TraceAxes = traceAxes;
+        Params = net.Init(3, x1.Shape, DType.Float32).Params;
+    }
+
+    /// <summary>Workloads run by default; "fcn32" (the FCN on 32×32×3 images) only on request: JacobianContraction cannot hold
+    /// its 500 × 4.3M-parameter Jacobian (2.2·10⁹ elements, over the int32 element limit) and NtkVectorProducts peaks at
+    /// ~22 GB there.</summary>
+    public static readonly string[] Names = ["cnn", "fcn"];
+
+    public static NtkWorkload Create(string name)
+    {
+        var rng = new Random(1);
+        return name switch
+        {
+            // Conv(32,(3,3)),Relu ×2, Conv(32,(3,3)), Flatten, Dense(10); kernel of 5 test vs 20 train images.
+            "cnn" => new NtkWorkload(name,
+                Serial(Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Flatten(), Dense(10)),
+                Tensor.RandomNormal(rng, new Shape(5, 32, 32, 3), DType.Float32),
+                Tensor.RandomNormal(rng, new Shape(20, 32, 32, 3), DType.Float32), [-1]),
+            // Flatten, Dense(1024), Relu, Dense(1024), Relu, Dense(100); 5×5 test-test kernel (x2 = null), full 100×100
+            // blocks; 8×8×3 images (the seed example's size: 1.35M parameters) or 32×32×3 (4.3M).
+            "fcn" or "fcn32" => new NtkWorkload(name,
+                Serial(Flatten(), Dense(1024), Relu(), Dense(1024), Relu(), Dense(100)),
+                Tensor.RandomNormal(rng, name == "fcn" ? new Shape(5, 8, 8, 3) : new Shape(5, 32, 32, 3), DType.Float32), null, []),
+            _ => throw new ArgumentException($"unknown workload '{name}', expected cnn, fcn or fcn32", nameof(name)),
+        };
+    }
+
+    /// <summary>The kernel function of one configuration (built once; tracing happens on the first call).</summary>
+    public KernelFunction Fn(NtkImplementation impl, bool vmap) =>
+        Empirical.NtkFn(_net.Apply, traceAxes: TraceAxes, vmapAxes: vmap ? 0 : null, implementation: impl);
+
+    public Tensor Run(KernelFunction fn) => fn(X1, X2, Params);
+}
+
+/// <summary>One benchmarked configuration.</summary>
+internal readonly record struct NtkConfig(string Net, NtkImplementation Impl, bool Vmap)
+{
+    public string ImplName => Impl == NtkImplementation.JacobianContraction ? "JacobianContraction" : "NtkVectorProducts";
+    public override string ToString() => $"{Net} {ImplName} vmap={(Vmap ? "0" : "none")}";
+
+    public static NtkConfig Parse(string net, string impl, string vmap) => new(net,
+        impl.StartsWith("j", StringComparison.OrdinalIgnoreCase) ? NtkImplementation.JacobianContraction : NtkImplementation.NtkVectorProducts,
+        vmap is "0" or "vmap" or "true");
+}
