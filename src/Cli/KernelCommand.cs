@@ -24,21 +24,22 @@ internal static class KernelCommand
         var dtype = new Option<string?>("--dtype") { Description = "Compute in float32 or float64 (default: dtype of x1); inputs and params are converted." };
         dtype.AcceptOnlyFromAmong(CliParsing.DTypeNames);
         var output = new Option<string>("--out") { Description = "Output .npy (one kernel) or .npz (entries named ntk/nngp).", Required = true };
+        var explain = new Option<bool>("--explain") { Description = "Print the AUTO cost model's estimates (GFLOP, peak memory) per NTK implementation first." };
         var device = new Option<string>("--device") { Description = "Where dot_general and convolutions run: cpu, cuda (= cuda:0) or cuda:N.", DefaultValueFactory = _ => "cpu" };
 
         var cmd = new Command("kernel", "Compute empirical NTK and/or NNGP kernels and write them to .npy/.npz.")
         {
-            net, paramsFile, seed, x1, x2, get, trace, diag, vmap, impl, dtype, output, device,
+            net, paramsFile, seed, x1, x2, get, trace, diag, vmap, impl, dtype, output, device, explain,
         };
         cmd.SetAction(r => Run(r.GetValue(net)!, r.GetValue(paramsFile), r.GetValue(seed), r.GetValue(x1)!, r.GetValue(x2),
             r.GetValue(get)!, r.GetValue(trace)!, r.GetValue(diag)!, r.GetValue(vmap)!, r.GetValue(impl)!, r.GetValue(dtype),
-            r.GetValue(output)!, r.GetValue(device)!, stdout, stderr));
+            r.GetValue(output)!, r.GetValue(device)!, r.GetValue(explain), stdout, stderr));
         return cmd;
     }
 
     private static int Run(string spec, string? paramsPath, int? seed, string x1Path, string? x2Path, string getText,
         string traceText, string diagText, string vmapText, string implText, string? dtypeText, string outPath,
-        string deviceText, TextWriter stdout, TextWriter stderr)
+        string deviceText, bool explain, TextWriter stdout, TextWriter stderr)
     {
         // Validate every option before reading data or computing.
         if ((paramsPath is null) == (seed is null))
@@ -66,6 +67,12 @@ internal static class KernelCommand
         x2 = x2?.AsType(dtype);
         var parameters = seed is { } s ? net.Init(s, x1.Shape, dtype).Params : LoadParams(net, paramsPath!, x1.Shape, dtype);
 
+        if (explain)
+        {
+            var ex = Empirical.ExplainNtk(net.Apply, x1, x2, parameters, traceAxes, diagonalAxes, vmapAxes);
+            stdout.WriteLine($"NTK cost estimates (AUTO picks {ex.Chosen}, memory budget {ex.MemoryBudgetBytes / (1 << 30):0.#} GiB):");
+            stdout.WriteLine(ex.ToString());
+        }
         var kernelFn = Empirical.KernelFn(net.Apply, traceAxes, diagonalAxes, vmapAxes, implementation);
         stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)}, {backend.Name})…");
         var sw = Stopwatch.StartNew();

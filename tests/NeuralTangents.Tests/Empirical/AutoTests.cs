@@ -1,0 +1,55 @@
+using NeuralTangents.Cli;
+using NeuralTangents.Interop;
+using static NeuralTangents.Stax.Stax;
+
+namespace NeuralTangents.Tests.Empirical;
+
+/// <summary>The AUTO cost model (issue 4): estimates for the three implementations, a deterministic cached choice.</summary>
+public class AutoTests
+{
+    [Fact]
+    public void WideFcnPrefersStructuredDerivativesAndNarrowInputsStayConsistent()
+    {
+        // A wide FCN with many outputs: Jacobians are P·O per example, the MJJMPs only Grams of activations and
+        // cotangents (paper §4.1), so SD must be estimated far cheaper than JC, and NTK-VP more expensive than SD.
+        var net = Serial(Dense(256), Relu(), Dense(256), Relu(), Dense(50));
+        var rng = new Random(1);
+        var x = Tensor.RandomNormal(rng, new Shape(4, 64), DType.Float32);
+        var (_, p) = net.Init(0, x.Shape, DType.Float32);
+        var ex = NeuralTangents.Empirical.ExplainNtk(net.Apply, x, null, p, traceAxes: new int[0], vmapAxes: 0);
+        Assert.Equal(3, ex.Estimates.Count);
+        var jc = ex.Estimates.Single(e => e.Implementation == NtkImplementation.JacobianContraction);
+        var sd = ex.Estimates.Single(e => e.Implementation == NtkImplementation.StructuredDerivatives);
+        Assert.Equal(NtkImplementation.StructuredDerivatives, ex.Chosen);
+        Assert.True(sd.Flops * 5 < jc.Flops, ex.ToString());
+        Assert.All(ex.Estimates, e => Assert.True(e.Flops > 0 && e.PeakBytes > 0));
+        // Deterministic, and a tiny budget excludes everything but falls back to JacobianContraction.
+        Assert.Equal(ex.ToString(), NeuralTangents.Empirical.ExplainNtk(net.Apply, x, null, p, traceAxes: new int[0], vmapAxes: 0).ToString());
+        var none = NeuralTangents.Empirical.ExplainNtk(net.Apply, x, null, p, traceAxes: new int[0], vmapAxes: 0, memoryBudgetBytes: 1);
+        Assert.All(none.Estimates, e => Assert.False(e.FitsBudget));
+        Assert.Equal(NtkImplementation.JacobianContraction, none.Chosen);
+        // AUTO returns the same kernel as the reference.
+        var auto = NeuralTangents.Empirical.NtkFn(net.Apply, traceAxes: new int[0], vmapAxes: 0, implementation: NtkImplementation.Auto)(x, null, p);
+        var reference = NeuralTangents.Empirical.NtkFn(net.Apply, traceAxes: new int[0], vmapAxes: 0)(x, null, p);
+        TestUtil.AssertClose(reference.ToDoubleArray(), auto.ToDoubleArray(), 5e-3, 5e-3 * reference.ToDoubleArray().Max(Math.Abs));
+    }
+
+    [Fact]
+    public void ExplainOptionPrintsTheTable()
+    {
+        var dir = Directory.CreateTempSubdirectory("nt-explain-").FullName;
+        try
+        {
+            Npy.Write(Path.Combine(dir, "x.npy"), Tensor.RandomNormal(new Random(2), new Shape(3, 5)));
+            var o = new StringWriter(); var e = new StringWriter();
+            int code = CliApp.Run(new[] { "kernel", "--net", "Dense(8),Relu,Dense(2)", "--seed", "0", "--x1", Path.Combine(dir, "x.npy"),
+                "--implementation", "auto", "--explain", "--out", Path.Combine(dir, "k.npy") }, o, e);
+            Assert.True(code == 0, e.ToString());
+            var text = o.ToString();
+            Assert.Contains("AUTO picks", text);
+            foreach (var name in new[] { "JacobianContraction", "NtkVectorProducts", "StructuredDerivatives" }) Assert.Contains(name, text);
+            Assert.Contains("GFLOP", text);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
