@@ -169,10 +169,5 @@ public static class Ad
     /// <summary>Prepares a reverse-mode Jacobian of a single-output graph with respect to the flagged inputs.</summary>
     internal static JacobianPlan JacobianPlan(Graph graph, bool[] wrt) => new(graph, wrt);
 
-    internal static Tensor OneHot(Shape shape, DType dtype, int index)
-    {
-        var t = Tensor.Zeros(shape, dtype);
-        if (dtype == DType.Float32) ((float[])t.Storage)[index] = 1; else ((double[])t.Storage)[index] = 1;
-        return t;
-    }
+    internal static Tensor OneHot(Shape shape, DType dtype, int index) => StandardBasis.Of(shape, dtype, index, 1).Reshape(shape);
 }

@@ -58,7 +58,7 @@ internal sealed class JacobianPlan
         for (int start = 0; start < m; start += chunk)
         {
             int c = Math.Min(chunk, m - start);
-            parts.Add(Interpreter.Evaluate(Batched(c, 0, null), inputs.Append(Basis(start, c)).ToArray())[0]);
+            parts.Add(Interpreter.Evaluate(Batched(c, 0, null), inputs.Append(StandardBasis.Of(_out.Shape, _out.DType, start, c)).ToArray())[0]);
         }
         return parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 0);
     }
@@ -69,7 +69,7 @@ internal sealed class JacobianPlan
     /// <paramref name="exampleAxes"/> pattern per plan.
     /// </summary>
     public Tensor PerExample(Tensor[] inputs, int?[] exampleAxes, int examples) =>
-        Interpreter.Evaluate(Batched(_out.Shape.Size, examples, exampleAxes), inputs.Append(Basis(0, _out.Shape.Size)).ToArray())[0];
+        Interpreter.Evaluate(Batched(_out.Shape.Size, examples, exampleAxes), inputs.Append(StandardBasis.Of(_out.Shape, _out.DType, 0, _out.Shape.Size)).ToArray())[0];
 
     /// <summary>Estimated FLOPs of <see cref="Rows"/> (no <paramref name="examples"/>) or <see cref="PerExample"/> over all examples.</summary>
     public double Flops(int examples, int?[]? exampleAxes, int rowChunk = 256, int exampleChunk = 32)
@@ -82,17 +82,5 @@ internal sealed class JacobianPlan
         }
         int e = Math.Min(exampleChunk, examples);
         return GraphCost.Flops(Batched(m, e, exampleAxes)) * Math.Ceiling((double)examples / e);
-    }
-
-    private Tensor Basis(int start, int count)
-    {
-        int m = _out.Shape.Size;
-        var t = Tensor.Zeros(new Shape(new[] { count }.Concat(_out.Shape)), _out.DType);
-        for (int r = 0; r < count; r++)
-        {
-            if (_out.DType == DType.Float32) ((float[])t.Storage)[r * m + start + r] = 1;
-            else ((double[])t.Storage)[r * m + start + r] = 1;
-        }
-        return t;
     }
 }

@@ -68,7 +68,7 @@ internal static class NtkVectorProducts
             int c = Math.Min(chunk, m2 - s);
             if (!cache.TryGetValue(c, out var vg))
                 cache[c] = vg = Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, c);
-            parts.Add(Interpreter.Evaluate(vg, residuals.Append(Basis(out2, s, c)).ToArray())[0]);
+            parts.Add(Interpreter.Evaluate(vg, residuals.Append(StandardBasis.Of(out2.Shape, out2.DType, s, c)).ToArray())[0]);
         }
         var rows = parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 0);     // (M2, fx1…)
         var byShape = rows.Reshape(out2.Shape.Concat(out1.Shape));                        // (fx2…, fx1…)
@@ -96,7 +96,7 @@ internal static class NtkVectorProducts
             var over2 = Ad.Vmap(g, nulls.Concat(Enumerable.Repeat((int?)null, k1)).Concat(b2.StackAxes).Append(null).ToArray(), new[] { 0 }, c2);
             return cache[(c1, c2)] = Ad.Vmap(over2, nulls.Concat(b1.StackAxes).Concat(Enumerable.Repeat((int?)null, x2.Length)).Append(null).ToArray(), new[] { 0 }, c1);
         }
-        var basis = Basis(out2, 0, m2);
+        var basis = StandardBasis.Of(out2.Shape, out2.DType, 0, m2);
         var rowsOf1 = new List<Tensor>();
         for (int s1 = 0; s1 < b1.Count; s1 += ExampleChunk)
         {
@@ -147,17 +147,5 @@ internal static class NtkVectorProducts
         double blocks = Math.Ceiling((double)b1.Count / c1) * Math.Ceiling((double)bb2.Count / c2);
         double full = (double)g.Outputs[0].Type.Shape.Size * m2e * b1.Count * bb2.Count * g.Outputs[0].Type.DType.SizeOf();
         return (GraphCost.Flops(over1) * blocks, 2 * full + GraphCost.LargestBytes(over1));
-    }
-
-    private static Tensor Basis(TensorType t, int start, int count)
-    {
-        int m = t.Shape.Size;
-        var e = Tensor.Zeros(new Shape(new[] { count }.Concat(t.Shape)), t.DType);
-        for (int r = 0; r < count; r++)
-        {
-            if (t.DType == DType.Float32) ((float[])e.Storage)[r * m + start + r] = 1;
-            else ((double[])e.Storage)[r * m + start + r] = 1;
-        }
-        return e;
     }
 }

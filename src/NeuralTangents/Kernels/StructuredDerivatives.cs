@@ -112,7 +112,7 @@ internal static class StructuredDerivatives
         var back = TransposeTransform.Apply(L, Enumerable.Range(0, L.Inputs.Count).Select(i => i >= nr).ToArray(), new[] { true }, record);
         back = DceTransform.Apply(new Graph(back.Inputs, back.Equations, back.Outputs.Skip(np).ToArray(), back.VarCount));
         int m = s.Fx.Size;
-        var basis = Basis(s.Fx, L.Outputs[0].Type.DType);
+        var basis = StandardBasis.Of(s.Fx, L.Outputs[0].Type.DType, 0, s.Fx.Size);
         var vb = Ad.Vmap(back, Enumerable.Range(0, nr + 1).Select(i => i == nr ? (int?)0 : null).ToArray(), Enumerable.Repeat(0, record.Length).ToArray(), m);
         Tensor[] cts = b is null
             ? Interpreter.Evaluate(vb, s.Residuals.Value.Append(basis).ToArray())
@@ -181,7 +181,7 @@ internal static class StructuredDerivatives
         int nc = constInputs.Count, pw = wShape.Size;
         var jw = Ad.Vmap(h, Enumerable.Range(0, nc + 1).Select(i => i == nc ? (int?)0 : null).ToArray(), new[] { 0 }, pw);   // (|w'|, y'…)
         var consts = constInputs.Select(i => s.Residuals.Value[i]).ToList();
-        var basis = Basis(wShape, wType.DType);
+        var basis = StandardBasis.Of(wShape, wType.DType, 0, wShape.Size);
         Tensor jac;
         if (b is null) jac = Interpreter.Evaluate(jw, consts.Append(basis).ToArray())[0];
         else jac = Interpreter.Evaluate(Ad.Vmap(jw, Enumerable.Range(0, nc + 1).Select(i => i == nc ? (int?)null : 0).ToArray(), new[] { 0 }, b.Count),
@@ -267,17 +267,5 @@ internal static class StructuredDerivatives
         AddSide(s1, a, id1, out1, s1.Examples);
         AddSide(s2, b, id2, out2, s2.Examples);
         return (ops, output.ToArray());
-    }
-
-    private static Tensor Basis(Shape shape, DType dtype)
-    {
-        int m = shape.Size;
-        var e = Tensor.Zeros(new Shape(new[] { m }.Concat(shape)), dtype);
-        for (int r = 0; r < m; r++)
-        {
-            if (dtype == DType.Float32) ((float[])e.Storage)[r * m + r] = 1;
-            else ((double[])e.Storage)[r * m + r] = 1;
-        }
-        return e;
     }
 }
