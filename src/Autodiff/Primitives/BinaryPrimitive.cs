@@ -4,7 +4,7 @@ using NeuralTangents.Autodiff.Tracing;
 namespace NeuralTangents.Autodiff.Primitives;
 
 /// <summary>Base of element-wise binary primitives: operands of equal shape and dtype (lax semantics).</summary>
-public abstract class BinaryPrimitive : Primitive
+internal abstract class BinaryPrimitive : Primitive
 {
     internal override TensorType InferType(TensorType[] inputs)
     {
@@ -29,7 +29,7 @@ public abstract class BinaryPrimitive : Primitive
 }
 
 /// <summary><c>x + y</c> (linear in both).</summary>
-public sealed class AddPrimitive : BinaryPrimitive
+internal sealed class AddPrimitive : BinaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "add";
@@ -41,7 +41,7 @@ public sealed class AddPrimitive : BinaryPrimitive
 }
 
 /// <summary><c>x − y</c> (linear in both).</summary>
-public sealed class SubPrimitive : BinaryPrimitive
+internal sealed class SubPrimitive : BinaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "sub";
@@ -54,7 +54,7 @@ public sealed class SubPrimitive : BinaryPrimitive
 }
 
 /// <summary><c>x · y</c> (bilinear: linear in either operand when the other is constant).</summary>
-public sealed class MulPrimitive : BinaryPrimitive
+internal sealed class MulPrimitive : BinaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "mul";
@@ -71,7 +71,7 @@ public sealed class MulPrimitive : BinaryPrimitive
 }
 
 /// <summary><c>x / y</c> (linear in the numerator).</summary>
-public sealed class DivPrimitive : BinaryPrimitive
+internal sealed class DivPrimitive : BinaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "div";
@@ -92,7 +92,7 @@ public sealed class DivPrimitive : BinaryPrimitive
 /// <c>max(x, y)</c>. At ties the derivative is split equally (0.5 each), as in JAX, so <c>d/dx max(x, 0)</c>
 /// at exactly 0 is 0.5 and kernels match Neural Tangents' convention bit for bit.
 /// </summary>
-public sealed class MaxPrimitive : BinaryPrimitive
+internal sealed class MaxPrimitive : BinaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "max";
@@ -110,7 +110,7 @@ public sealed class MaxPrimitive : BinaryPrimitive
 }
 
 /// <summary><c>min(x, y)</c>; ties split equally as for <see cref="MaxPrimitive"/>.</summary>
-public sealed class MinPrimitive : BinaryPrimitive
+internal sealed class MinPrimitive : BinaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "min";
@@ -119,7 +119,7 @@ public sealed class MinPrimitive : BinaryPrimitive
 }
 
 /// <summary><c>x^y</c> element-wise.</summary>
-public sealed class PowPrimitive : BinaryPrimitive
+internal sealed class PowPrimitive : BinaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "pow";
@@ -130,7 +130,7 @@ public sealed class PowPrimitive : BinaryPrimitive
 }
 
 /// <summary>Comparison producing 1.0 / 0.0 in the operands' dtype (we have no bool dtype); zero derivative.</summary>
-public sealed class ComparePrimitive : BinaryPrimitive
+internal sealed class ComparePrimitive : BinaryPrimitive
 {
     /// <summary>The comparison.</summary>
     public CompareOp Op { get; }

@@ -8,7 +8,7 @@ namespace NeuralTangents.Autodiff.Primitives;
 /// output <c>(N, S1'..Sd', O)</c> (NHWC/HWIO for d = 2). Cross-correlation (no flip), as XLA. Bilinear; its
 /// transposes are the two adjoint primitives below, whose own transposes map back onto these three.
 /// </summary>
-public sealed class ConvPrimitive : Primitive
+internal sealed class ConvPrimitive : Primitive
 {
     /// <summary>Strides, padding, dilation, groups.</summary>
     public ConvParams Params { get; }
@@ -60,7 +60,7 @@ public sealed class ConvPrimitive : Primitive
 }
 
 /// <summary>Adjoint of the convolution in its lhs: <c>(ct, rhs) ↦ Aᵀct</c> with <c>A x = conv(x, rhs)</c>. Bilinear.</summary>
-public sealed class ConvLhsTransposePrimitive : Primitive
+internal sealed class ConvLhsTransposePrimitive : Primitive
 {
     /// <summary>Parameters of the forward convolution.</summary>
     public ConvParams Params { get; }
@@ -95,7 +95,7 @@ public sealed class ConvLhsTransposePrimitive : Primitive
 }
 
 /// <summary>Adjoint of the convolution in its rhs: <c>(lhs, ct) ↦ Bᵀct</c> with <c>B w = conv(lhs, w)</c>. Bilinear.</summary>
-public sealed class ConvRhsTransposePrimitive : Primitive
+internal sealed class ConvRhsTransposePrimitive : Primitive
 {
     /// <summary>Parameters of the forward convolution.</summary>
     public ConvParams Params { get; }
@@ -202,7 +202,7 @@ internal static class ConvBatching
 /// im2col patches <c>(N, S…, C) ↦ (N, S'…, K…, C)</c> of a convolution's lhs (linear). Structured derivatives
 /// use it as the compressed <c>∂y/∂W</c> of a convolution; it is never differentiated in reverse mode.
 /// </summary>
-public sealed class ConvPatchesPrimitive : Primitive
+internal sealed class ConvPatchesPrimitive : Primitive
 {
     /// <summary>Parameters of the convolution.</summary>
     public ConvParams Params { get; }

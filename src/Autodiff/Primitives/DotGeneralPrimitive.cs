@@ -6,7 +6,7 @@ namespace NeuralTangents.Autodiff.Primitives;
 /// <summary>
 /// <c>lax.dot_general</c>: contraction with batch dimensions. Output axes: batch, lhs free, rhs free. Bilinear.
 /// </summary>
-public sealed class DotGeneralPrimitive : Primitive
+internal sealed class DotGeneralPrimitive : Primitive
 {
     /// <summary>Contracting and batch dimensions.</summary>
     public DotDimensionNumbers Dims { get; }

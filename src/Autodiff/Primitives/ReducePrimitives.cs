@@ -4,7 +4,7 @@ using NeuralTangents.Autodiff.Tracing;
 namespace NeuralTangents.Autodiff.Primitives;
 
 /// <summary><c>reduce_sum</c> over <see cref="Axes"/> (removed from the shape). Linear.</summary>
-public sealed class ReduceSumPrimitive : Primitive
+internal sealed class ReduceSumPrimitive : Primitive
 {
     /// <summary>Reduced axes, sorted, non-negative.</summary>
     public int[] Axes { get; }
@@ -36,7 +36,7 @@ public sealed class ReduceSumPrimitive : Primitive
 }
 
 /// <summary><c>reduce_max</c> over <see cref="Axes"/>; the JVP shares the tangent equally among tied maxima (JAX).</summary>
-public sealed class ReduceMaxPrimitive : Primitive
+internal sealed class ReduceMaxPrimitive : Primitive
 {
     /// <summary>Reduced axes, sorted, non-negative.</summary>
     public int[] Axes { get; }
@@ -62,7 +62,7 @@ public sealed class ReduceMaxPrimitive : Primitive
 /// <c>reduce_window_sum</c> over every axis with zero padding (average pooling divides it afterwards). Linear;
 /// its transpose is <see cref="ReduceWindowSumTransposePrimitive"/>.
 /// </summary>
-public sealed class ReduceWindowSumPrimitive : Primitive
+internal sealed class ReduceWindowSumPrimitive : Primitive
 {
     /// <summary>Window size per axis.</summary>
     public int[] Window { get; }
@@ -87,7 +87,7 @@ public sealed class ReduceWindowSumPrimitive : Primitive
 }
 
 /// <summary>Adjoint of <see cref="ReduceWindowSumPrimitive"/>: scatters each window sum back over its window.</summary>
-public sealed class ReduceWindowSumTransposePrimitive : Primitive
+internal sealed class ReduceWindowSumTransposePrimitive : Primitive
 {
     /// <summary>The forward reduction.</summary>
     public ReduceWindowSumPrimitive Forward { get; }

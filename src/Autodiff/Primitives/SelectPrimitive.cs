@@ -4,7 +4,7 @@ using NeuralTangents.Autodiff.Tracing;
 namespace NeuralTangents.Autodiff.Primitives;
 
 /// <summary><c>where(pred ≠ 0, onTrue, onFalse)</c>; linear in the two branches, the predicate is constant.</summary>
-public sealed class SelectPrimitive : Primitive
+internal sealed class SelectPrimitive : Primitive
 {
     /// <inheritdoc/>
     public override string Name => "select";

@@ -4,7 +4,7 @@ using NeuralTangents.Autodiff.Tracing;
 namespace NeuralTangents.Autodiff.Primitives;
 
 /// <summary><c>broadcast_in_dim</c>: operand axis i becomes output axis <see cref="Dimensions"/>[i]. Linear.</summary>
-public sealed class BroadcastInDimPrimitive : Primitive
+internal sealed class BroadcastInDimPrimitive : Primitive
 {
     /// <summary>Output shape.</summary>
     public Shape Shape { get; }
@@ -50,7 +50,7 @@ public sealed class BroadcastInDimPrimitive : Primitive
 }
 
 /// <summary><c>reshape</c> in C order. Linear.</summary>
-public sealed class ReshapePrimitive : Primitive
+internal sealed class ReshapePrimitive : Primitive
 {
     /// <summary>New shape.</summary>
     public Shape Shape { get; }
@@ -75,7 +75,7 @@ public sealed class ReshapePrimitive : Primitive
 }
 
 /// <summary><c>transpose</c>: output axis i is operand axis <see cref="Permutation"/>[i]. Linear.</summary>
-public sealed class TransposePrimitive : Primitive
+internal sealed class TransposePrimitive : Primitive
 {
     /// <summary>The permutation.</summary>
     public int[] Permutation { get; }
@@ -106,7 +106,7 @@ public sealed class TransposePrimitive : Primitive
 }
 
 /// <summary><c>pad</c> with a constant value (lo, hi may be negative; interior ≥ 0). Linear in the operand when the value is 0.</summary>
-public sealed class PadPrimitive : Primitive
+internal sealed class PadPrimitive : Primitive
 {
     /// <summary>Padding value.</summary>
     public double Value { get; }
@@ -134,7 +134,7 @@ public sealed class PadPrimitive : Primitive
 }
 
 /// <summary><c>slice</c> with start, limit and strides. Linear.</summary>
-public sealed class SlicePrimitive : Primitive
+internal sealed class SlicePrimitive : Primitive
 {
     /// <summary>Start index per axis.</summary>
     public int[] Start { get; }
@@ -183,7 +183,7 @@ public sealed class SlicePrimitive : Primitive
 }
 
 /// <summary><c>concatenate</c> along <see cref="Axis"/>. Linear.</summary>
-public sealed class ConcatenatePrimitive : Primitive
+internal sealed class ConcatenatePrimitive : Primitive
 {
     /// <summary>The axis.</summary>
     public int Axis { get; }
@@ -228,7 +228,7 @@ public sealed class ConcatenatePrimitive : Primitive
 }
 
 /// <summary><c>rev</c>: reverses the given axes. Linear.</summary>
-public sealed class RevPrimitive : Primitive
+internal sealed class RevPrimitive : Primitive
 {
     /// <summary>Reversed axes.</summary>
     public int[] Axes { get; }
@@ -252,7 +252,7 @@ public sealed class RevPrimitive : Primitive
 }
 
 /// <summary><c>convert_element_type</c> between float32 and float64. Linear.</summary>
-public sealed class ConvertElementTypePrimitive : Primitive
+internal sealed class ConvertElementTypePrimitive : Primitive
 {
     /// <summary>Target dtype.</summary>
     public DType NewDType { get; }

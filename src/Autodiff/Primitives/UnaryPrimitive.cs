@@ -4,7 +4,7 @@ using NeuralTangents.Autodiff.Tracing;
 namespace NeuralTangents.Autodiff.Primitives;
 
 /// <summary>Base of element-wise unary primitives: the JVP is <c>t · f'(x)</c>.</summary>
-public abstract class UnaryPrimitive : Primitive
+internal abstract class UnaryPrimitive : Primitive
 {
     internal abstract UnaryOp Op { get; }
     internal override TensorType InferType(TensorType[] inputs) => inputs[0];
@@ -24,7 +24,7 @@ public abstract class UnaryPrimitive : Primitive
 }
 
 /// <summary><c>exp(x)</c>.</summary>
-public sealed class ExpPrimitive : UnaryPrimitive
+internal sealed class ExpPrimitive : UnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "exp";
@@ -33,7 +33,7 @@ public sealed class ExpPrimitive : UnaryPrimitive
 }
 
 /// <summary><c>log(x)</c>.</summary>
-public sealed class LogPrimitive : UnaryPrimitive
+internal sealed class LogPrimitive : UnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "log";
@@ -42,7 +42,7 @@ public sealed class LogPrimitive : UnaryPrimitive
 }
 
 /// <summary><c>tanh(x)</c>.</summary>
-public sealed class TanhPrimitive : UnaryPrimitive
+internal sealed class TanhPrimitive : UnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "tanh";
@@ -51,7 +51,7 @@ public sealed class TanhPrimitive : UnaryPrimitive
 }
 
 /// <summary><c>logistic(x) = 1 / (1 + exp(-x))</c>.</summary>
-public sealed class LogisticPrimitive : UnaryPrimitive
+internal sealed class LogisticPrimitive : UnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "logistic";
@@ -60,7 +60,7 @@ public sealed class LogisticPrimitive : UnaryPrimitive
 }
 
 /// <summary><c>erf(x)</c>; derivative <c>2/√π · exp(−x²)</c>.</summary>
-public sealed class ErfPrimitive : UnaryPrimitive
+internal sealed class ErfPrimitive : UnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "erf";
@@ -70,7 +70,7 @@ public sealed class ErfPrimitive : UnaryPrimitive
 }
 
 /// <summary><c>sin(x)</c>.</summary>
-public sealed class SinPrimitive : UnaryPrimitive
+internal sealed class SinPrimitive : UnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "sin";
@@ -79,7 +79,7 @@ public sealed class SinPrimitive : UnaryPrimitive
 }
 
 /// <summary><c>cos(x)</c>.</summary>
-public sealed class CosPrimitive : UnaryPrimitive
+internal sealed class CosPrimitive : UnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "cos";
@@ -88,7 +88,7 @@ public sealed class CosPrimitive : UnaryPrimitive
 }
 
 /// <summary><c>sqrt(x)</c>.</summary>
-public sealed class SqrtPrimitive : UnaryPrimitive
+internal sealed class SqrtPrimitive : UnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "sqrt";
@@ -97,7 +97,7 @@ public sealed class SqrtPrimitive : UnaryPrimitive
 }
 
 /// <summary><c>1/sqrt(x)</c>.</summary>
-public sealed class RsqrtPrimitive : UnaryPrimitive
+internal sealed class RsqrtPrimitive : UnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "rsqrt";
@@ -106,7 +106,7 @@ public sealed class RsqrtPrimitive : UnaryPrimitive
 }
 
 /// <summary><c>|x|</c>; derivative <c>sign(x)</c> (0 at 0, as JAX).</summary>
-public sealed class AbsPrimitive : UnaryPrimitive
+internal sealed class AbsPrimitive : UnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "abs";
@@ -115,7 +115,7 @@ public sealed class AbsPrimitive : UnaryPrimitive
 }
 
 /// <summary><c>sign(x)</c>; piecewise constant, zero derivative.</summary>
-public sealed class SignPrimitive : UnaryPrimitive
+internal sealed class SignPrimitive : UnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "sign";
@@ -124,7 +124,7 @@ public sealed class SignPrimitive : UnaryPrimitive
 }
 
 /// <summary><c>−x</c> (linear).</summary>
-public sealed class NegPrimitive : UnaryPrimitive
+internal sealed class NegPrimitive : UnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "neg";
@@ -137,7 +137,7 @@ public sealed class NegPrimitive : UnaryPrimitive
 }
 
 /// <summary><c>x^n</c> for an integer n (JAX's <c>integer_pow</c>).</summary>
-public sealed class IntegerPowPrimitive : Primitive
+internal sealed class IntegerPowPrimitive : Primitive
 {
     /// <summary>The exponent.</summary>
     public int Exponent { get; }
@@ -158,7 +158,7 @@ public sealed class IntegerPowPrimitive : Primitive
 }
 
 /// <summary>Identity (<c>copy</c>): marks a parameter that is itself an output, so structured derivatives see a consumer.</summary>
-public sealed class CopyPrimitive : UnaryPrimitive
+internal sealed class CopyPrimitive : UnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "copy";
