@@ -10,6 +10,7 @@ namespace NeuralTangents.Perf;
 /// warm-up.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 [SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 3, invocationCount: 1)]
 public class NtkBenchmarks
 {
