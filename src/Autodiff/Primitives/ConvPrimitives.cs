@@ -42,12 +42,7 @@ internal sealed class ConvPrimitive : Primitive
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
         w == 1 && Params.FeatureGroupCount == 1 ? new StructureRule(new[] { (types[0].Rank - 1, types[1].Rank - 1) }) : StructureRule.None;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.Forward(b, Params, args, dims);
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
-    {
-        Tracer? a = t[0] is null ? null : b.Emit(this, t[0]!, p[1]);
-        Tracer? c = t[1] is null ? null : b.Emit(this, p[0], t[1]!);
-        return a is null ? c : c is null ? a : Lax.Add(a, c);
-    }
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => BilinearJvp(b, this, p, t);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {
         if (inputs[0] is null && inputs[1] is null) throw new InvalidOperationException("conv: cannot transpose with both operands linear");
@@ -81,12 +76,7 @@ internal sealed class ConvLhsTransposePrimitive : Primitive
     internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvLhsTranspose(i[0], i[1], LhsShape, Params);
     internal override double Flops(TensorType[] i, TensorType o) => 2.0 * i[0].Shape.Elements * i[1].Shape.Take(i[1].Rank - 1).Aggregate(1.0, (a, d) => a * d);
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.LhsTranspose(b, Params, LhsShape, args, dims);
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
-    {
-        Tracer? a = t[0] is null ? null : b.Emit(this, t[0]!, p[1]);
-        Tracer? c = t[1] is null ? null : b.Emit(this, p[0], t[1]!);
-        return a is null ? c : c is null ? a : Lax.Add(a, c);
-    }
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => BilinearJvp(b, this, p, t);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[]
     {
         inputs[0] is null ? b.Emit(new ConvPrimitive(Params), ct, inputs[1]!) : null,
@@ -116,12 +106,7 @@ internal sealed class ConvRhsTransposePrimitive : Primitive
     internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvRhsTranspose(i[0], i[1], RhsShape, Params);
     internal override double Flops(TensorType[] i, TensorType o) => 2.0 * i[1].Shape.Elements * o.Shape.Take(o.Rank - 1).Aggregate(1.0, (a, d) => a * d);
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.RhsTranspose(b, Params, RhsShape, args, dims);
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
-    {
-        Tracer? a = t[0] is null ? null : b.Emit(this, t[0]!, p[1]);
-        Tracer? c = t[1] is null ? null : b.Emit(this, p[0], t[1]!);
-        return a is null ? c : c is null ? a : Lax.Add(a, c);
-    }
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => BilinearJvp(b, this, p, t);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[]
     {
         inputs[0] is null ? b.Emit(new ConvLhsTransposePrimitive(Params, types[0].Shape), inputs[1]!, ct) : null,

@@ -71,6 +71,14 @@ public abstract class Primitive
     /// <summary>Formats an int list as <c>(1, 2)</c>.</summary>
     private protected static string L(IEnumerable<int> xs) => "(" + string.Join(",", xs) + ")";
 
+    /// <summary>JVP of a primitive bilinear in its two operands: <c>f(t0, p1) + f(p0, t1)</c>, skipping zero tangents.</summary>
+    private protected static Tracer? BilinearJvp(GraphBuilder b, Primitive f, Tracer[] p, Tracer?[] t)
+    {
+        Tracer? a = t[0] is null ? null : b.Emit(f, t[0]!, p[1]);
+        Tracer? c = t[1] is null ? null : b.Emit(f, p[0], t[1]!);
+        return a is null ? c : c is null ? a : Lax.Add(a, c);
+    }
+
     private protected static void RequireSameDType(string name, TensorType a, TensorType b)
     {
         if (a.DType != b.DType)
