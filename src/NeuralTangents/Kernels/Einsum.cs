@@ -105,6 +105,11 @@ internal static class Einsum
         var elsewhere = new HashSet<int>(output.Concat(ops.Where((_, i) => i != k).SelectMany(x => x.Ids)));
         var drop = Enumerable.Range(0, o.Ids.Length).Where(i => !elsewhere.Contains(o.Ids[i])).ToArray();
         if (drop.Length == 0) return o;
-        return new Operand(Reductions.Sum(o.Value, drop), o.Ids.Where((_, i) => !drop.Contains(i)).ToArray());
+        var kept = o.Ids.Where((_, i) => !drop.Contains(i)).ToArray();
+        // Size-1 axes (trimmed structure axes) are dropped as a view; only real sums touch the data.
+        var ones = drop.Where(i => o.Value.Shape[i] == 1).ToArray();
+        var v = ones.Length > 0 ? o.Value.Squeeze(ones) : o.Value;
+        var rest = drop.Where(i => o.Value.Shape[i] != 1).Select(i => i - ones.Count(j => j < i)).ToArray();
+        return new Operand(rest.Length > 0 ? Reductions.Sum(v, rest) : v, kept);
     }
 }
