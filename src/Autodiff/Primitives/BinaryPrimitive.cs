@@ -25,6 +25,13 @@ internal abstract class BinaryPrimitive : Primitive
         return (b.Emit(p, args.Select((a, i) => Transforms.BatchingUtil.ToFront(a, dims[i], n)).ToArray()), 0);
     }
 
+    /// <summary>The Jacobian of <c>w ↦ w ⊙ c</c> when every axis is diagonal: c with size-1 w axes appended.</summary>
+    private protected static Tracer? DiagonalJacobian(Tracer c, TensorType w, StructureRule active)
+    {
+        if (active.Trace.Length > 0 || active.Broadcast.Length > 0 || active.Diagonal.Length != w.Rank || active.Diagonal.Any(p => p.Y != p.W)) return null;
+        return Lax.Reshape(c, new Shape(c.Shape.Concat(Enumerable.Repeat(1, w.Rank))));
+    }
+
     private protected static Tracer? AddT(Tracer? a, Tracer? b) => a is null ? b : b is null ? a : Lax.Add(a, b);
 }
 
@@ -59,8 +66,12 @@ internal sealed class MulPrimitive : BinaryPrimitive
     /// <inheritdoc/>
     public override string Name => "mul";
     internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Mul, i[0], i[1]);
+    /// <summary>By a broadcast scalar: constant (every axis traced); by a tensor: block-diagonal on every axis.</summary>
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
-        StructureRule.IsScalarLiteral(inputs[1 - w]) ? StructureRule.Identity(types[w].Rank) : StructureRule.None;
+        StructureRule.IsScalarLiteral(inputs[1 - w]) ? StructureRule.Identity(types[w].Rank) : StructureRule.ElementwiseDiagonal(types[w].Rank);
+    /// <summary>Diagonal on every axis: ∂y'/∂w' is the other operand itself, (y…, 1…).</summary>
+    internal override Tracer? Jacobian(GraphBuilder b, int w, Tracer?[] inputs, TensorType[] types, StructureRule active) =>
+        DiagonalJacobian(inputs[1 - w]!, types[w], active);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
         AddT(t[0] is null ? null : Lax.Mul(t[0]!, p[1]), t[1] is null ? null : Lax.Mul(p[0], t[1]!));
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
@@ -76,8 +87,13 @@ internal sealed class DivPrimitive : BinaryPrimitive
     /// <inheritdoc/>
     public override string Name => "div";
     internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Div, i[0], i[1]);
+    /// <summary>As <c>mul</c> for the numerator (the only operand a tangent program can be linear in).</summary>
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
-        w == 0 && StructureRule.IsScalarLiteral(inputs[1]) ? StructureRule.Identity(types[0].Rank) : StructureRule.None;
+        w != 0 ? StructureRule.None
+        : StructureRule.IsScalarLiteral(inputs[1]) ? StructureRule.Identity(types[0].Rank) : StructureRule.ElementwiseDiagonal(types[0].Rank);
+    /// <summary>Diagonal on every axis: ∂y'/∂w' = 1 / denominator, (y…, 1…).</summary>
+    internal override Tracer? Jacobian(GraphBuilder b, int w, Tracer?[] inputs, TensorType[] types, StructureRule active) =>
+        w == 0 ? DiagonalJacobian(Lax.Div(Lax.FullLike(inputs[1]!, 1), inputs[1]!), types[0], active) : null;
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
         AddT(t[0] is null ? null : Lax.Div(t[0]!, p[1]),
              t[1] is null ? null : Lax.Neg(Lax.Mul(t[1]!, Lax.Div(y, p[1]))));

@@ -29,9 +29,9 @@ internal sealed class ConvPrimitive : Primitive
 
     /// <summary>For the filter of an ordinary convolution with its O axis trimmed, ∂y'/∂w' are the im2col patches of
     /// the lhs: (N, S'…, 1, K…, I, 1).</summary>
-    internal override Tracer? Jacobian(GraphBuilder b, int w, Tracer?[] inputs, TensorType[] types, (int Y, int W)[] pairs)
+    internal override Tracer? Jacobian(GraphBuilder b, int w, Tracer?[] inputs, TensorType[] types, StructureRule active)
     {
-        if (w != 1 || Params.FeatureGroupCount != 1 || pairs.Length != 1) return null;
+        if (w != 1 || Params.FeatureGroupCount != 1 || active.Trace.Length != 1 || active.Diagonal.Length > 0 || active.Broadcast.Length > 0) return null;
         var x = inputs[0]!;
         var k = types[1].Shape.Take(types[1].Rank - 2).ToArray();
         int cin = types[1].Shape[^2];
@@ -39,8 +39,15 @@ internal sealed class ConvPrimitive : Primitive
         int spatial = patches.Rank - 1 - k.Length - 1;
         return Lax.Reshape(patches, new Shape(patches.Shape.Take(1 + spatial).Append(1).Concat(k).Append(cin).Append(1)));
     }
-    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
-        w == 1 && Params.FeatureGroupCount == 1 ? new StructureRule(new[] { (types[0].Rank - 1, types[1].Rank - 1) }) : StructureRule.None;
+    /// <summary>Filter only (NT raises for the lhs): output channel c depends on the filter's O slice c alone — with the
+    /// same coefficients (the patches) for an ordinary convolution (traced), and with the patches of c's group for a
+    /// grouped or depthwise one (block-diagonal).</summary>
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs)
+    {
+        if (w != 1) return StructureRule.None;
+        var pair = new[] { (types[0].Rank - 1, types[1].Rank - 1) };
+        return Params.FeatureGroupCount == 1 ? new StructureRule(pair) : new StructureRule(Array.Empty<(int, int)>()) { Diagonal = pair };
+    }
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.Forward(b, Params, args, dims);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => BilinearJvp(b, this, p, t);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)

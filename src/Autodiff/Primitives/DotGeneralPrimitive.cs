@@ -39,21 +39,23 @@ internal sealed class DotGeneralPrimitive : Primitive
         return (y, dims[0] is not null ? Dims.LhsBatch.Length : Dims.LhsBatch.Length + nLhsFree);
     }
 
-    /// <summary>w's free axes are traced against their output positions: batch dims first, then lhs free, then rhs free.</summary>
+    /// <summary>w's free axes are traced against their output positions (batch dims first, then lhs free, then rhs
+    /// free); its batch axes are block-diagonal with output axes 0…nb−1 (the blocks are the other operand's slices).</summary>
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs)
     {
         int[] contract = w == 0 ? Dims.LhsContracting : Dims.RhsContracting, batch = w == 0 ? Dims.LhsBatch : Dims.RhsBatch;
         var free = Enumerable.Range(0, types[w].Rank).Where(a => !contract.Contains(a) && !batch.Contains(a)).ToArray();
         int lhsFree = types[0].Rank - Dims.LhsContracting.Length - Dims.LhsBatch.Length;
         int offset = Dims.LhsBatch.Length + (w == 0 ? 0 : lhsFree);
-        return new StructureRule(free.Select((a, i) => (offset + i, a)).ToArray());
+        return new StructureRule(free.Select((a, i) => (offset + i, a)).ToArray()) { Diagonal = batch.Select((a, k) => (k, a)).ToArray() };
     }
 
     /// <summary>Without batch dimensions and with all of w's free axes trimmed, ∂y'/∂w' is the other operand itself,
     /// its free axes first and its contracting axes in w's order, with size-1 axes for the trimmed ones.</summary>
-    internal override Tracer? Jacobian(GraphBuilder b, int w, Tracer?[] inputs, TensorType[] types, (int Y, int W)[] pairs)
+    internal override Tracer? Jacobian(GraphBuilder b, int w, Tracer?[] inputs, TensorType[] types, StructureRule active)
     {
-        if (Dims.LhsBatch.Length > 0) return null;
+        var pairs = active.Trace;
+        if (Dims.LhsBatch.Length > 0 || active.Diagonal.Length > 0 || active.Broadcast.Length > 0) return null;
         int[] wc = w == 0 ? Dims.LhsContracting : Dims.RhsContracting, oc = w == 0 ? Dims.RhsContracting : Dims.LhsContracting;
         var other = inputs[1 - w]!;
         int rw = types[w].Rank;

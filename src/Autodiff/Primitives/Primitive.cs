@@ -53,11 +53,12 @@ public abstract class Primitive
     internal virtual StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.None;
 
     /// <summary>
-    /// Jacobian rule (Neural Tangents' J rules): emits <c>∂y'/∂w'</c> of shape <c>(y'…, w'…)</c> directly from the
-    /// constant operands (<paramref name="inputs"/>, null at <paramref name="w"/>) when w's traced axes
-    /// (<paramref name="pairs"/>) are trimmed to size 1; null when there is no rule (a generic vmapped Jacobian is used).
+    /// Jacobian rule (Neural Tangents' J rules): emits the compressed <c>∂y'/∂w'</c> of shape <c>(y'…, w'…)</c>
+    /// (<see cref="StructureRule.TrimY"/>, <see cref="StructureRule.TrimW"/>) directly from the constant operands
+    /// (<paramref name="inputs"/>, null at <paramref name="w"/>) for the <paramref name="active"/> structure; null when
+    /// there is no rule for it (a generic Jacobian over the compressed basis of w is used).
     /// </summary>
-    internal virtual Tracer? Jacobian(GraphBuilder b, int w, Tracer?[] inputs, TensorType[] types, (int Y, int W)[] pairs) => null;
+    internal virtual Tracer? Jacobian(GraphBuilder b, int w, Tracer?[] inputs, TensorType[] types, StructureRule active) => null;
 
     /// <summary>Estimated floating-point operations of one application (the AUTO cost model); default: one per output element.</summary>
     internal virtual double Flops(TensorType[] inputs, TensorType output) => output.Shape.Elements;

@@ -78,6 +78,9 @@ internal sealed class ReduceWindowSumPrimitive : Primitive
     internal override TensorType InferType(TensorType[] i) => new(ReduceWindow.SumInferShape(i[0].Shape, Window, Strides, Padding), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => ReduceWindow.Sum(i[0], Window, Strides, Padding);
     internal override double Flops(TensorType[] i, TensorType o) => o.Shape.Elements * Window.Aggregate(1.0, (a, d) => a * d);
+    /// <summary>Axes with a trivial window (size 1, stride 1, no padding) are traced.</summary>
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
+        new(Enumerable.Range(0, Window.Length).Where(a => Window[a] == 1 && Strides[a] == 1 && Padding[a] == (0, 0)).Select(a => (a, a)).ToArray());
     internal ReduceWindowSumPrimitive Batched() => new(Window.Prepend(1).ToArray(), Strides.Prepend(1).ToArray(), Padding.Prepend((0, 0)).ToArray());
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
         (b.Emit(Batched(), Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0)), 0);

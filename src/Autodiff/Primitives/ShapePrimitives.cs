@@ -31,6 +31,17 @@ internal sealed class BroadcastInDimPrimitive : Primitive
         return new TensorType(Shape, i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => i[0].BroadcastInDim(Shape, Dimensions);
+    /// <summary>Operand axis i is traced with output axis Dimensions[i]; every other output axis (new, or expanded from
+    /// size 1) tiles w.</summary>
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs)
+    {
+        var s = types[0].Shape;
+        var kept = Enumerable.Range(0, s.Rank).Where(k => s[k] == Shape[Dimensions[k]]).ToArray();
+        return new StructureRule(kept.Select(k => (Dimensions[k], k)).ToArray())
+        {
+            Broadcast = Enumerable.Range(0, Shape.Rank).Where(a => !kept.Any(k => Dimensions[k] == a)).ToArray(),
+        };
+    }
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
         var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
@@ -65,6 +76,8 @@ internal sealed class ReshapePrimitive : Primitive
         return new TensorType(Shape, i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => i[0].Reshape(Shape);
+    /// <summary>y is read in w's shape (its cotangent reshaped back), so reshape is the identity on w.</summary>
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[0].Rank) with { YInWShape = true };
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
         var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
@@ -119,6 +132,9 @@ internal sealed class PadPrimitive : Primitive
     public override string ParamsText() => $"value={Value} config=({string.Join(",", Config.Select(c => $"({c.Lo},{c.Hi},{c.Interior})"))})";
     internal override TensorType InferType(TensorType[] i) => new(Structural.PadShape(i[0].Shape, Config), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => Structural.Pad(i[0], Value, Config);
+    /// <summary>Unpadded axes are traced.</summary>
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
+        w != 0 ? StructureRule.None : new(Enumerable.Range(0, Config.Length).Where(a => Config[a] == (0, 0, 0)).Select(a => (a, a)).ToArray());
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
         (Lax.Pad(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Value, Config.Prepend((0, 0, 0)).ToArray()), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? Lax.Pad(x, 0, Config) : null;
@@ -198,6 +214,9 @@ internal sealed class ConcatenatePrimitive : Primitive
         return new TensorType(Structural.ConcatenateShape(i.Select(t => t.Shape).ToArray(), Axis), i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => Structural.Concatenate(i, Axis);
+    /// <summary>Every axis but the concatenated one is traced, on all operands alike.</summary>
+    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
+        new(Enumerable.Range(0, types[w].Rank).Where(a => a != Axis).Select(a => (a, a)).ToArray(), SliceOthers: true);
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
         int n = Transforms.BatchingUtil.Size(args, dims);

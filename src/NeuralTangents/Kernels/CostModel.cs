@@ -58,7 +58,7 @@ internal static class CostModel
     {
         var s1 = StructuredDerivatives.Prepare(f, p, x1, j, b1);
         var s2 = x2 is null ? s1 : StructuredDerivatives.Prepare(f, p, x2, j, b2 ?? b1);
-        var traced = StructuredDerivatives.TracedAxes(s1, s2);
+        var traced = StructuredDerivatives.CompressedAxes(s1, s2);
         double einsum = 2 * StructuredDerivatives.ContractionCost(s1, s2, axes, b1?.Out[j], (b2 ?? b1)?.Out[j], traced);
         // The ∂f/∂y pass is one backward pass per output element, like the Jacobian pass (a slight over-estimate:
         // it stops at the first parameter consumers).

@@ -16,7 +16,9 @@ namespace NeuralTangents.Kernels;
 /// </summary>
 internal static class StructuredDerivatives
 {
-    internal sealed record Use(int Eqn, int Input, int W, StructureRule Rule);
+    /// <summary>Equation <paramref name="Eqn"/> consumes parameter tangent <paramref name="W"/> as operand <paramref name="Input"/>;
+    /// <paramref name="Y"/> is its output shape as the MJJMP sees it (w's shape for a reshape).</summary>
+    internal sealed record Use(int Eqn, int Input, int W, StructureRule Rule, Shape Y);
 
     internal sealed class Side
     {
@@ -27,15 +29,14 @@ internal static class StructuredDerivatives
         public required int NumResiduals;
         public int Examples;                     // number of examples when batched
         public Tensor[] A = Array.Empty<Tensor>();   // ∂f/∂y per use: ([E,] fx…, y…)
-        public Tensor[] J = Array.Empty<Tensor>();   // trimmed ∂y/∂w per use: ([E,] y'…, w'…)
-        public (int Y, int W)[][] Pairs = Array.Empty<(int, int)[]>();
+        public Tensor[] J = Array.Empty<Tensor>();   // compressed ∂y/∂w per use: ([E,] y'…, w'…)
     }
 
     public static Tensor Ntk(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)
     {
         var s1 = Prepare(f, p, x1, j, b1);
         var s2 = x2 is null ? s1 : Prepare(f, p, x2, j, b2 ?? b1);
-        var traced = TracedAxes(s1, s2);
+        var traced = CompressedAxes(s1, s2);
         Compute(s1, p, traced, b1);
         if (!ReferenceEquals(s1, s2)) Compute(s2, p, traced, b2 ?? b1);
 
@@ -46,7 +47,7 @@ internal static class StructuredDerivatives
             for (int b = 0; b < s2.Uses.Count; b++)
             {
                 if (s1.Uses[a].W != s2.Uses[b].W) continue;
-                var term = Mjjmp(s1, a, s2, b, axes, b1?.Out[j], b2?.Out[j] ?? b1?.Out[j]);
+                var term = Mjjmp(s1, a, s2, b, axes, b1?.Out[j], b2?.Out[j] ?? b1?.Out[j], traced);
                 total = total is null ? term : Elementwise.Binary(BinaryOp.Add, total, term);
             }
         var dtype = f.OutputTypes(p, x1.Select(TensorType.Of).ToArray())[j].DType;
@@ -58,18 +59,20 @@ internal static class StructuredDerivatives
     private static Shape Shape1(Side s, Tensor[] xs, Batching? b, int j, TracedApply f, Params p) =>
         b is null ? s.Fx : f.OutputTypes(p, xs.Select(TensorType.Of).ToArray())[j].Shape;
 
-    /// <summary>Linearises f on this side and finds the equations that consume a parameter tangent.</summary>
-    /// <summary>One structure per parameter: the intersection over every use on both sides (uses must agree on trimmed axes).</summary>
-    internal static Dictionary<int, HashSet<int>> TracedAxes(Side s1, Side s2)
+    /// <summary>The compressed axes of each parameter: the intersection over every use on both sides (NT's cache
+    /// structure), so that all uses trim the same w axes and their Jacobians share w's remaining indices.</summary>
+    internal static Dictionary<int, HashSet<int>> CompressedAxes(Side s1, Side s2)
     {
-        var traced = new Dictionary<int, HashSet<int>>();
+        var compressed = new Dictionary<int, HashSet<int>>();
         foreach (var u in s1.Uses.Concat(s2.Uses))
         {
-            var mine = u.Rule.Pairs.Select(pr => pr.W).ToHashSet();
-            if (traced.TryGetValue(u.W, out var set)) set.IntersectWith(mine); else traced[u.W] = mine;
+            var mine = u.Rule.CompressedW.ToHashSet();
+            if (compressed.TryGetValue(u.W, out var set)) set.IntersectWith(mine); else compressed[u.W] = mine;
         }
-        return traced;
+        return compressed;
     }
+
+    /// <summary>Linearises f on this side and finds the equations that consume a parameter tangent.</summary>
 
     internal static Side Prepare(TracedApply f, Params p, Tensor[] xs, int j, Batching? b)
     {
@@ -98,13 +101,16 @@ internal static class StructuredDerivatives
             var eq = linear.Equations[e];
             for (int k = 0; k < eq.Inputs.Count; k++)
                 if (eq.Inputs[k] is Var v && Array.IndexOf(tparams, v) is var w && w >= 0)
-                    uses.Add(new Use(e, k, w, eq.Primitive.Structure(k, eq.Inputs.Select(a => a.Type).ToArray(), eq.Inputs.ToArray())));
+                {
+                    var rule = eq.Primitive.Structure(k, eq.Inputs.Select(a => a.Type).ToArray(), eq.Inputs.ToArray());
+                    uses.Add(new Use(e, k, w, rule, rule.YInWShape ? v.Type.Shape : eq.Output.Type.Shape));
+                }
         }
         return new Side { Linear = linear, Residuals = residuals, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Examples = b?.Count ?? 0 };
     }
 
     /// <summary>∂f/∂y (recorded cotangents over the output basis) and trimmed ∂y/∂w for every use on this side.</summary>
-    private static void Compute(Side s, Params p, Dictionary<int, HashSet<int>> traced, Batching? b)
+    private static void Compute(Side s, Params p, Dictionary<int, HashSet<int>> compressed, Batching? b)
     {
         int nr = s.NumResiduals, np = p.Count;
         var L = s.Linear;
@@ -118,78 +124,18 @@ internal static class StructuredDerivatives
             ? Interpreter.Evaluate(vb, s.Residuals.Value.Append(basis).ToArray())
             : Interpreter.Evaluate(Ad.Vmap(vb, Enumerable.Range(0, nr + 1).Select(i => i == nr ? (int?)null : 0).ToArray(), Enumerable.Repeat(0, record.Length).ToArray(), b.Count),
                 s.Residuals.Value.Append(basis).ToArray());
-        s.A = new Tensor[s.Uses.Count]; s.J = new Tensor[s.Uses.Count]; s.Pairs = new (int, int)[s.Uses.Count][];
+        s.A = new Tensor[s.Uses.Count]; s.J = new Tensor[s.Uses.Count];
+        var lead = b is null ? Array.Empty<int>() : new[] { b.Count };
         for (int u = 0; u < s.Uses.Count; u++)
         {
             var use = s.Uses[u];
             var eq = L.Equations[use.Eqn];
-            var ct = cts[Array.IndexOf(record, eq.Output)];
-            var lead = b is null ? Array.Empty<int>() : new[] { b.Count };
-            s.A[u] = ct.Reshape(new Shape(lead.Concat(s.Fx).Concat(eq.Output.Type.Shape)));
-            var pairs = use.Rule.Pairs.Where(pr => traced[use.W].Contains(pr.W)).ToArray();
-            (s.J[u], s.Pairs[u]) = TrimmedJacobian(eq, use, pairs, s, b);
+            s.A[u] = cts[Array.IndexOf(record, eq.Output)].Reshape(new Shape(lead.Concat(s.Fx).Concat(use.Y)));
+            var (jg, consts) = CompressedJacobian.Build(eq, use.Input, use.Rule.Restrict(compressed[use.W]), v => IndexOf(L.Inputs, v, nr) >= 0);
+            var values = consts.Select(v => s.Residuals.Value[IndexOf(L.Inputs, v, nr)]).ToArray();
+            s.J[u] = b is null ? Interpreter.Evaluate(jg, values)[0]
+                : Interpreter.Evaluate(Ad.Vmap(jg, consts.Select(_ => (int?)0).ToArray(), new[] { 0 }, b.Count), values)[0];
         }
-    }
-
-    /// <summary>∂y/∂w of one equation with the traced axes of y and w trimmed to size 1: ([E,] y'…, w'…).</summary>
-    private static (Tensor, (int, int)[]) TrimmedJacobian(Equation eq, Use use, (int Y, int W)[] pairs, Side s, Batching? b)
-    {
-        var wType = eq.Inputs[use.Input].Type;
-        var trimW = pairs.Select(pr => pr.W).ToHashSet();
-        var wShape = new Shape(wType.Shape.Select((d, a) => trimW.Contains(a) ? 1 : d));
-        var constInputs = new List<int>();   // residual indices fed to the Jacobian graph
-        var builder = new GraphBuilder();
-        var ins = new Tracer[eq.Inputs.Count];
-        Tracer Trim(Tracer t) => use.Rule.SliceSameShapeConstants && t.Shape == wType.Shape && trimW.Count > 0
-            ? Lax.Slice(t, new int[t.Rank], t.Shape.Select((d, a) => trimW.Contains(a) ? 1 : d).ToArray()) : t;
-        for (int k = 0; k < eq.Inputs.Count; k++)
-        {
-            if (k == use.Input) continue;
-            var a = eq.Inputs[k];
-            int ri = a is Var v ? IndexOf(s.Linear.Inputs, v, s.NumResiduals) : -1;
-            if (a is Literal l) ins[k] = Trim(builder.Constant(l.Value));
-            else if (ri >= 0) { constInputs.Add(ri); ins[k] = Trim(builder.NewInput(a.Type)); }
-            else ins[k] = builder.Zeros(use.Rule.SliceSameShapeConstants && a.Type.Shape == wType.Shape ? new TensorType(wShape, a.Type.DType) : a.Type);
-        }
-        // A custom Jacobian rule when the primitive has one (dot_general, conv): no basis to vmap over.
-        var custom = new GraphBuilder();
-        var cins = new Tracer?[eq.Inputs.Count];
-        var cconsts = new List<int>();
-        for (int k = 0; k < eq.Inputs.Count; k++)
-        {
-            if (k == use.Input) continue;
-            var a = eq.Inputs[k];
-            int ri = a is Var v ? IndexOf(s.Linear.Inputs, v, s.NumResiduals) : -1;
-            if (a is Literal l) cins[k] = custom.Constant(l.Value);
-            else if (ri >= 0) { cconsts.Add(ri); cins[k] = custom.NewInput(a.Type); }
-        }
-        var jr = cins.Where((t, k) => k != use.Input).All(t => t is not null)
-            ? eq.Primitive.Jacobian(custom, use.Input, cins, eq.Inputs.Select(a => a.Type).ToArray(), pairs) : null;
-        int lead = b is null ? 0 : 1;
-        if (jr is not null)
-        {
-            var jg = custom.Build(new[] { jr });
-            var cvals = cconsts.Select(i => s.Residuals.Value[i]).ToArray();
-            var jv = b is null ? Interpreter.Evaluate(jg, cvals)[0]
-                : Interpreter.Evaluate(Ad.Vmap(jg, cconsts.Select(_ => (int?)0).ToArray(), new[] { 0 }, b.Count), cvals)[0];
-            return (jv, pairs.Select(pr => (pr.Y, pr.W)).ToArray());
-        }
-        ins[use.Input] = builder.NewInput(new TensorType(wShape, wType.DType));
-        var y = builder.Emit(eq.Primitive, ins);
-        if (pairs.Any(pr => y.Shape[pr.Y] != 1)) throw new InvalidOperationException($"structure rule of {eq.Primitive.Name} does not trim its output as claimed");
-        var h = builder.Build(new[] { y });
-        int nc = constInputs.Count, pw = wShape.Size;
-        var jw = Ad.Vmap(h, Enumerable.Range(0, nc + 1).Select(i => i == nc ? (int?)0 : null).ToArray(), new[] { 0 }, pw);   // (|w'|, y'…)
-        var consts = constInputs.Select(i => s.Residuals.Value[i]).ToList();
-        var basis = StandardBasis.Of(wShape, wType.DType, 0, wShape.Size);
-        Tensor jac;
-        if (b is null) jac = Interpreter.Evaluate(jw, consts.Append(basis).ToArray())[0];
-        else jac = Interpreter.Evaluate(Ad.Vmap(jw, Enumerable.Range(0, nc + 1).Select(i => i == nc ? (int?)null : 0).ToArray(), new[] { 0 }, b.Count),
-            consts.Append(basis).ToArray())[0];                                                                       // (E, |w'|, y'…)
-        var full = jac.Reshape(new Shape(jac.Shape.Take(lead).Concat(wShape).Concat(y.Shape)));
-        int rw = wShape.Rank, ry = y.Rank;
-        var perm = Enumerable.Range(0, lead).Concat(Enumerable.Range(lead + rw, ry)).Concat(Enumerable.Range(lead, rw)).ToArray();
-        return (full.Transpose(perm), pairs.Select(pr => (pr.Y, pr.W)).ToArray());
     }
 
     private static int IndexOf(IReadOnlyList<Var> inputs, Var v, int count)
@@ -199,29 +145,31 @@ internal static class StructuredDerivatives
     }
 
     /// <summary>One MJJMP: <c>Σ ∂f1/∂y_a · ∂y_a/∂w · ∂y_b/∂w · ∂f2/∂y_b</c> laid out as the kernel (not yet divided by |T|).</summary>
-    private static Tensor Mjjmp(Side s1, int a, Side s2, int b, KernelAxes axes, int? out1, int? out2)
+    private static Tensor Mjjmp(Side s1, int a, Side s2, int b, KernelAxes axes, int? out1, int? out2, Dictionary<int, HashSet<int>> compressed)
     {
-        var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2);
+        var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2, compressed);
         return Einsum.Contract(ops.Select(o => new Einsum.Operand(o.Value!, o.Ids)).ToArray(), output);
     }
 
     /// <summary>Multiply-adds of every MJJMP einsum, from shapes only (the AUTO cost model).</summary>
-    internal static double ContractionCost(Side s1, Side s2, KernelAxes axes, int? out1, int? out2, Dictionary<int, HashSet<int>> traced)
+    internal static double ContractionCost(Side s1, Side s2, KernelAxes axes, int? out1, int? out2, Dictionary<int, HashSet<int>> compressed)
     {
         double total = 0;
         for (int a = 0; a < s1.Uses.Count; a++)
             for (int b = 0; b < s2.Uses.Count; b++)
             {
                 if (s1.Uses[a].W != s2.Uses[b].W) continue;
-                var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2, traced);
+                var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2, compressed);
                 total += Einsum.Cost(ops.Select(o => (o.Ids, o.Shape)).ToArray(), output);
             }
         return total;
     }
 
-    /// <summary>The four MJJMP operands with their einsum ids (values when computed, shapes always) and the output ids.</summary>
+    /// <summary>The four MJJMP operands with their einsum ids (values when computed, shapes always) and the output ids
+    /// (spec §6.1 step 5): a traced or diagonal y axis takes an id keyed by its w axis, shared by both ∂f/∂y factors
+    /// (and, when diagonal, by both Jacobians); a broadcast y axis of ∂f/∂y is summed on its own side.</summary>
     private static (List<(Tensor? Value, Shape Shape, int[] Ids)>, int[]) Operands(Side s1, int a, Side s2, int b, KernelAxes axes, int? out1, int? out2,
-        Dictionary<int, HashSet<int>>? traced = null)
+        Dictionary<int, HashSet<int>> compressed)
     {
         int next = 0;
         int r = axes.Rank;
@@ -235,32 +183,36 @@ internal static class StructuredDerivatives
             output.Add(id1[ax]);
             if (!axes.Diagonal.Contains(ax)) output.Add(id2[ax]);
         }
-        var traceId = new Dictionary<int, int>();   // w axis → shared summed id between the two ∂f/∂y factors
-        var wIds = new Dictionary<int, int>();      // untraced w axis → id shared by the two Jacobians
+        var pairId = new Dictionary<int, int>();   // compressed w axis → the y index shared across sides
+        var wIds = new Dictionary<int, int>();     // uncompressed w axis → id shared by the two Jacobians
         var ops = new List<(Tensor?, Shape, int[])>();
         void AddSide(Side s, int u, int[] ids, int? outAxis, int examples)
         {
-            var eq = s.Linear.Equations[s.Uses[u].Eqn];
-            var yShape = eq.Output.Type.Shape; var wShape = eq.Inputs[s.Uses[u].Input].Type.Shape;
+            var use = s.Uses[u];
+            var rule = use.Rule.Restrict(compressed[use.W]);
+            var wShape = s.Linear.Equations[use.Eqn].Inputs[use.Input].Type.Shape;
+            var yShape = use.Y;
             int ry = yShape.Rank, rw = wShape.Rank;
-            var pairs = traced is null ? s.Pairs[u] : s.Uses[u].Rule.Pairs.Where(pr => traced[s.Uses[u].W].Contains(pr.W)).ToArray();
-            var yId = new int[ry];
-            for (int y = 0; y < ry; y++)
-            {
-                int w = Array.FindIndex(pairs, pr => pr.Y == y);
-                yId[y] = w >= 0 ? (traceId.TryGetValue(pairs[w].W, out var t) ? t : traceId[pairs[w].W] = next++) : next++;
-            }
             var fx = new List<int>();
             var jac = new List<int>();
             var lead = outAxis is null ? Array.Empty<int>() : new[] { examples };
             if (outAxis is { } o) { fx.Add(ids[o]); jac.Add(ids[o]); }
             for (int ax = 0; ax < r; ax++) fx.Add(outAxis == ax ? next++ : ids[ax]);
-            fx.AddRange(yId);
-            for (int y = 0; y < ry; y++) jac.Add(pairs.Any(pr => pr.Y == y) ? next++ : yId[y]);
+            int Shared(int w) => pairId.TryGetValue(w, out var t) ? t : pairId[w] = next++;
+            for (int y = 0; y < ry; y++)
+            {
+                var tr = Array.FindIndex(rule.Trace, p => p.Y == y);
+                var dg = Array.FindIndex(rule.Diagonal, p => p.Y == y);
+                if (tr >= 0) { fx.Add(Shared(rule.Trace[tr].W)); jac.Add(next++); }
+                else if (dg >= 0) { var id = Shared(rule.Diagonal[dg].W); fx.Add(id); jac.Add(id); }
+                else if (rule.Broadcast.Contains(y)) { fx.Add(next++); jac.Add(next++); }
+                else { fx.Add(next); jac.Add(next++); }
+            }
+            var trimmed = rule.CompressedW.ToHashSet();
             for (int w = 0; w < rw; w++)
-                jac.Add(pairs.Any(pr => pr.W == w) ? next++ : (wIds.TryGetValue(w, out var id) ? id : wIds[w] = next++));
+                jac.Add(trimmed.Contains(w) ? next++ : (wIds.TryGetValue(w, out var id) ? id : wIds[w] = next++));
             var aShape = new Shape(lead.Concat(s.Fx).Concat(yShape));
-            var jShape = new Shape(lead.Concat(yShape.Select((d, y) => pairs.Any(pr => pr.Y == y) ? 1 : d)).Concat(wShape.Select((d, w) => pairs.Any(pr => pr.W == w) ? 1 : d)));
+            var jShape = new Shape(lead.Concat(rule.TrimY(yShape)).Concat(rule.TrimW(wShape)));
             ops.Add((s.A.Length > u ? s.A[u] : null, aShape, fx.ToArray()));
             ops.Add((s.J.Length > u ? s.J[u] : null, jShape, jac.ToArray()));
         }

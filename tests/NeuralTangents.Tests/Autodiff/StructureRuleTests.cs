@@ -31,7 +31,7 @@ public class StructureRuleTests
         {
             int rem = flat;
             for (int k = shape.Rank - 1; k >= 0; k--) { idx[k] = rem % shape[k]; rem /= shape[k]; }
-            foreach (var (y, w) in r.Pairs)
+            foreach (var (y, w) in r.Trace)
             {
                 if (g.Outputs[0].Type.Shape[y] != wShape[w]) return $"pair ({y},{w}) sizes differ";
                 var i0 = (int[])idx.Clone();
@@ -110,7 +110,7 @@ public class StructureRuleTests
         });
         Assert.True(err is null, $"{name}: {err}");
         // A rule that claims nothing passes vacuously; make sure the claims exist where we expect them.
-        Assert.Equal(name.Contains("no structure"), StructureOfLast(f, wShape, consts).Pairs.Length == 0);
+        Assert.Equal(name.Contains("no structure"), StructureOfLast(f, wShape, consts).IsEmpty);
     }
 
     private static StructureRule StructureOfLast(Func<Tracer, Tracer[], Tracer> f, int[] wShape, int[][] consts)
