@@ -18,12 +18,12 @@ public class ClosedFormTests
         var (_, p) = net.Init(0, new Shape(1, 2));
         var x1 = T(new[] { 1.0, 2 }, 1, 2);
         var x2 = T(new[] { 3.0, -1 }, 1, 2);
-        var k = NeuralTangents.Empirical.NtkFn(net.Apply)(x1, x2, p);
+        var k = NeuralTangents.Empirical.NtkFn(net.Apply, implementation: TestDefaults.Ntk)(x1, x2, p);
         Assert.Equal(new Shape(1, 1), k.Shape);
         Assert.Equal(expected, k[0, 0], Tol);
 
         // trace_axes=() gives expected·I₃ laid out (N1, N2, 3, 3).
-        var full = NeuralTangents.Empirical.NtkFn(net.Apply, traceAxes: Array.Empty<int>())(x1, x2, p);
+        var full = NeuralTangents.Empirical.NtkFn(net.Apply, traceAxes: Array.Empty<int>(), implementation: TestDefaults.Ntk)(x1, x2, p);
         Assert.Equal(new Shape(1, 1, 3, 3), full.Shape);
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++)
@@ -40,7 +40,7 @@ public class ClosedFormTests
             { "2.W", T(new[] { 1.0, 2 }, 2, 1) },
         };
         var x = T(new[] { 1.0, 2 }, 2, 1);
-        var kernels = NeuralTangents.Empirical.KernelFn(net.Apply)(x, null, null, p);
+        var kernels = NeuralTangents.Empirical.KernelFn(net.Apply, implementation: TestDefaults.Ntk)(x, null, null, p);
         AssertClose(new[] { 0.5, 1, 1, 2 }, kernels.Nngp!.ToDoubleArray(), Tol);
         AssertClose(new[] { 1.0, 2, 2, 4 }, kernels.Ntk!.ToDoubleArray(), Tol);
         Assert.Equal(KernelKind.Nngp, kernels.Items[0].Kind);
@@ -53,10 +53,10 @@ public class ClosedFormTests
         var (_, p) = net.Init(3, new Shape(1, 3, 1));
         var x1 = T(new[] { 1.0, 2, 3 }, 1, 3, 1);
         var x2 = T(new[] { 0.0, 1, -1 }, 1, 3, 1);
-        var k = NeuralTangents.Empirical.NtkFn(net.Apply)(x1, x2, p);
+        var k = NeuralTangents.Empirical.NtkFn(net.Apply, implementation: TestDefaults.Ntk)(x1, x2, p);
         Assert.Equal(new Shape(1, 1, 2, 2), k.Shape);
         AssertClose(new[] { 1, -0.5, 1.5, -0.5 }, k.ToDoubleArray(), Tol);
-        var kd = NeuralTangents.Empirical.NtkFn(net.Apply, diagonalAxes: new[] { 1 })(x1, x2, p);
+        var kd = NeuralTangents.Empirical.NtkFn(net.Apply, diagonalAxes: new[] { 1 }, implementation: TestDefaults.Ntk)(x1, x2, p);
         Assert.Equal(new Shape(1, 1, 2), kd.Shape);
         AssertClose(new[] { 1, -0.5 }, kd.ToDoubleArray(), Tol);
     }
@@ -96,6 +96,6 @@ public class ClosedFormTests
         var a = T(new[] { 1.0, 2, 3, 4, 5, 6 }, 3, 2);
         var b = T(new[] { 5.0, 6, -1, 2 }, 2, 2);
         foreach (var (t, d) in new[] { (new[] { -1 }, new int[0]), (new int[0], new int[0]), (new int[0], new[] { 1 }) })
-            AssertClose(NeuralTangents.Empirical.NngpFn(Scaled, t, d)(a, b, One), NeuralTangents.Empirical.NtkFn(Scaled, t, d)(a, b, One), Tol);
+            AssertClose(NeuralTangents.Empirical.NngpFn(Scaled, t, d)(a, b, One), NeuralTangents.Empirical.NtkFn(Scaled, t, d, implementation: TestDefaults.Ntk)(a, b, One), Tol);
     }
 }

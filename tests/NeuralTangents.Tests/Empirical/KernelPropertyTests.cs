@@ -26,7 +26,7 @@ public class KernelPropertyTests
         var x = Tensor.RandomNormal(rng, new Shape(n, d));
         var (_, p) = net.Init(seed.Get, x.Shape);
         var trace = traceLogits ? new[] { -1 } : new int[0];
-        var kernels = NeuralTangents.Empirical.KernelFn(net.Apply, trace)(x, null, null, p);
+        var kernels = NeuralTangents.Empirical.KernelFn(net.Apply, trace, implementation: TestDefaults.Ntk)(x, null, null, p);
         foreach (var k in new[] { kernels.Nngp!, kernels.Ntk! })
         {
             var m = AsMatrix(k, n, traceLogits ? 1 : o);

@@ -39,12 +39,12 @@ public class MultiOutputTests
         var nngp = NeuralTangents.Empirical.NngpFn(F)(x1, x2, p);
         Assert.Equal(2, nngp.Length);
         Assert.All(nngp, k => Assert.Equal(new Shape(3, n2), k.Shape));
-        var reference = NeuralTangents.Empirical.NtkFn(F)(x1, x2, p);
+        var reference = NeuralTangents.Empirical.NtkFn(F, implementation: TestDefaults.Ntk)(x1, x2, p);
 
         // No cross terms: output 0 depends only on the first branch's parameters, so its NTK equals the NTK of
         // that branch alone.
         MultiApplyFn first = (q, xs) => new[] { F(q, xs)[0] };
-        TestUtil.AssertClose(NeuralTangents.Empirical.NtkFn(first)(x1, x2, p)[0], reference[0], 1e-13, 1e-13);
+        TestUtil.AssertClose(NeuralTangents.Empirical.NtkFn(first, implementation: TestDefaults.Ntk)(x1, x2, p)[0], reference[0], 1e-13, 1e-13);
 
         var perLeaf = new VmapAxes(new int?[] { 0, 0 }, new[] { 0, 0 });
         foreach (var impl in ImplementationAgreementTests.Implementations)
@@ -53,7 +53,7 @@ public class MultiOutputTests
                 var k = NeuralTangents.Empirical.NtkFn(F, vmapAxes: vmap, implementation: impl)(x1, x2, p);
                 for (int j = 0; j < 2; j++) TestUtil.AssertClose(reference[j], k[j], 1e-10, 1e-10);
             }
-        var both = NeuralTangents.Empirical.KernelFn(F)(x1, x2, null, p);
+        var both = NeuralTangents.Empirical.KernelFn(F, implementation: TestDefaults.Ntk)(x1, x2, null, p);
         Assert.Equal(2, both.Length);
         TestUtil.AssertClose(nngp[1], both[1].Nngp!, 0, 0);
     }
@@ -66,7 +66,7 @@ public class MultiOutputTests
         var rng = new Random(3);
         var p = new Params { { "W", Tensor.RandomNormal(rng, new Shape(4, 3)) } };
         var x = new[] { Tensor.RandomNormal(rng, new Shape(5, 4)), Tensor.RandomNormal(rng, new Shape(3)) };
-        var reference = NeuralTangents.Empirical.NtkFn(f, traceAxes: new int[0])(x, null, p)[0];
+        var reference = NeuralTangents.Empirical.NtkFn(f, traceAxes: new int[0], implementation: TestDefaults.Ntk)(x, null, p)[0];
         foreach (var impl in ImplementationAgreementTests.Implementations)
         {
             var k = NeuralTangents.Empirical.NtkFn(f, traceAxes: new int[0], vmapAxes: new VmapAxes(new int?[] { 0, null }, new[] { 0 }), implementation: impl)(x, null, p)[0];
@@ -83,8 +83,8 @@ public class MultiOutputTests
         var rng = new Random(5);
         var p = new Params { { "W", Tensor.RandomNormal(rng, new Shape(3, 2)) } };
         var x = Tensor.RandomNormal(rng, new Shape(4, 3));
-        var exact = NeuralTangents.Empirical.NtkFn(f)(x, null, p);
-        var perExample = NeuralTangents.Empirical.NtkFn(f, vmapAxes: 0)(x, null, p);
+        var exact = NeuralTangents.Empirical.NtkFn(f, implementation: TestDefaults.Ntk)(x, null, p);
+        var perExample = NeuralTangents.Empirical.NtkFn(f, vmapAxes: 0, implementation: TestDefaults.Ntk)(x, null, p);
         Assert.True(exact.ToDoubleArray().Max(Math.Abs) > 0.1);
         Assert.All(perExample.ToDoubleArray(), v => Assert.Equal(0.0, v, 1e-14));
     }

@@ -17,7 +17,7 @@ public class NtkVpTests
         var x2 = sameInputs ? null : Tensor.RandomNormal(rng, new Shape(6, 7));
         int n1 = 4, n2 = sameInputs ? 4 : 6;
         var (_, p) = net.Init(1, x1.Shape);
-        var reference = NeuralTangents.Empirical.NtkFn(net.Apply, traceAxes: new int[0], vmapAxes: 0)(x1, x2, p);   // (N1, N2, 3, 3)
+        var reference = NeuralTangents.Empirical.NtkFn(net.Apply, traceAxes: new int[0], vmapAxes: 0, implementation: TestDefaults.Ntk)(x1, x2, p);   // (N1, N2, 3, 3)
         var refPermuted = reference.Transpose(0, 2, 1, 3);                                                            // (N1, 3, N2, 3)
         var vp = NeuralTangents.Empirical.NtkVpFn(net.Apply, x1, x2, p);
 

@@ -46,7 +46,7 @@ public class SeedExampleTests
             reference ??= k.Ntk;
             TestUtil.AssertClose(reference.ToDoubleArray(), k.Ntk.ToDoubleArray(), 5e-3, 5e-3 * reference.ToDoubleArray().Max(Math.Abs));
         }
-        var full = NeuralTangents.Empirical.KernelFn(net.Apply, traceAxes: new int[0], vmapAxes: 0)(xTest, xTrain, null, p);
+        var full = NeuralTangents.Empirical.KernelFn(net.Apply, traceAxes: new int[0], vmapAxes: 0, implementation: TestDefaults.Ntk)(xTest, xTrain, null, p);
         Assert.Equal(new Shape(2, 4, 10, 10), full.Ntk!.Shape);
         var diag = NeuralTangents.Empirical.NngpFn(net.Apply, diagonalAxes: new[] { 0 })(xTrain, null, p);
         Assert.Equal(new Shape(4), diag.Shape);

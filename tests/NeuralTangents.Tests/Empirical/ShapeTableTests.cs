@@ -39,7 +39,7 @@ public class ShapeTableTests
         var x1 = Tensor.RandomNormal(rng, new Shape(s1));
         var x2 = s2 is null ? null : Tensor.RandomNormal(rng, new Shape(s2));
         var nngp = NeuralTangents.Empirical.NngpFn(F, trace, diag);
-        var ntk = NeuralTangents.Empirical.NtkFn(F, trace, diag);
+        var ntk = NeuralTangents.Empirical.NtkFn(F, trace, diag, implementation: TestDefaults.Ntk);
         if (expected is null)
         {
             foreach (var fn in new[] { nngp, ntk })

@@ -16,9 +16,9 @@ public class MonteCarloTests(ITestOutputHelper output)
     {
         var x1 = Tensor.RandomNormal(new Random(1), new Shape(3, 5));
         var x2 = Tensor.RandomNormal(new Random(2), new Shape(2, 5));
-        var mc = NtEmpirical.MonteCarloKernelFn(Small, baseSeed: 42, nSamples: 1)(x1, x2);
+        var mc = NtEmpirical.MonteCarloKernelFn(Small, baseSeed: 42, nSamples: 1, implementation: TestDefaults.Ntk)(x1, x2);
         var p = Small.Init(NtEmpirical.MonteCarloSeed(42, 0), x1.Shape, x1.DType).Params;
-        var single = NtEmpirical.KernelFn(Small.Apply)(x1, x2, null, p);
+        var single = NtEmpirical.KernelFn(Small.Apply, implementation: TestDefaults.Ntk)(x1, x2, null, p);
         Assert.Equal(single.Nngp!.ToDoubleArray(), mc.Nngp!.ToDoubleArray());
         Assert.Equal(single.Ntk!.ToDoubleArray(), mc.Ntk!.ToDoubleArray());
         Assert.Equal(new[] { KernelKind.Nngp, KernelKind.Ntk }, mc.Items.Select(i => i.Kind));
@@ -29,14 +29,14 @@ public class MonteCarloTests(ITestOutputHelper output)
     {
         var x = Tensor.RandomNormal(new Random(3), new Shape(4, 5), DType.Float32);
         var get = new[] { KernelKind.Ntk, KernelKind.Nngp };
-        var runs = NtEmpirical.MonteCarloKernelFn(Small, 7, new[] { 1, 2, 5 }, traceAxes: Array.Empty<int>())(x, null, get).ToList();
+        var runs = NtEmpirical.MonteCarloKernelFn(Small, 7, new[] { 1, 2, 5 }, traceAxes: Array.Empty<int>(), implementation: TestDefaults.Ntk)(x, null, get).ToList();
         Assert.Equal(new[] { 1, 2, 5 }, runs.Select(r => r.N));
         Assert.Equal(new[] { KernelKind.Ntk, KernelKind.Nngp }, runs[0].Kernel.Items.Select(i => i.Kind));
         Assert.Equal(DType.Float32, runs[2].Kernel.Ntk!.DType);
         Assert.Equal(new Shape(4, 4, 3, 3), runs[2].Kernel.Ntk!.Shape);
 
         // Each average is the mean of the per-seed kernels (summed in float64, in sample order).
-        var kfn = NtEmpirical.KernelFn(Small.Apply, traceAxes: Array.Empty<int>());
+        var kfn = NtEmpirical.KernelFn(Small.Apply, traceAxes: Array.Empty<int>(), implementation: TestDefaults.Ntk);
         var singles = Enumerable.Range(0, 5)
             .Select(s => kfn(x, null, get, Small.Init(NtEmpirical.MonteCarloSeed(7, s), x.Shape, x.DType).Params)).ToList();
         foreach (var (n, k) in runs)
@@ -54,7 +54,7 @@ public class MonteCarloTests(ITestOutputHelper output)
             }
 
         // The final running average equals the single-count call, and repeated calls agree bitwise.
-        var final = NtEmpirical.MonteCarloKernelFn(Small, 7, 5, traceAxes: Array.Empty<int>())(x, null, get);
+        var final = NtEmpirical.MonteCarloKernelFn(Small, 7, 5, traceAxes: Array.Empty<int>(), implementation: TestDefaults.Ntk)(x, null, get);
         Assert.Equal(runs[2].Kernel.Ntk!.ToArray<float>(), final.Ntk!.ToArray<float>());
         Assert.Equal(runs[2].Kernel.Nngp!.ToArray<float>(), final.Nngp!.ToArray<float>());
     }
@@ -98,7 +98,7 @@ public class MonteCarloTests(ITestOutputHelper output)
         var net = Serial(Dense(width), Relu(), Dense(outputs));
         var x = Tensor.RandomNormal(new Random(17), new Shape(4, d));
         var sw = Stopwatch.StartNew();
-        var k = NtEmpirical.MonteCarloKernelFn(net, 2024, samples)(x, null, new[] { KernelKind.Nngp }).Nngp!;
+        var k = NtEmpirical.MonteCarloKernelFn(net, 2024, samples, implementation: TestDefaults.Ntk)(x, null, new[] { KernelKind.Nngp }).Nngp!;
         sw.Stop();
         var xs = x.ToDoubleArray();
         double Dot(int a, int b) => Enumerable.Range(0, d).Sum(i => xs[a * d + i] * xs[b * d + i]);

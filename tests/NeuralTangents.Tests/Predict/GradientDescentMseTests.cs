@@ -34,7 +34,7 @@ public class GradientDescentMseTests(ITestOutputHelper output)
     /// <summary>The (N·C, N'·C) NTK with rows ordered (n, c): exact finite-width dynamics, no Θ ⊗ I assumption.</summary>
     private static Tensor FullNtk(Problem pr, Tensor x1, Tensor? x2)
     {
-        var k = NtEmpirical.NtkFn(Net.Apply, traceAxes: Array.Empty<int>())(x1, x2, pr.P0); // (N1, N2, C, C)
+        var k = NtEmpirical.NtkFn(Net.Apply, traceAxes: Array.Empty<int>(), implementation: TestDefaults.Ntk)(x1, x2, pr.P0); // (N1, N2, C, C)
         return k.Transpose(0, 2, 1, 3).Contiguous().Reshape(k.Shape[0] * k.Shape[2], k.Shape[1] * k.Shape[3]);
     }
 
@@ -127,7 +127,7 @@ public class GradientDescentMseTests(ITestOutputHelper output)
         }
         else
         {
-            var ntk = NtEmpirical.NtkFn(net.Apply);
+            var ntk = NtEmpirical.NtkFn(net.Apply, implementation: TestDefaults.Ntk);
             var predict = Predictors.GradientDescentMse(ntk(pr.XTrain, null, p0), yTrain, lr);
             var (tr, te) = predict(steps, f0Train, f0Test, ntk(pr.XTest, pr.XTrain, p0));
             (predTrain, predTest) = (tr!.ToDoubleArray(), te!.ToDoubleArray());
@@ -158,7 +158,7 @@ public class GradientDescentMseTests(ITestOutputHelper output)
         // First order: f(t) − f(0) = −(lr·t/(N·C))·K(f(0) − y). With f(0) = 0 the change is the whole output, so
         // expm1 must keep full relative precision at t = 1e-12 (exp(x) − 1 would lose about 4 digits).
         var pr = Setup(4);
-        var kTrain = NtEmpirical.NtkFn(Net.Apply)(pr.XTrain, null, pr.P0);
+        var kTrain = NtEmpirical.NtkFn(Net.Apply, implementation: TestDefaults.Ntk)(pr.XTrain, null, pr.P0);
         var zeros = Tensor.Zeros(new Shape(5, 2));
         var (train, _) = Predictors.GradientDescentMse(kTrain, pr.YTrain)(1e-12, zeros);
         var kk = kTrain.ToDoubleArray();
@@ -176,8 +176,8 @@ public class GradientDescentMseTests(ITestOutputHelper output)
     public void DiagonalRegularizationIsRelativeToTheMeanDiagonal()
     {
         var pr = Setup(5);
-        var k = NtEmpirical.NtkFn(Net.Apply)(pr.XTrain, null, pr.P0);
-        var kTest = NtEmpirical.NtkFn(Net.Apply)(pr.XTest, pr.XTrain, pr.P0);
+        var k = NtEmpirical.NtkFn(Net.Apply, implementation: TestDefaults.Ntk)(pr.XTrain, null, pr.P0);
+        var kTest = NtEmpirical.NtkFn(Net.Apply, implementation: TestDefaults.Ntk)(pr.XTest, pr.XTrain, pr.P0);
         double meanDiag = Enumerable.Range(0, 5).Average(i => k[i, i]);
         var rel = Predictors.GradientDescentMse(k, pr.YTrain, diagReg: 0.1)(3, pr.F0Train, pr.F0Test, kTest);
         var abs = Predictors.GradientDescentMse(k, pr.YTrain, diagReg: 0.1 * meanDiag, diagRegAbsoluteScale: true)(3, pr.F0Train, pr.F0Test, kTest);
