@@ -40,13 +40,22 @@ internal sealed class NtkWorkload
             "fcn" or "fcn32" => new NtkWorkload(name,
                 Serial(Flatten(), Dense(1024), Relu(), Dense(1024), Relu(), Dense(100)),
                 Tensor.RandomNormal(rng, name == "fcn" ? new Shape(5, 8, 8, 3) : new Shape(5, 32, 32, 3), DType.Float32), null, []),
-            _ => throw new ArgumentException($"unknown workload '{name}', expected cnn, fcn or fcn32", nameof(name)),
+            // Issue 4's digits workload: FCN 64-512-512-10 on all 1,797 images of optdigits.tes, full train-train NTK
+            // (x2 = null), TraceAxes [-1].
+            "digits" => new NtkWorkload(name,
+                Serial(Flatten(), Dense(512), Relu(), Dense(512), Relu(), Dense(10)),
+                NeuralTangents.Data.OptDigits.Load(Path.Combine(NeuralTangents.Data.OptDigits.FindDataDirectory(), NeuralTangents.Data.OptDigits.TestFileName),
+                    dtype: DType.Float32).Images, null, [-1]),
+            _ => throw new ArgumentException($"unknown workload '{name}', expected cnn, fcn, fcn32 or digits", nameof(name)),
         };
     }
 
     /// <summary>The kernel function of one configuration (built once; tracing happens on the first call).</summary>
     public KernelFunction Fn(NtkImplementation impl, bool vmap) =>
         Empirical.NtkFn(_net.Apply, traceAxes: TraceAxes, vmapAxes: vmap ? 0 : null, implementation: impl);
+
+    /// <summary>AUTO's estimates and choice for this workload (VmapAxes = 0 when <paramref name="vmap"/>).</summary>
+    public NtkExplanation Explain(bool vmap) => Empirical.ExplainNtk(_net.Apply, X1, X2, Params, traceAxes: TraceAxes, vmapAxes: vmap ? 0 : null);
 
     public Tensor Run(KernelFunction fn) => fn(X1, X2, Params);
 }

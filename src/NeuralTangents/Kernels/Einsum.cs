@@ -2,15 +2,21 @@ namespace NeuralTangents.Kernels;
 
 /// <summary>
 /// Einstein summation over integer index ids with an explicit, cost-aware contraction order: operands are
-/// contracted pairwise with <c>dot_general</c>, always choosing next the pair whose contraction costs the fewest
-/// multiply-adds (the product of the sizes of every id the two operands touch). Ids shared by the pair that are
-/// still needed by another operand or by the output become batch dimensions; the others are contracted. Ids
-/// private to one operand and absent from the output are summed out first. This is the contraction engine of the
-/// structured-derivatives NTK (paper §4: each MJJMP is one such einsum).
+/// contracted pairwise with <c>dot_general</c>; a pair costs the product of the sizes of every id it touches
+/// (multiply-adds). Up to <see cref="ExhaustiveLimit"/> operands (an MJJMP has four) the order with the smallest
+/// total cost is found by trying every pairwise sequence — greedy "cheapest pair first" can pick a cheap first
+/// step that forces a huge second one (e.g. ∂f/∂y·∂y/∂w before the Gram of ∂y/∂w in a Dense layer's MJJMP: 80× more
+/// work on the digits FCN); beyond that, greedy. Ids shared by the pair that are still needed by another operand or
+/// by the output become batch dimensions; the others are contracted. Ids private to one operand and absent from
+/// the output are summed out first. This is the contraction engine of the structured-derivatives NTK (paper §4:
+/// each MJJMP is one such einsum).
 /// </summary>
 internal static class Einsum
 {
     public sealed record Operand(Tensor Value, int[] Ids);
+
+    /// <summary>Largest operand count whose contraction order is searched exhaustively (n = 5: 180 sequences).</summary>
+    public const int ExhaustiveLimit = 5;
 
     public static Tensor Contract(IReadOnlyList<Operand> operands, int[] output)
     {
@@ -22,15 +28,13 @@ internal static class Einsum
         var sizes = Sizes(operands.Select(o => (o.Ids, o.Value.Shape)));
         var ops = operands.ToList();
         for (int k = 0; k < ops.Count; k++) ops[k] = SumPrivate(ops, k, output);
-        while (ops.Count > 1)
+        var order = Order(ops.Select(o => o.Ids).ToList(), sizes, output).Steps;
+        foreach (var (bi, bj) in order)
         {
-            var (bi, bj, _) = CheapestPair(ops.Select(o => o.Ids).ToList(), sizes);
             var a = ops[bi]; var b = ops[bj];
             ops.RemoveAt(bj); ops.RemoveAt(bi);
             var (batch, contract) = Split(a.Ids, b.Ids, output, ops.Select(o => o.Ids));
-            var dims = new DotDimensionNumbers(contract.Select(id => Array.IndexOf(a.Ids, id)).ToArray(), contract.Select(id => Array.IndexOf(b.Ids, id)).ToArray(),
-                batch.Select(id => Array.IndexOf(a.Ids, id)).ToArray(), batch.Select(id => Array.IndexOf(b.Ids, id)).ToArray());
-            ops.Add(new Operand(ComputeBackend.Current.DotGeneral(a.Value, b.Value, dims), ResultIds(a.Ids, b.Ids, batch)));
+            ops.Add(new Operand(Pair(a, b, batch, contract), ResultIds(a.Ids, b.Ids, batch)));
             ops[^1] = SumPrivate(ops, ops.Count - 1, output);
         }
         var last = ops[0];
@@ -39,24 +43,62 @@ internal static class Einsum
         return last.Value.Transpose(output.Select(id => Array.IndexOf(last.Ids, id)).ToArray()).Contiguous();
     }
 
+    /// <summary>One pairwise step: a <c>dot_general</c>, or an element-wise product when nothing is contracted and both
+    /// operands carry the same ids (a batched 1×1 GEMM per element would be far slower).</summary>
+    private static Tensor Pair(Operand a, Operand b, int[] batch, int[] contract)
+    {
+        if (contract.Length == 0 && a.Ids.Length == b.Ids.Length && batch.Length == a.Ids.Length)
+        {
+            // Result ids are `batch` (in a's order, as Split keeps it): align b to a and multiply.
+            var bt = b.Value.Transpose(a.Ids.Select(id => Array.IndexOf(b.Ids, id)).ToArray());
+            return Elementwise.Binary(BinaryOp.Mul, a.Value, bt);
+        }
+        var dims = new DotDimensionNumbers(contract.Select(id => Array.IndexOf(a.Ids, id)).ToArray(), contract.Select(id => Array.IndexOf(b.Ids, id)).ToArray(),
+            batch.Select(id => Array.IndexOf(a.Ids, id)).ToArray(), batch.Select(id => Array.IndexOf(b.Ids, id)).ToArray());
+        return ComputeBackend.Current.DotGeneral(a.Value, b.Value, dims);
+    }
+
     /// <summary>Multiply-adds the same contraction order would spend, from shapes only (for the AUTO cost model).</summary>
     public static double Cost(IReadOnlyList<(int[] Ids, Shape Shape)> operands, int[] output)
     {
         var sizes = Sizes(operands);
         var ids = operands.Select(o => o.Ids).ToList();
-        double total = 0;
         for (int k = 0; k < ids.Count; k++) ids[k] = ids[k].Where(id => output.Contains(id) || ids.Where((_, i) => i != k).Any(x => x.Contains(id))).ToArray();
-        while (ids.Count > 1)
+        return Order(ids, sizes, output).Cost;
+    }
+
+    /// <summary>The pairwise contraction sequence (indices into the shrinking operand list; the result is appended)
+    /// and its total multiply-adds: optimal up to <see cref="ExhaustiveLimit"/> operands, greedy beyond.</summary>
+    private static (List<(int, int)> Steps, double Cost) Order(List<int[]> ids, Dictionary<int, int> sizes, int[] output)
+    {
+        if (ids.Count <= 1) return (new List<(int, int)>(), 0);
+        if (ids.Count <= ExhaustiveLimit)
         {
-            var (bi, bj, cost) = CheapestPair(ids, sizes);
-            var a = ids[bi]; var b = ids[bj];
-            ids.RemoveAt(bj); ids.RemoveAt(bi);
-            var (batch, _) = Split(a, b, output, ids);
-            var r = ResultIds(a, b, batch);
-            ids.Add(r.Where(id => output.Contains(id) || ids.Any(x => x.Contains(id))).ToArray());
-            total += cost;
+            (List<(int, int)>, double) best = (new List<(int, int)>(), double.PositiveInfinity);
+            for (int i = 0; i < ids.Count; i++)
+                for (int j = i + 1; j < ids.Count; j++)
+                {
+                    var (rest, cost) = Step(ids, i, j, sizes, output);
+                    var (steps, tail) = Order(rest, sizes, output);
+                    if (cost + tail < best.Item2) best = (steps.Prepend((i, j)).ToList(), cost + tail);
+                }
+            return best;
         }
-        return total;
+        var (bi, bj, _) = CheapestPair(ids, sizes);
+        var (next, c) = Step(ids, bi, bj, sizes, output);
+        var (more, t) = Order(next, sizes, output);
+        return (more.Prepend((bi, bj)).ToList(), c + t);
+    }
+
+    /// <summary>The operand ids after contracting pair (i, j) (private ids of the result dropped) and the pair's cost.</summary>
+    private static (List<int[]>, double) Step(List<int[]> ids, int i, int j, Dictionary<int, int> sizes, int[] output)
+    {
+        var rest = ids.Where((_, k) => k != i && k != j).ToList();
+        double cost = ids[i].Union(ids[j]).Aggregate(1.0, (acc, id) => acc * sizes[id]);
+        var (batch, _) = Split(ids[i], ids[j], output, rest);
+        var r = ResultIds(ids[i], ids[j], batch);
+        rest.Add(r.Where(id => output.Contains(id) || rest.Any(x => x.Contains(id))).ToArray());
+        return (rest, cost);
     }
 
     private static Dictionary<int, int> Sizes(IEnumerable<(int[] Ids, Shape Shape)> operands)

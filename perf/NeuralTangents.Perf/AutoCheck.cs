@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace NeuralTangents.Perf;
+
+/// <summary>
+/// <c>auto-check [--reps R] [--only NET]</c>: issue 4's check of the AUTO cost model. For each reference workload it
+/// asks <see cref="Empirical.ExplainNtk"/> for the choice, times every implementation that fits the memory budget
+/// (Stopwatch, median of R calls after a warm-up call, VmapAxes = 0, float32), and fails (exit code 1) unless the
+/// chosen implementation is the fastest or within 20 % of it.
+/// </summary>
+internal static class AutoCheck
+{
+    public static int Run(string[] args)
+    {
+        int reps = args.SkipWhile(a => a != "--reps").Skip(1).Select(int.Parse).FirstOrDefault(3);
+        string? only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine($"# auto-check {DateTime.Now:yyyy-MM-dd HH:mm}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        Console.WriteLine("| Network | Implementation | est. GFLOP | est. peak MiB | fits | median (s) | chosen |");
+        Console.WriteLine("|---|---|---:|---:|---|---:|---|");
+        bool ok = true;
+        foreach (var net in only is null ? new[] { "cnn", "fcn", "digits" } : new[] { only })
+        {
+            var w = NtkWorkload.Create(net);
+            var explanation = w.Explain(vmap: true);
+            var times = new Dictionary<NtkImplementation, double>();
+            foreach (var e in explanation.Estimates)
+            {
+                double? median = null;
+                if (e.FitsBudget)
+                {
+                    var fn = w.Fn(e.Implementation, vmap: true);
+                    w.Run(fn);   // warm-up: tracing
+                    var t = Enumerable.Range(0, reps).Select(_ => { var sw = Stopwatch.StartNew(); w.Run(fn); return sw.Elapsed.TotalSeconds; }).Order().ToArray();
+                    median = t[t.Length / 2];
+                    times[e.Implementation] = median.Value;
+                }
+                Console.WriteLine(string.Format(inv, "| {0} | {1} | {2:F1} | {3:F0} | {4} | {5} | {6} |", net, e.Implementation, e.Flops / 1e9, e.PeakBytes / (1 << 20),
+                    e.FitsBudget ? "yes" : "no", median is { } m ? m.ToString("F2", inv) : "not run", e.Implementation == explanation.Chosen ? "**AUTO**" : ""));
+            }
+            double fastest = times.Values.Min();
+            double chosen = times.TryGetValue(explanation.Chosen, out var c) ? c : double.PositiveInfinity;
+            bool pass = chosen <= 1.2 * fastest;
+            ok &= pass;
+            Console.WriteLine(string.Format(inv, "| {0} | AUTO → {1} | | | | {2:F2} / fastest {3:F2} = {4:F2} | {5} |", net, explanation.Chosen, chosen, fastest, chosen / fastest, pass ? "PASS" : "FAIL"));
+        }
+        return ok ? 0 : 1;
+    }
+}
