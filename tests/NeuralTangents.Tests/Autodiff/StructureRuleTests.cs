@@ -2,74 +2,94 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using NeuralTangents.Autodiff;
-using NeuralTangents.Autodiff.Ir;
 using NeuralTangents.Autodiff.Primitives;
-using NeuralTangents.Autodiff.Tracing;
 
 namespace NeuralTangents.Tests.Autodiff;
 
 /// <summary>
 /// Like Neural Tangents' <c>rules_test.py</c>: every structure claim is checked against the dense Jacobian of the
-/// primitive (from <c>JacFwd</c>) — along each claimed (y axis, w axis) pair the Jacobian must be block-diagonal
-/// (zero off the diagonal) with the same block for every diagonal position — over random shapes and dimension numbers.
+/// primitive (from <c>JacFwd</c>) over fixed cases and random shapes and dimension numbers:
+/// <list type="bullet">
+/// <item>traced (y, w) pairs: zero off the diagonal and the same block at every diagonal position;</item>
+/// <item>diagonal pairs: zero off the diagonal (the blocks may differ);</item>
+/// <item>broadcast y axes: the Jacobian is the same at every index along the axis;</item>
+/// <item>y-in-w-shape: the Jacobian's y part is read in w's shape before the checks.</item>
+/// </list>
+/// Each case also pins what the rule claims, so a rule that silently claims less (or nothing) fails.
 /// </summary>
 public class StructureRuleTests
 {
-    private static string? CheckClaims(Func<Tracer, Tracer[], Tracer> apply, int[] wShape, int[][] constShapes, Random rng, Func<Atom[], TensorType[], StructureRule> rule)
+    /// <summary>Null when every claim of <paramref name="r"/> holds for the dense Jacobian <paramref name="j"/> (y…, w…);
+    /// otherwise the first violation.</summary>
+    internal static string? CheckClaims(Tensor j, Shape y, Shape w, StructureRule r)
     {
-        var types = constShapes.Select(s => new TensorType(new Shape(s), DType.Float64)).Append(new TensorType(new Shape(wShape), DType.Float64)).ToArray();
-        var g = Ad.Trace(ins => new[] { apply(ins[^1], ins[..^1]) }, types);
-        var inputs = types.Select(t => Tensor.RandomNormal(rng, t.Shape)).ToArray();
-        var eq = g.Equations.Last();
-        var r = rule(eq.Inputs.ToArray(), eq.Inputs.Select(a => a.Type).ToArray());
-        var j = Ad.JacFwd(g, inputs)[0][^1];                     // (y…, w…)
-        int ry = g.Outputs[0].Type.Rank, rw = wShape.Length;
-        var idx = new int[ry + rw];
+        if (r.YInWShape)
+        {
+            if (y.Size != w.Size) return $"y-in-w-shape: y {y} and w {w} differ in size";
+            y = w;
+            j = j.Reshape(new Shape(w.Concat(w)));
+        }
+        int ry = y.Rank, rw = w.Rank;
+        // Well-formed: axes in range, each y axis claimed once, each w axis compressed once, matching sizes.
+        var yAxes = r.Trace.Select(p => p.Y).Concat(r.Diagonal.Select(p => p.Y)).Concat(r.Broadcast).ToArray();
+        var wAxes = r.Trace.Select(p => p.W).Concat(r.Diagonal.Select(p => p.W)).ToArray();
+        if (yAxes.Any(a => a < 0 || a >= ry) || wAxes.Any(a => a < 0 || a >= rw)) return $"axis out of range in {r} for y {y}, w {w}";
+        if (yAxes.Distinct().Count() != yAxes.Length) return $"a y axis is claimed twice in {r}";
+        if (wAxes.Distinct().Count() != wAxes.Length) return $"a w axis is compressed twice in {r}";
+        foreach (var (ya, wa) in r.Trace.Concat(r.Diagonal))
+            if (y[ya] != w[wa]) return $"pair ({ya},{wa}) sizes differ: y {y}, w {w}";
+
         var all = j.ToDoubleArray();
         var shape = j.Shape;
+        var idx = new int[ry + rw];
+        string At(int[] i) => "[" + string.Join(",", i) + "]";
         for (int flat = 0; flat < all.Length; flat++)
         {
             int rem = flat;
             for (int k = shape.Rank - 1; k >= 0; k--) { idx[k] = rem % shape[k]; rem /= shape[k]; }
-            foreach (var (y, w) in r.Trace)
+            foreach (var (ya, wa) in r.Trace)
             {
-                if (g.Outputs[0].Type.Shape[y] != wShape[w]) return $"pair ({y},{w}) sizes differ";
-                var i0 = (int[])idx.Clone();
-                if (idx[y] != idx[ry + w])
+                if (idx[ya] != idx[ry + wa])
                 {
-                    if (all[flat] != 0) return $"off-diagonal entry at [{string.Join(",", idx)}] is {all[flat]} for pair ({y},{w})";
+                    if (all[flat] != 0) return $"traced pair ({ya},{wa}): off-diagonal entry at {At(idx)} is {all[flat]}";
                 }
                 else
                 {
-                    i0[y] = 0; i0[ry + w] = 0;
-                    if (Math.Abs(j[i0] - all[flat]) > 1e-12) return $"block at [{string.Join(",", idx)}] differs from the first block for pair ({y},{w})";
+                    var i0 = (int[])idx.Clone();
+                    i0[ya] = 0; i0[ry + wa] = 0;
+                    if (Math.Abs(j[i0] - all[flat]) > 1e-12 * Math.Max(1, Math.Abs(all[flat])))
+                        return $"traced pair ({ya},{wa}): block at {At(idx)} is {all[flat]}, the first block has {j[i0]}";
                 }
+            }
+            foreach (var (ya, wa) in r.Diagonal)
+                if (idx[ya] != idx[ry + wa] && all[flat] != 0) return $"diagonal pair ({ya},{wa}): off-diagonal entry at {At(idx)} is {all[flat]}";
+            foreach (var ya in r.Broadcast)
+            {
+                var i0 = (int[])idx.Clone();
+                i0[ya] = 0;
+                if (Math.Abs(j[i0] - all[flat]) > 1e-12 * Math.Max(1, Math.Abs(all[flat])))
+                    return $"broadcast y axis {ya}: entry at {At(idx)} is {all[flat]}, at index 0 it is {j[i0]}";
             }
         }
         return null;
+    }
+
+    /// <summary>Traces the case, checks its rule against the dense Jacobian and against what the case expects.</summary>
+    internal static string? Check(StructureCase c, Random rng, Func<StructureRule, StructureRule>? tamper = null)
+    {
+        var (g, eq, w) = c.Trace();
+        var rule = StructureCase.RuleOf(eq, w);
+        var j = Ad.JacFwd(g, c.Inputs(rng))[0][^1];                     // (y…, w…)
+        var err = CheckClaims(j, eq.Output.Type.Shape, eq.Inputs[w].Type.Shape, tamper is null ? rule : tamper(rule));
+        if (err is null && tamper is null) err = c.CheckExpected(rule);
+        return err is null ? null : $"{c}: {err}";
     }
 
     [Property(MaxTest = 60)]
     public Property DotGeneralStructureHoldsForRandomDimensionNumbers(PositiveInt seed, bool paramOnLeft)
     {
         var rng = new Random(seed.Get);
-        int nb = rng.Next(0, 2), nc = rng.Next(0, 3), nl = rng.Next(0, 3), nr = rng.Next(0, 3);
-        int[] Sizes(int n) => Enumerable.Range(0, n).Select(_ => rng.Next(1, 4)).ToArray();
-        var b = Sizes(nb); var c = Sizes(nc); var l = Sizes(nl); var rr = Sizes(nr);
-        // Random axis placement on each side.
-        (int[] shape, int[] batch, int[] contract) Layout(int[] free)
-        {
-            var roles = b.Select((s, i) => (s, kind: 0, i)).Concat(c.Select((s, i) => (s, kind: 1, i))).Concat(free.Select((s, i) => (s, kind: 2, i))).OrderBy(_ => rng.Next()).ToArray();
-            return (roles.Select(x => x.s).ToArray(),
-                Enumerable.Range(0, nb).Select(i => Array.FindIndex(roles, x => x.kind == 0 && x.i == i)).ToArray(),
-                Enumerable.Range(0, nc).Select(i => Array.FindIndex(roles, x => x.kind == 1 && x.i == i)).ToArray());
-        }
-        var (ls, lb, lc) = Layout(l);
-        var (rs, rb, rc) = Layout(rr);
-        var dims = new DotDimensionNumbers(lc, rc, lb, rb);
-        string? err = paramOnLeft
-            ? CheckClaims((w, cs) => Lax.DotGeneral(w, cs[0], dims), ls, new[] { rs }, rng, (ins, t) => new DotGeneralPrimitive(dims).Structure(0, t, ins))
-            : CheckClaims((w, cs) => Lax.DotGeneral(cs[0], w, dims), rs, new[] { ls }, rng, (ins, t) => new DotGeneralPrimitive(dims).Structure(1, t, ins));
+        var err = Check(StructureCase.RandomDotGeneral(rng, paramOnLeft), rng);
         return (err is null).Label(err ?? "");
     }
 
@@ -77,48 +97,63 @@ public class StructureRuleTests
     public Property ConvFilterStructureHolds(PositiveInt seed)
     {
         var rng = new Random(seed.Get);
-        int d = rng.Next(1, 3), c = rng.Next(1, 3), o = rng.Next(1, 4), n = rng.Next(1, 3);
-        var k = Enumerable.Range(0, d).Select(_ => rng.Next(1, 3)).ToArray();
-        var s = Enumerable.Range(0, d).Select(_ => rng.Next(2, 5)).ToArray();
-        var p = new ConvParams(Enumerable.Range(0, d).Select(_ => rng.Next(1, 3)).ToArray(), Enumerable.Range(0, d).Select(_ => (rng.Next(0, 2), rng.Next(0, 2))).ToArray(), Enumerable.Repeat(1, d).ToArray());
-        var err = CheckClaims((w, cs) => Lax.Conv(cs[0], w, p), k.Append(c).Append(o).ToArray(), new[] { new[] { n }.Concat(s).Append(c).ToArray() }, rng,
-            (ins, t) => new ConvPrimitive(p).Structure(1, t, ins));
+        var err = Check(StructureCase.RandomConv(rng, 0), rng);
         return (err is null).Label(err ?? "");
     }
 
-    public static IEnumerable<object[]> SimpleRules() => new[]
+    [Property(MaxTest = 20)]
+    public Property GroupedConvFilterStructureHolds(PositiveInt seed)
     {
-        new object[] { "add", (Func<Tracer, Tracer[], Tracer>)((w, c) => Lax.Add(c[0], w)), new[] { 2, 3 }, new[] { new[] { 2, 3 } } },
-        new object[] { "sub", (Func<Tracer, Tracer[], Tracer>)((w, c) => Lax.Sub(c[0], w)), new[] { 3 }, new[] { new[] { 3 } } },
-        new object[] { "mul-scalar", (Func<Tracer, Tracer[], Tracer>)((w, c) => w * 2.5), new[] { 2, 2 }, new int[0][] },
-        new object[] { "div-scalar", (Func<Tracer, Tracer[], Tracer>)((w, c) => w / 4.0), new[] { 3, 1 }, new int[0][] },
-        new object[] { "neg", (Func<Tracer, Tracer[], Tracer>)((w, c) => Lax.Neg(w)), new[] { 2, 3 }, new int[0][] },
-        new object[] { "transpose", (Func<Tracer, Tracer[], Tracer>)((w, c) => Lax.Transpose(w, 2, 0, 1)), new[] { 2, 3, 4 }, new int[0][] },
-        new object[] { "reduce_sum", (Func<Tracer, Tracer[], Tracer>)((w, c) => Lax.ReduceSum(w, 1)), new[] { 2, 3, 2 }, new int[0][] },
-        new object[] { "rev", (Func<Tracer, Tracer[], Tracer>)((w, c) => Lax.Rev(w, 0)), new[] { 3, 2 }, new int[0][] },
-        new object[] { "copy", (Func<Tracer, Tracer[], Tracer>)((w, c) => w.Builder.Emit(new CopyPrimitive(), w)), new[] { 2, 2 }, new int[0][] },
-        new object[] { "mul-tensor (no structure)", (Func<Tracer, Tracer[], Tracer>)((w, c) => Lax.Mul(w, c[0])), new[] { 2, 2 }, new[] { new[] { 2, 2 } } },
-    };
-
-    [Theory, MemberData(nameof(SimpleRules))]
-    public void ElementwiseAndShapeRuleClaimsHold(string name, Func<Tracer, Tracer[], Tracer> f, int[] wShape, int[][] consts)
-    {
-        var err = CheckClaims(f, wShape, consts, new Random(name.Length), (ins, t) =>
-        {
-            // The structure of the last equation w.r.t. the operand that is the parameter (the last graph input).
-            return StructureOfLast(f, wShape, consts);
-        });
-        Assert.True(err is null, $"{name}: {err}");
-        // A rule that claims nothing passes vacuously; make sure the claims exist where we expect them.
-        Assert.Equal(name.Contains("no structure"), StructureOfLast(f, wShape, consts).IsEmpty);
+        var rng = new Random(seed.Get);
+        var err = Check(StructureCase.RandomConv(rng, 1), rng);
+        return (err is null).Label(err ?? "");
     }
 
-    private static StructureRule StructureOfLast(Func<Tracer, Tracer[], Tracer> f, int[] wShape, int[][] consts)
+    [Property(MaxTest = 20)]
+    public Property DepthwiseConvFilterStructureHolds(PositiveInt seed)
     {
-        var types = consts.Select(s => new TensorType(new Shape(s), DType.Float64)).Append(new TensorType(new Shape(wShape), DType.Float64)).ToArray();
-        var g = Ad.Trace(ins => new[] { f(ins[^1], ins[..^1]) }, types);
-        var eq = g.Equations.Last();
-        int k = eq.Inputs.ToList().FindIndex(a => ReferenceEquals(a, g.Inputs[^1]));
-        return eq.Primitive.Structure(k, eq.Inputs.Select(a => a.Type).ToArray(), eq.Inputs.ToArray());
+        var rng = new Random(seed.Get);
+        var err = Check(StructureCase.RandomConv(rng, 2), rng);
+        return (err is null).Label(err ?? "");
+    }
+
+    public static IEnumerable<object[]> SimpleRules() => StructureCase.Simple.Select(c => new object[] { c.Name });
+
+    [Theory, MemberData(nameof(SimpleRules))]
+    public void RuleClaimsHold(string name)
+    {
+        var c = StructureCase.ByName(name);
+        var err = Check(c, new Random(name.Length));
+        Assert.True(err is null, err);
+        // A rule that claims nothing passes vacuously; make sure the claims exist where we expect them.
+        var (_, eq, w) = c.Trace();
+        Assert.Equal(name.Contains("no structure"), StructureCase.RuleOf(eq, w).IsEmpty);
+    }
+
+    /// <summary>Deliberately wrong claims, each on a case where the Jacobian's values (not just the sizes) refute it.</summary>
+    private static readonly Dictionary<string, Func<StructureRule, StructureRule>> Wrong = new()
+    {
+        ["mul-tensor: traced instead of diagonal"] = r => r with { Trace = r.Diagonal, Diagonal = Array.Empty<(int, int)>() },
+        ["conv-grouped: traced instead of diagonal"] = r => r with { Trace = r.Diagonal, Diagonal = Array.Empty<(int, int)>() },
+        ["dot_general-batch: traced instead of diagonal"] = r => r with { Trace = r.Trace.Concat(r.Diagonal).ToArray(), Diagonal = Array.Empty<(int, int)>() },
+        ["pad: shifted axis traced"] = r => r with { Trace = r.Trace.Append((3, 3)).ToArray() },
+        ["reduce_window_sum: windowed axis traced"] = r => r with { Trace = r.Trace.Append((1, 1)).ToArray() },
+        ["broadcast_in_dim-new-and-expanded: kept axis broadcast"] = r => r with { Trace = r.Trace.Skip(1).ToArray(), Broadcast = r.Broadcast.Append(r.Trace[0].Y).ToArray() },
+        ["transpose-square: pairs swapped"] = r => r with { Trace = new[] { (0, 0), (1, 1) } },
+        ["transpose-square: diagonal on swapped pairs"] = r => r with { Trace = Array.Empty<(int, int)>(), Diagonal = new[] { (0, 0) } },
+        ["reshape-cube: pairs in y's own shape"] = r => new StructureRule(new[] { (1, 1) }),
+        ["slice (no structure): broadcast"] = r => r with { Broadcast = new[] { 0 } },
+    };
+
+    public static IEnumerable<object[]> WrongClaims() => Wrong.Keys.Select(k => new object[] { k });
+
+    /// <summary>The checker itself can fail: wrong claims on real primitives are rejected.</summary>
+    [Theory, MemberData(nameof(WrongClaims))]
+    public void CheckerRejectsWrongClaims(string key)
+    {
+        var name = key[..key.LastIndexOf(':')];
+        var err = Check(StructureCase.ByName(name), new Random(1), Wrong[key]);
+        Assert.True(err is not null, $"{key}: the wrong claim was accepted");
+        Assert.DoesNotContain("sizes differ", err);
     }
 }
