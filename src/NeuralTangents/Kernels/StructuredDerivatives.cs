@@ -24,6 +24,7 @@ internal static class StructuredDerivatives
     {
         public required Graph Linear;           // (residuals…, tparams…) ↦ ty
         public required Lazy<Tensor[]> Residuals; // per-example stacks (E, …) when batched; evaluated on first use
+        public required Func<Batching?, Graph> Known; // the forward graph producing the residuals (vmapped when batched)
         public required List<Use> Uses;
         public required Shape Fx;               // output shape (per example when batched)
         public required int NumResiduals;
@@ -90,10 +91,9 @@ internal static class StructuredDerivatives
         var unknown = Enumerable.Range(0, tangent.Inputs.Count).Select(i => i >= tangent.Inputs.Count - np).ToArray();
         var (known, linear) = PartialEval.Split(tangent, unknown);
         int nr = linear.Inputs.Count - np;
-        var residuals = new Lazy<Tensor[]>(() => b is null
-            ? Interpreter.Evaluate(known, TracedApply.Inputs(p, xs))
-            : Interpreter.Evaluate(Ad.Vmap(known, Enumerable.Repeat((int?)null, np).Concat(b.StackAxes).ToArray(), Enumerable.Repeat(0, known.Outputs.Count).ToArray(), b.Count),
-                TracedApply.Inputs(p, b.Stack(xs, 0, b.Count))));
+        Graph Known(Batching? bb) => bb is null ? known
+            : Ad.Vmap(known, Enumerable.Repeat((int?)null, np).Concat(bb.StackAxes).ToArray(), Enumerable.Repeat(0, known.Outputs.Count).ToArray(), bb.Count);
+        var residuals = new Lazy<Tensor[]>(() => Interpreter.Evaluate(Known(b), TracedApply.Inputs(p, b is null ? xs : b.Stack(xs, 0, b.Count))));
         var tparams = linear.Inputs.Skip(nr).ToArray();
         var uses = new List<Use>();
         for (int e = 0; e < linear.Equations.Count; e++)
@@ -106,24 +106,17 @@ internal static class StructuredDerivatives
                     uses.Add(new Use(e, k, w, rule, rule.YInWShape ? v.Type.Shape : eq.Output.Type.Shape));
                 }
         }
-        return new Side { Linear = linear, Residuals = residuals, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Examples = b?.Count ?? 0 };
+        return new Side { Linear = linear, Residuals = residuals, Known = Known, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Examples = b?.Count ?? 0 };
     }
 
     /// <summary>∂f/∂y (recorded cotangents over the output basis) and trimmed ∂y/∂w for every use on this side.</summary>
     private static void Compute(Side s, Params p, Dictionary<int, HashSet<int>> compressed, Batching? b)
     {
-        int nr = s.NumResiduals, np = p.Count;
+        int nr = s.NumResiduals;
         var L = s.Linear;
-        var record = s.Uses.Select(u => L.Equations[u.Eqn].Output).Distinct().ToArray();
-        var back = TransposeTransform.Apply(L, Enumerable.Range(0, L.Inputs.Count).Select(i => i >= nr).ToArray(), new[] { true }, record);
-        back = DceTransform.Apply(new Graph(back.Inputs, back.Equations, back.Outputs.Skip(np).ToArray(), back.VarCount));
-        int m = s.Fx.Size;
+        var (back, record) = Backward(s, p.Count, b);
         var basis = StandardBasis.Of(s.Fx, L.Outputs[0].Type.DType, 0, s.Fx.Size);
-        var vb = Ad.Vmap(back, Enumerable.Range(0, nr + 1).Select(i => i == nr ? (int?)0 : null).ToArray(), Enumerable.Repeat(0, record.Length).ToArray(), m);
-        Tensor[] cts = b is null
-            ? Interpreter.Evaluate(vb, s.Residuals.Value.Append(basis).ToArray())
-            : Interpreter.Evaluate(Ad.Vmap(vb, Enumerable.Range(0, nr + 1).Select(i => i == nr ? (int?)null : 0).ToArray(), Enumerable.Repeat(0, record.Length).ToArray(), b.Count),
-                s.Residuals.Value.Append(basis).ToArray());
+        var cts = Interpreter.Evaluate(back, s.Residuals.Value.Append(basis).ToArray());
         s.A = new Tensor[s.Uses.Count]; s.J = new Tensor[s.Uses.Count];
         var lead = b is null ? Array.Empty<int>() : new[] { b.Count };
         for (int u = 0; u < s.Uses.Count; u++)
@@ -131,12 +124,39 @@ internal static class StructuredDerivatives
             var use = s.Uses[u];
             var eq = L.Equations[use.Eqn];
             s.A[u] = cts[Array.IndexOf(record, eq.Output)].Reshape(new Shape(lead.Concat(s.Fx).Concat(use.Y)));
-            var (jg, consts) = CompressedJacobian.Build(eq, use.Input, use.Rule.Restrict(compressed[use.W]), v => IndexOf(L.Inputs, v, nr) >= 0);
+            var (jg, consts) = JacobianGraph(s, u, compressed, b);
             var values = consts.Select(v => s.Residuals.Value[IndexOf(L.Inputs, v, nr)]).ToArray();
-            s.J[u] = b is null ? Interpreter.Evaluate(jg, values)[0]
-                : Interpreter.Evaluate(Ad.Vmap(jg, consts.Select(_ => (int?)0).ToArray(), new[] { 0 }, b.Count), values)[0];
+            s.J[u] = Interpreter.Evaluate(jg, values)[0];
         }
     }
+
+    /// <summary>The ∂f/∂y pass: the linear program transposed once, recording the cotangent of every parameter
+    /// consumer's output, vmapped over the output basis (and over examples when batched):
+    /// (residuals…, basis) ↦ (recorded cotangents…).</summary>
+    private static (Graph, Var[] Record) Backward(Side s, int np, Batching? b)
+    {
+        int nr = s.NumResiduals;
+        var L = s.Linear;
+        var record = s.Uses.Select(u => L.Equations[u.Eqn].Output).Distinct().ToArray();
+        var back = TransposeTransform.Apply(L, Enumerable.Range(0, L.Inputs.Count).Select(i => i >= nr).ToArray(), new[] { true }, record);
+        back = DceTransform.Apply(new Graph(back.Inputs, back.Equations, back.Outputs.Skip(np).ToArray(), back.VarCount));
+        var vb = Ad.Vmap(back, Enumerable.Range(0, nr + 1).Select(i => i == nr ? (int?)0 : null).ToArray(), Enumerable.Repeat(0, record.Length).ToArray(), s.Fx.Size);
+        return (b is null ? vb : Ad.Vmap(vb, Enumerable.Range(0, nr + 1).Select(i => i == nr ? (int?)null : 0).ToArray(), Enumerable.Repeat(0, record.Length).ToArray(), b.Count), record);
+    }
+
+    /// <summary>The compressed ∂y/∂w graph of use <paramref name="u"/> (vmapped over examples when batched).</summary>
+    private static (Graph, Var[]) JacobianGraph(Side s, int u, Dictionary<int, HashSet<int>> compressed, Batching? b)
+    {
+        var use = s.Uses[u];
+        var (jg, consts) = CompressedJacobian.Build(s.Linear.Equations[use.Eqn], use.Input, use.Rule.Restrict(compressed[use.W]), v => IndexOf(s.Linear.Inputs, v, s.NumResiduals) >= 0);
+        return (b is null ? jg : Ad.Vmap(jg, consts.Select(_ => (int?)0).ToArray(), new[] { 0 }, b.Count), consts);
+    }
+
+    /// <summary>FLOPs of everything but the MJJMP einsums on this side (the AUTO cost model): the forward pass that
+    /// produces the residuals, the ∂f/∂y pass and the compressed Jacobians.</summary>
+    internal static double PassFlops(Side s, Params p, Dictionary<int, HashSet<int>> compressed, Batching? b) =>
+        GraphCost.Flops(s.Known(b)) + GraphCost.Flops(Backward(s, p.Count, b).Item1)
+        + Enumerable.Range(0, s.Uses.Count).Sum(u => GraphCost.Flops(JacobianGraph(s, u, compressed, b).Item1));
 
     private static int IndexOf(IReadOnlyList<Var> inputs, Var v, int count)
     {
