@@ -37,6 +37,9 @@ internal static class CliParsing
 
     public static readonly string[] ImplementationNames = ["jacobian-contraction", "ntk-vector-products", "structured-derivatives", "auto"];
 
+    /// <summary>The command-line name of an implementation (inverse of <see cref="Implementation"/>).</summary>
+    public static string ImplementationName(NtkImplementation i) => ImplementationNames.Single(n => Implementation(n) == i);
+
     public static NtkImplementation Implementation(string name) => name switch
     {
         "auto" => NtkImplementation.Auto,

@@ -27,18 +27,20 @@ internal static class DemoCommand
         var dtype = new Option<string>("--dtype") { Description = "float32 or float64.", DefaultValueFactory = _ => DefaultDType };
         dtype.AcceptOnlyFromAmong(CliParsing.DTypeNames);
         var ridge = new Option<double>("--ridge") { Description = "Ridge, relative to the mean of diag(K_train,train).", DefaultValueFactory = _ => DefaultRidge };
+        var impl = new Option<string>("--implementation") { Description = "NTK implementation (auto: the cost model's choice).", DefaultValueFactory = _ => "auto" };
+        impl.AcceptOnlyFromAmong(CliParsing.ImplementationNames);
         var cmd = new Command("demo", "Empirical-NTK kernel regression on optdigits (the default command).")
         {
-            nTrain, nTest, net, seed, dtype, ridge,
+            nTrain, nTest, net, seed, dtype, ridge, impl,
         };
         cmd.SetAction(r => Run(r.GetValue(nTrain), r.GetValue(nTest), r.GetValue(net)!, r.GetValue(seed),
-            CliParsing.DType(r.GetValue(dtype)!), r.GetValue(ridge), stdout, stderr));
+            CliParsing.DType(r.GetValue(dtype)!), r.GetValue(ridge), CliParsing.Implementation(r.GetValue(impl)!), stdout, stderr));
         return cmd;
     }
 
     private static string F(double x, string format) => x.ToString(format, CultureInfo.InvariantCulture);
 
-    private static int Run(int nTrain, int nTest, string spec, int seed, DType dtype, double ridge, TextWriter stdout, TextWriter stderr)
+    private static int Run(int nTrain, int nTest, string spec, int seed, DType dtype, double ridge, NtkImplementation implementation, TextWriter stdout, TextWriter stderr)
     {
         if (nTrain < 1) throw new ArgumentException($"--n-train must be positive, got {nTrain}");
         if (nTest < 1) throw new ArgumentException($"--n-test must be positive, got {nTest}");
@@ -75,7 +77,13 @@ internal static class DemoCommand
         stdout.WriteLine($"  sizes        N_train = {nTrain}, N_test = {nTest}, params P = {parameters.ParameterCount}, dtype {CliParsing.Name(dtype)}, seed {seed}");
         stdout.Flush();
 
-        var ntk = Empirical.NtkFn(net.Apply, traceAxes: [-1], vmapAxes: 0);
+        if (implementation == NtkImplementation.Auto)
+        {
+            var chosen = Empirical.ExplainNtk(net.Apply, train.Images, null, parameters, traceAxes: [-1], vmapAxes: 0).Chosen;
+            stdout.WriteLine($"  NTK          {CliParsing.ImplementationName(chosen)} (AUTO's choice; --implementation to override)");
+        }
+        else stdout.WriteLine($"  NTK          {CliParsing.ImplementationName(implementation)}");
+        var ntk = Empirical.NtkFn(net.Apply, traceAxes: [-1], vmapAxes: 0, implementation: implementation);
         var kTrain = Step("NTK train-train", $"{nTrain}×{nTrain}", () => ntk(train.Images, null, parameters), "computing");
         var kTest = Step("NTK test-train", $"{nTest}×{nTrain}", () => ntk(test.Images, train.Images, parameters), "computing");
 

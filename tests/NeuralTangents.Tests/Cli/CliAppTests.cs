@@ -171,5 +171,11 @@ public sealed class CliAppTests : IDisposable
         Assert.Contains("done: NTK train-train in", r.Err);
         var acc = r.Out.Split('\n').Single(l => l.Contains("test accuracy")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
         Assert.InRange(double.Parse(acc, System.Globalization.CultureInfo.InvariantCulture), 0.5, 1.0);
+        Assert.Contains("(AUTO's choice; --implementation to override)", r.Out);
+        // Every implementation computes the same kernels, so the predictions (and the accuracy line) are the same.
+        var jc = Run("demo", "--n-train", "40", "--n-test", "20", "--seed", "1", "--implementation", "jacobian-contraction");
+        Assert.True(jc.Code == 0, jc.Err);
+        Assert.Contains("NTK          jacobian-contraction", jc.Out);
+        Assert.Equal(r.Out.Split('\n').Single(l => l.Contains("test accuracy")), jc.Out.Split('\n').Single(l => l.Contains("test accuracy")));
     }
 }
