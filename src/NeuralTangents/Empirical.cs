@@ -216,6 +216,20 @@ public static partial class Empirical
                 throw new ArgumentException($"parameter '{kv.Key}' is {kv.Value.DType.Name()} but the inputs are {dt.Name()}; convert with Params.AsType", "parameters");
     }
 
+    /// <summary>f's output types for these inputs. A shape error raised while tracing f (inside a layer) is re-raised
+    /// naming the kernel argument that caused it; a missing parameter becomes an ArgumentException on
+    /// <c>parameters</c>.</summary>
+    private static TensorType[] TraceTypes(TracedApply f, Params p, Tensor[] xs, string name)
+    {
+        var types = xs.Select(TensorType.Of).ToArray();
+        try { return f.OutputTypes(p, types); }
+        catch (KeyNotFoundException e) { throw new ArgumentException(e.Message, "parameters", e); }
+        catch (ArgumentException e) when (e.ParamName is null || e.ParamName != name)
+        {
+            throw new ArgumentException($"f cannot be applied to {name} of type {string.Join(", ", types.Select(t => t.ToString()))}: {e.Message}", name, e);
+        }
+    }
+
     /// <summary>Validates inputs and axes from the traced output types only — before any numeric work.</summary>
     private static KernelAxes[] Prepare(TracedApply f, Tensor[] x1, Tensor[]? x2, Params p, int[] traceAxes, int[] diagonalAxes)
     {
@@ -224,8 +238,8 @@ public static partial class Empirical
         if (x2 is not null && x2.Length != x1.Length)
             throw new ArgumentException($"x1 has {x1.Length} inputs but x2 has {x2.Length}", nameof(x2));
         CheckDTypes(x1, x2, p);
-        var a = f.OutputTypes(p, x1.Select(TensorType.Of).ToArray());
-        var b = x2 is null ? a : f.OutputTypes(p, x2.Select(TensorType.Of).ToArray());
+        var a = TraceTypes(f, p, x1, nameof(x1));
+        var b = x2 is null ? a : TraceTypes(f, p, x2, nameof(x2));
         return a.Select((ta, j) =>
         {
             var axes = KernelAxes.Canonicalize(traceAxes, diagonalAxes, ta.Rank);
