@@ -55,7 +55,7 @@ internal static class Einsum
         }
         var dims = new DotDimensionNumbers(contract.Select(id => Array.IndexOf(a.Ids, id)).ToArray(), contract.Select(id => Array.IndexOf(b.Ids, id)).ToArray(),
             batch.Select(id => Array.IndexOf(a.Ids, id)).ToArray(), batch.Select(id => Array.IndexOf(b.Ids, id)).ToArray());
-        return ComputeBackend.Current.DotGeneral(a.Value, b.Value, dims);
+        return SymmetricDot.TryDotGeneral(a.Value, b.Value, dims) ?? ComputeBackend.Current.DotGeneral(a.Value, b.Value, dims);
     }
 
     /// <summary>Multiply-adds the same contraction order would spend, from shapes only (for the AUTO cost model).</summary>

@@ -43,8 +43,8 @@ internal static class JacobianContraction
 
     public static Tensor Ntk(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)
     {
-        var j1 = Jacobian(f, p, x1, j, b1);
-        var j2 = x2 is null ? j1 : Jacobian(f, p, x2, j, b2);
-        return axes.Contract(j1.Contiguous(), j2.Contiguous(), 1);
+        var j1 = Jacobian(f, p, x1, j, b1).Contiguous();
+        var j2 = x2 is null ? j1 : Jacobian(f, p, x2, j, b2).Contiguous();   // the same tensor: a symmetric contraction
+        return axes.Contract(j1, j2, 1);
     }
 }

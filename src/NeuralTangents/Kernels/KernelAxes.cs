@@ -74,7 +74,7 @@ internal sealed class KernelAxes
         var fb = new Shape(b.Shape.Dims[..Rank]);
         var contract = Trace.Concat(Enumerable.Range(Rank, extra)).ToArray();
         var dims = new DotDimensionNumbers(contract, contract, Diagonal, Diagonal);
-        var k = ComputeBackend.Current.DotGeneral(a, b, dims);
+        var k = SymmetricDot.TryDotGeneral(a, b, dims) ?? ComputeBackend.Current.DotGeneral(a, b, dims);
 
         // dot_general output: [diagonal…, free of a…, free of b…]; map each kernel axis (§2.2 order) to it.
         var free = Enumerable.Range(0, Rank).Where(x => !Trace.Contains(x) && !Diagonal.Contains(x)).ToList();
