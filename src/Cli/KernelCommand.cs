@@ -53,6 +53,8 @@ internal static class KernelCommand
         var vmapAxes = CliParsing.VmapAxes(vmapText);
         var implementation = CliParsing.Implementation(implText);
         bool npz = outPath.EndsWith(".npz", StringComparison.OrdinalIgnoreCase);
+        if (!npz && !outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"--out: expected a .npy or .npz file, got '{outPath}'");
         if (get.Length > 1 && !npz)
             throw new ArgumentException($"--out: several kernels ({getText}) need an .npz file, got '{outPath}'");
         var outDir = Path.GetDirectoryName(Path.GetFullPath(outPath));
@@ -74,6 +76,8 @@ internal static class KernelCommand
             stdout.WriteLine(ex.ToString());
         }
         var kernelFn = Empirical.KernelFn(net.Apply, traceAxes, diagonalAxes, vmapAxes, implementation);
+        if (explain || get.Contains(KernelKind.Ntk))
+            stdout.WriteLine($"NTK implementation: {implText}{(implementation == NtkImplementation.Auto ? "" : " (--implementation auto follows the estimates)")}");
         stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)}, {backend.Name})…");
         var sw = Stopwatch.StartNew();
         EmpiricalKernel result;

@@ -118,6 +118,8 @@ public static partial class Empirical
         {
             var kinds = get ?? new[] { KernelKind.Nngp, KernelKind.Ntk };
             if (kinds.Count == 0) throw new ArgumentException("\"get\" must be non-empty.", nameof(get));
+            if (kinds.FirstOrDefault(k => !Enum.IsDefined(k)) is var bad && !Enum.IsDefined(bad))
+                throw new ArgumentOutOfRangeException(nameof(get), $"\"get\" has the undefined kernel kind {(int)bad}; expected {KernelKind.Nngp} or {KernelKind.Ntk}");
             if (kinds.Distinct().Count() != kinds.Count) throw new ArgumentException($"\"get\" must not repeat a kernel, got [{string.Join(", ", kinds)}]", nameof(get));
             var values = kinds.Select(k => k == KernelKind.Nngp ? nngp(x1, x2, p) : ntk(x1, x2, p)).ToArray();
             return Enumerable.Range(0, values[0].Length)

@@ -120,6 +120,7 @@ public sealed class CliAppTests : IDisposable
         { ["kernel", "--net", "Dense(4)", "--seed", "1", "--x1", "X1", "--get", "ntk,foo", "--out", "K"], "unknown kernel 'foo'" },
         { ["kernel", "--net", "Dense(4)", "--seed", "1", "--x1", "X1", "--implementation", "fast", "--out", "K"], "fast" },
         { ["kernel", "--net", "Dense(4)", "--seed", "1", "--x1", "X1", "--x2", "X2BAD", "--out", "K"], "(2, 6)" },
+        { ["kernel", "--net", "Dense(4)", "--seed", "1", "--x1", "X1", "--out", "k.txt"], "expected a .npy or .npz file, got 'k.txt'" },
         { ["init", "--net", "Dense(4)", "--input-shape", "3,x", "--out", "K"], "--input-shape" },
         { ["demo", "--n-train", "0"], "--n-train must be positive" },
         { ["demo", "--n-train", "10", "--n-test", "5", "--net", "Dense(5)"], "output shape (10, 8, 8, 5)" },

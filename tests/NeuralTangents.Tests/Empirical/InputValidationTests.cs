@@ -45,4 +45,14 @@ public class InputValidationTests
         Assert.Equal("parameters", e.ParamName);
         Assert.Contains("2.W", e.Message);
     }
+
+    [Fact]
+    public void AnUndefinedKernelKindInGetIsRejected()
+    {
+        var (_, p) = Net.Init(0, new Shape(3, 4));
+        var x = Tensor.RandomNormal(new Random(3), new Shape(3, 4));
+        var e = Assert.ThrowsAny<ArgumentException>(() => NeuralTangents.Empirical.KernelFn(Net.Apply)(x, null, new[] { (KernelKind)7 }, p));
+        Assert.Equal("get", e.ParamName);
+        Assert.Contains("7", e.Message);
+    }
 }
