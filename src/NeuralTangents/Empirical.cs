@@ -149,7 +149,7 @@ public static partial class Empirical
         {
             ArgumentNullException.ThrowIfNull(v);
             if (v.Shape != ctType.Shape || v.DType != ctType.DType)
-                throw new ArgumentException($"cotangents must be shaped like f(x2): expected {ctType}, got {TensorType.Of(v)}", "cotangents");
+                throw new ArgumentException($"cotangents must be shaped like f(x2) (f(x1) when x2 is null): expected {ctType}, got {TensorType.Of(v)}", "cotangents");
             return Autodiff.Interpreters.Interpreter.Evaluate(unknown, residuals.Append(v).ToArray())[0];
         };
     }
