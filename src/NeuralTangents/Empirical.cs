@@ -70,7 +70,14 @@ public static partial class Empirical
     /// <summary><see cref="NtkFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/> for several inputs and outputs:
     /// one kernel per output (no cross terms, spec §1.4).</summary>
     public static MultiKernelFunction NtkFn(MultiApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
-        NtkImplementation implementation = NtkImplementation.JacobianContraction)
+        NtkImplementation implementation = NtkImplementation.JacobianContraction) => NtkFn(f, traceAxes, diagonalAxes, vmapAxes, implementation, SdRules.All);
+
+    /// <summary>Structured derivatives with NT's private rule switches (tests and ablation benchmarks).</summary>
+    internal static KernelFunction NtkFn(ApplyFn f, int[]? traceAxes, int[]? diagonalAxes, VmapAxes? vmapAxes, SdRules rules) =>
+        Single(NtkFn(ToMulti(f), traceAxes, diagonalAxes, vmapAxes, NtkImplementation.StructuredDerivatives, rules));
+
+    private static MultiKernelFunction NtkFn(MultiApplyFn f, int[]? traceAxes, int[]? diagonalAxes, VmapAxes? vmapAxes,
+        NtkImplementation implementation, SdRules rules)
     {
         var traced = new TracedApply(f);
         var t = traceAxes ?? DefaultTrace;
@@ -89,7 +96,7 @@ public static partial class Empirical
             return axes.Select((ax, j) => impl switch
             {
                 NtkImplementation.NtkVectorProducts => NtkVectorProducts.Ntk(traced, p, x1, x2, j, ax, b1, b2),
-                NtkImplementation.StructuredDerivatives => StructuredDerivatives.Ntk(traced, p, x1, x2, j, ax, b1, b2),
+                NtkImplementation.StructuredDerivatives => StructuredDerivatives.Ntk(traced, p, x1, x2, j, ax, b1, b2, rules),
                 _ => JacobianContraction.Ntk(traced, p, x1, x2, j, ax, b1, b2),
             }).ToArray();
         };

@@ -21,9 +21,11 @@ internal static class CompressedJacobian
     /// <summary>
     /// Builds the graph <c>(constants…) ↦ ∂y'/∂w'</c> for operand <paramref name="w"/> of <paramref name="eq"/>.
     /// <paramref name="isConstant"/> tells which variable operands are known values (graph inputs, in operand
-    /// order, returned as <c>Constants</c>); the other variable operands are tangents and contribute zero.
+    /// order, returned as <c>Constants</c>); the other variable operands are tangents and contribute zero (a tangent
+    /// program never adds a constant to a tangent). <paramref name="jacobianRules"/> = false skips the primitive's J
+    /// rule (NT's <c>_j_rules=False</c>).
     /// </summary>
-    public static (Graph Graph, Var[] Constants) Build(Equation eq, int w, StructureRule active, Func<Var, bool> isConstant)
+    public static (Graph Graph, Var[] Constants) Build(Equation eq, int w, StructureRule active, Func<Var, bool> isConstant, bool jacobianRules = true)
     {
         var types = eq.Inputs.Select(a => a.Type).ToArray();
         var constants = eq.Inputs.Where((a, k) => k != w && a is Var v && isConstant(v)).Cast<Var>().Distinct().ToArray();
@@ -31,7 +33,7 @@ internal static class CompressedJacobian
         var cs = constants.Select(v => b.NewInput(v.Type)).ToArray();
         var j = active.YInWShape
             ? Generic(b, new CopyPrimitive(), new[] { eq.Inputs[w] }, 0, new[] { types[w] }, active, Array.Empty<Tracer>(), Array.Empty<Var>())
-            : CustomRule(b, eq, w, active, types, constants, cs) ?? Generic(b, eq.Primitive, eq.Inputs.ToArray(), w, types, active, cs, constants);
+            : (jacobianRules ? CustomRule(b, eq, w, active, types, constants, cs) : null) ?? Generic(b, eq.Primitive, eq.Inputs.ToArray(), w, types, active, cs, constants);
         return (b.Build(new[] { j }), constants);
     }
 

@@ -23,6 +23,7 @@ internal static class StructuredDerivatives
     internal sealed class Side
     {
         public required Graph Linear;           // (residuals…, tparams…) ↦ ty
+        public required bool JacobianRules;     // use primitives' J rules (NT's _j_rules)
         public required Lazy<Tensor[]> Residuals; // per-example stacks (E, …) when batched; evaluated on first use
         public required Func<Batching?, Graph> Known; // the forward graph producing the residuals (vmapped when batched)
         public required List<Use> Uses;
@@ -33,10 +34,10 @@ internal static class StructuredDerivatives
         public Tensor[] J = Array.Empty<Tensor>();   // compressed ∂y/∂w per use: ([E,] y'…, w'…)
     }
 
-    public static Tensor Ntk(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)
+    public static Tensor Ntk(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2, SdRules? rules = null)
     {
-        var s1 = Prepare(f, p, x1, j, b1);
-        var s2 = x2 is null ? s1 : Prepare(f, p, x2, j, b2 ?? b1);
+        var s1 = Prepare(f, p, x1, j, b1, rules);
+        var s2 = x2 is null ? s1 : Prepare(f, p, x2, j, b2 ?? b1, rules);
         var traced = CompressedAxes(s1, s2);
         Compute(s1, p, traced, b1);
         if (!ReferenceEquals(s1, s2)) Compute(s2, p, traced, b2 ?? b1);
@@ -75,7 +76,7 @@ internal static class StructuredDerivatives
 
     /// <summary>Linearises f on this side and finds the equations that consume a parameter tangent.</summary>
 
-    internal static Side Prepare(TracedApply f, Params p, Tensor[] xs, int j, Batching? b)
+    internal static Side Prepare(TracedApply f, Params p, Tensor[] xs, int j, Batching? b, SdRules? rules = null)
     {
         int np = p.Count;
         var g = f.OutputGraph(f.GraphFor(p, b?.ExampleTypes(xs) ?? xs.Select(TensorType.Of).ToArray()), j);
@@ -102,11 +103,11 @@ internal static class StructuredDerivatives
             for (int k = 0; k < eq.Inputs.Count; k++)
                 if (eq.Inputs[k] is Var v && Array.IndexOf(tparams, v) is var w && w >= 0)
                 {
-                    var rule = eq.Primitive.Structure(k, eq.Inputs.Select(a => a.Type).ToArray(), eq.Inputs.ToArray());
+                    var rule = rules?.Structure == false ? StructureRule.None : eq.Primitive.Structure(k, eq.Inputs.Select(a => a.Type).ToArray(), eq.Inputs.ToArray());
                     uses.Add(new Use(e, k, w, rule, rule.YInWShape ? v.Type.Shape : eq.Output.Type.Shape));
                 }
         }
-        return new Side { Linear = linear, Residuals = residuals, Known = Known, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Examples = b?.Count ?? 0 };
+        return new Side { JacobianRules = rules?.Jacobian != false, Linear = linear, Residuals = residuals, Known = Known, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Examples = b?.Count ?? 0 };
     }
 
     /// <summary>∂f/∂y (recorded cotangents over the output basis) and trimmed ∂y/∂w for every use on this side.</summary>
@@ -148,7 +149,8 @@ internal static class StructuredDerivatives
     private static (Graph, Var[]) JacobianGraph(Side s, int u, Dictionary<int, HashSet<int>> compressed, Batching? b)
     {
         var use = s.Uses[u];
-        var (jg, consts) = CompressedJacobian.Build(s.Linear.Equations[use.Eqn], use.Input, use.Rule.Restrict(compressed[use.W]), v => IndexOf(s.Linear.Inputs, v, s.NumResiduals) >= 0);
+        var (jg, consts) = CompressedJacobian.Build(s.Linear.Equations[use.Eqn], use.Input, use.Rule.Restrict(compressed[use.W]),
+            v => IndexOf(s.Linear.Inputs, v, s.NumResiduals) >= 0, s.JacobianRules);
         return (b is null ? jg : Ad.Vmap(jg, consts.Select(_ => (int?)0).ToArray(), new[] { 0 }, b.Count), consts);
     }
 

@@ -85,6 +85,46 @@ public class FunctionFamilyTests
         if (fam.Name == "independent-of-params") Assert.All(reference.ToDoubleArray(), v => Assert.Equal(0.0, v));
     }
 
+    /// <summary>NT's <c>_s_rules</c>/<c>_j_rules</c> switches: without structure rules (nothing compressed, the generic
+    /// fallback everywhere) and without Jacobian rules, structured derivatives give the same kernel, with VmapAxes too.</summary>
+    [Theory, MemberData(nameof(Cases))]
+    public void StructuredDerivativesWithoutRulesAgree(Family fam)
+    {
+        var rng = new Random(fam.Name.Length * 17 + 3);
+        var p = new Params();
+        for (int i = 0; i < fam.P.Length; i++) p.Add($"p{i}", Tensor.RandomNormal(rng, new Shape(fam.P[i])));
+        ApplyFn f = (pt, x) => fam.F(Enumerable.Range(0, fam.P.Length).Select(i => pt[$"p{i}"]).ToArray(), x);
+        var x1 = Tensor.RandomNormal(rng, new Shape(fam.X1));
+        var x2 = Tensor.RandomNormal(rng, new Shape(fam.X2));
+        var reference = NeuralTangents.Empirical.NtkFn(f, traceAxes: new int[0], implementation: NtkImplementation.StructuredDerivatives)(x1, x2, p);
+        double scale = reference.ToDoubleArray().Select(Math.Abs).DefaultIfEmpty(0).Max();
+        foreach (var rules in new[] { new NeuralTangents.Kernels.SdRules(false, false), new(true, false), new(false, true) })
+        {
+            var k = NeuralTangents.Empirical.NtkFn(f, new int[0], null, null, rules)(x1, x2, p);
+            TestUtil.AssertClose(reference.ToDoubleArray(), k.ToDoubleArray(), 1e-10, 1e-10 * scale, rules.ToString());
+        }
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void StaxNetworksWithoutRulesAgree(bool structureRules, bool jacobianRules)
+    {
+        // Biases (broadcast_in_dim + add), pooling (reduce_window_sum, mul by a scalar), Dense and Conv J rules.
+        var net = NeuralTangents.Stax.Stax.Serial(NeuralTangents.Stax.Stax.Conv(4, new[] { 2, 2 }, bStd: 0.1), NeuralTangents.Stax.Stax.Relu(),
+            NeuralTangents.Stax.Stax.AvgPool(new[] { 2, 2 }), NeuralTangents.Stax.Stax.Flatten(), NeuralTangents.Stax.Stax.Dense(3, bStd: 0.2));
+        var rng = new Random(7);
+        var x1 = Tensor.RandomNormal(rng, new Shape(2, 5, 5, 2)); var x2 = Tensor.RandomNormal(rng, new Shape(3, 5, 5, 2));
+        var (_, p) = net.Init(1, x1.Shape);
+        foreach (var vmap in new VmapAxes?[] { null, 0 })
+        {
+            var reference = NeuralTangents.Empirical.NtkFn(net.Apply, traceAxes: new int[0], vmapAxes: vmap, implementation: NtkImplementation.JacobianContraction)(x1, x2, p);
+            var k = NeuralTangents.Empirical.NtkFn(net.Apply, new int[0], null, vmap, new NeuralTangents.Kernels.SdRules(structureRules, jacobianRules))(x1, x2, p);
+            TestUtil.AssertClose(reference.ToDoubleArray(), k.ToDoubleArray(), 1e-10, 1e-10 * reference.ToDoubleArray().Max(Math.Abs), $"vmap {vmap}");
+        }
+    }
+
     [Fact]
     public void ClosedForms()
     {
