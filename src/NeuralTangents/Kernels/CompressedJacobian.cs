@@ -88,7 +88,7 @@ internal static class CompressedJacobian
         return Ad.Trace(ins =>
         {
             var b = ins[^1].Builder;
-            var args = atoms.Select((a, k) => k == w ? ins[^1] : Operand(b, a, k, ins, constants, trimmed[k], types[k])).ToArray();
+            var args = atoms.Select((a, k) => k == w ? ins[^1] : Operand(b, a, ins, constants, trimmed[k], types[k])).ToArray();
             return new[] { b.Emit(prim, args) };
         }, constants.Select(v => v.Type).Append(new TensorType(active.TrimW(types[w].Shape), types[w].DType)).ToArray());
     }
@@ -104,7 +104,7 @@ internal static class CompressedJacobian
             var pad = wShape.Select((d, a) => active.Trace.Any(p => p.W == a) ? (0, d - 1, 0) : (0, 0, 0)).ToArray();
             if (pad.Any(c => c != (0, 0, 0))) t = Lax.Pad(t, 0, pad);
             if (active.Diagonal.Length > 0) t = Lax.BroadcastInDim(t, wShape, Enumerable.Range(0, wShape.Rank).ToArray());
-            var args = atoms.Select((a, k) => k == w ? t : Operand(b, a, k, ins, constants, types[k], types[k])).ToArray();
+            var args = atoms.Select((a, k) => k == w ? t : Operand(b, a, ins, constants, types[k], types[k])).ToArray();
             var y = b.Emit(prim, args);
             var yTrim = active.TrimY(y.Shape);
             return new[] { yTrim == y.Shape ? y : Lax.Slice(y, new int[y.Rank], yTrim.ToArray()) };
@@ -112,7 +112,7 @@ internal static class CompressedJacobian
     }
 
     /// <summary>A non-w operand: a literal, a constant input, or a zero tangent; sliced to <paramref name="target"/> when trimmed.</summary>
-    private static Tracer Operand(GraphBuilder b, Atom a, int k, Tracer[] ins, Var[] constants, TensorType target, TensorType full)
+    private static Tracer Operand(GraphBuilder b, Atom a, Tracer[] ins, Var[] constants, TensorType target, TensorType full)
     {
         Tracer t;
         if (a is Literal l) t = b.Constant(l.Value);

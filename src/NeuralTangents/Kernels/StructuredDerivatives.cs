@@ -10,9 +10,11 @@ namespace NeuralTangents.Kernels;
 /// every equation that consumes a parameter tangent w directly, we obtain <c>∂f/∂y</c> (one backward pass over the
 /// standard basis of f's output, recording the cotangent of y) and a structure-compressed <c>∂y/∂w</c>: along each
 /// constant block-diagonal pair of axes (e.g. a Dense layer's output units) both are trimmed to size 1, so for
-/// <c>y = x·W</c> the Jacobian shrinks to the inputs x and for a convolution to its im2col patches. Each pair of
-/// uses (x1 side, x2 side) of the same w is then one einsum (an MJJMP) contracted in a cost-aware order
-/// (<see cref="Einsum"/>). Equations without a structure rule fall back to their full Jacobian (correct, slower).
+/// <c>y = x·W</c> the Jacobian shrinks to the inputs x and for a convolution to its im2col patches; diagonal pairs
+/// (a product with a constant tensor) trim only w, broadcast axes (a bias) keep one tile (<see cref="StructureRule"/>,
+/// <see cref="CompressedJacobian"/>). Each pair of uses (x1 side, x2 side) of the same w is then one einsum (an MJJMP)
+/// contracted in the cheapest order (<see cref="Einsum"/>). Equations without a structure rule fall back to their
+/// full Jacobian (correct, slower).
 /// </summary>
 internal static class StructuredDerivatives
 {
@@ -38,9 +40,9 @@ internal static class StructuredDerivatives
     {
         var s1 = Prepare(f, p, x1, j, b1, rules);
         var s2 = x2 is null ? s1 : Prepare(f, p, x2, j, b2 ?? b1, rules);
-        var traced = CompressedAxes(s1, s2);
-        Compute(s1, p, traced, b1);
-        if (!ReferenceEquals(s1, s2)) Compute(s2, p, traced, b2 ?? b1);
+        var compressed = CompressedAxes(s1, s2);
+        Compute(s1, p, compressed, b1);
+        if (!ReferenceEquals(s1, s2)) Compute(s2, p, compressed, b2 ?? b1);
 
         var fx1 = Shape1(s1, x1, b1, j, f, p); var fx2 = Shape1(s2, x2 ?? x1, b2 ?? b1, j, f, p);
         var kShape = axes.KernelShape(fx1, fx2);
@@ -49,7 +51,7 @@ internal static class StructuredDerivatives
             for (int b = 0; b < s2.Uses.Count; b++)
             {
                 if (s1.Uses[a].W != s2.Uses[b].W) continue;
-                var term = Mjjmp(s1, a, s2, b, axes, b1?.Out[j], b2?.Out[j] ?? b1?.Out[j], traced);
+                var term = Mjjmp(s1, a, s2, b, axes, b1?.Out[j], b2?.Out[j] ?? b1?.Out[j], compressed);
                 total = total is null ? term : Elementwise.Binary(BinaryOp.Add, total, term);
             }
         var dtype = f.OutputTypes(p, x1.Select(TensorType.Of).ToArray())[j].DType;
@@ -75,7 +77,6 @@ internal static class StructuredDerivatives
     }
 
     /// <summary>Linearises f on this side and finds the equations that consume a parameter tangent.</summary>
-
     internal static Side Prepare(TracedApply f, Params p, Tensor[] xs, int j, Batching? b, SdRules? rules = null)
     {
         int np = p.Count;
@@ -110,7 +111,7 @@ internal static class StructuredDerivatives
         return new Side { JacobianRules = rules?.Jacobian != false, Linear = linear, Residuals = residuals, Known = Known, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Examples = b?.Count ?? 0 };
     }
 
-    /// <summary>∂f/∂y (recorded cotangents over the output basis) and trimmed ∂y/∂w for every use on this side.</summary>
+    /// <summary>∂f/∂y (recorded cotangents over the output basis) and compressed ∂y/∂w for every use on this side.</summary>
     private static void Compute(Side s, Params p, Dictionary<int, HashSet<int>> compressed, Batching? b)
     {
         int nr = s.NumResiduals;
