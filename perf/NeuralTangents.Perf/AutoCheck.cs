@@ -4,7 +4,7 @@ using System.Globalization;
 namespace NeuralTangents.Perf;
 
 /// <summary>
-/// <c>auto-check [--reps R] [--only NET]</c>: issue 4's check of the AUTO cost model. For each reference workload it
+/// <c>auto-check [--reps R] [--only NET] [--extended]</c>: issue 4's check of the AUTO cost model. For each reference workload it
 /// asks <see cref="Empirical.ExplainNtk"/> for the choice, times every implementation that fits the memory budget
 /// (Stopwatch, median of R calls after a warm-up call, VmapAxes = 0, float32) unless its estimate is over
 /// <see cref="SkipFactor"/> times the cheapest one (NtkVectorProducts on the digits FCN: 40 TFLOP, hours here), and
@@ -24,7 +24,9 @@ internal static class AutoCheck
         Console.WriteLine("| Network | Implementation | est. GFLOP | est. peak MiB | fits | median (s) | chosen |");
         Console.WriteLine("|---|---|---:|---:|---|---:|---|");
         bool ok = true;
-        foreach (var net in only is null ? new[] { "cnn", "fcn", "digits" } : new[] { only })
+        var nets = only is not null ? new[] { only }
+            : args.Contains("--extended") ? new[] { "cnn", "fcn", "digits" }.Concat(NtkWorkload.Extended).ToArray() : new[] { "cnn", "fcn", "digits" };
+        foreach (var net in nets)
         {
             var w = NtkWorkload.Create(net);
             var explanation = w.Explain(vmap: true);

@@ -25,14 +25,18 @@ internal sealed class NtkWorkload
     /// ~22 GB there.</summary>
     public static readonly string[] Names = ["cnn", "fcn"];
 
+    /// <summary>Extra workloads for <c>auto-check --extended</c>.</summary>
+    public static readonly string[] Extended = ["cnn-full", "cnn-train", "fcn-logits", "small-fcn", "small-fcn-full", "pool-cnn"];
+
+    private static Layer SeedCnn() => Serial(Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Flatten(), Dense(10));
+
     public static NtkWorkload Create(string name)
     {
         var rng = new Random(1);
         return name switch
         {
             // Conv(32,(3,3)),Relu ×2, Conv(32,(3,3)), Flatten, Dense(10); kernel of 5 test vs 20 train images.
-            "cnn" => new NtkWorkload(name,
-                Serial(Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Flatten(), Dense(10)),
+            "cnn" => new NtkWorkload(name, SeedCnn(),
                 Tensor.RandomNormal(rng, new Shape(5, 32, 32, 3), DType.Float32),
                 Tensor.RandomNormal(rng, new Shape(20, 32, 32, 3), DType.Float32), [-1]),
             // Flatten, Dense(1024), Relu, Dense(1024), Relu, Dense(100); 5×5 test-test kernel (x2 = null), full 100×100
@@ -46,7 +50,18 @@ internal sealed class NtkWorkload
                 Serial(Flatten(), Dense(512), Relu(), Dense(512), Relu(), Dense(10)),
                 NeuralTangents.Data.OptDigits.Load(Path.Combine(NeuralTangents.Data.OptDigits.FindDataDirectory(), NeuralTangents.Data.OptDigits.TestFileName),
                     dtype: DType.Float32).Images, null, [-1]),
-            _ => throw new ArgumentException($"unknown workload '{name}', expected cnn, fcn, fcn32 or digits", nameof(name)),
+            // More shapes for the AUTO check (auto-check --extended): other trace axes, train-train kernels, pooling.
+            "cnn-full" => new NtkWorkload(name, SeedCnn(), Tensor.RandomNormal(rng, new Shape(5, 32, 32, 3), DType.Float32),
+                Tensor.RandomNormal(rng, new Shape(20, 32, 32, 3), DType.Float32), []),
+            "cnn-train" => new NtkWorkload(name, SeedCnn(), Tensor.RandomNormal(rng, new Shape(20, 32, 32, 3), DType.Float32), null, [-1]),
+            "fcn-logits" => new NtkWorkload(name, Serial(Flatten(), Dense(1024), Relu(), Dense(1024), Relu(), Dense(100)),
+                Tensor.RandomNormal(rng, new Shape(5, 8, 8, 3), DType.Float32), null, [-1]),
+            "small-fcn" or "small-fcn-full" => new NtkWorkload(name, Serial(Flatten(), Dense(64, bStd: 0.1), Relu(), Dense(10, bStd: 0.1)),
+                Tensor.RandomNormal(rng, new Shape(200, 8, 8, 1), DType.Float32), null, name == "small-fcn" ? [-1] : []),
+            "pool-cnn" => new NtkWorkload(name,
+                Serial(Conv(8, [3, 3], padding: Padding.Same, bStd: 0.1), Relu(), AvgPool([2, 2]), Conv(16, [3, 3]), Relu(), GlobalAvgPool(), Dense(10)),
+                Tensor.RandomNormal(rng, new Shape(64, 8, 8, 1), DType.Float32), null, [-1]),
+            _ => throw new ArgumentException($"unknown workload '{name}', expected one of {string.Join(", ", Names.Concat(Extended).Append("fcn32"))}", nameof(name)),
         };
     }
 

@@ -3,7 +3,7 @@ using NeuralTangents.Perf;
 
 // `gpu-gemm [--size N]` runs the CUDA check (perf/gpu-check.sh).
 // `quick-conv` / `quick-ntk [--only cnn|fcn] [--reps R] [--profile-conv]`: Stopwatch tables for the conv kernels / NTKs.
-// `auto-check [--reps R] [--only cnn|fcn|digits]`: times every implementation and checks AUTO's choice (issue 4).
+// `auto-check [--reps R] [--only NET] [--extended]`: times every implementation and checks AUTO's choice (issue 4).
 // `quick [n...]` prints Stopwatch GFLOP/s without BenchmarkDotNet (handy while tuning); anything else goes to BDN.
 if (args.Length > 0 && args[0] == "quick")
 {

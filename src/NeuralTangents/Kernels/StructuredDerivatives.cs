@@ -171,7 +171,7 @@ internal static class StructuredDerivatives
     private static Tensor Mjjmp(Side s1, int a, Side s2, int b, KernelAxes axes, int? out1, int? out2, Dictionary<int, HashSet<int>> compressed)
     {
         var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2, compressed);
-        return Einsum.Contract(ops.Select(o => new Einsum.Operand(o.Value!, o.Ids)).ToArray(), output);
+        return Einsum.Contract(ops.Select(o => new Einsum.Operand(o.Value!, o.Ids, o.Key)).ToArray(), output);
     }
 
     /// <summary>Multiply-adds of every MJJMP einsum, from shapes only (the AUTO cost model).</summary>
@@ -183,7 +183,7 @@ internal static class StructuredDerivatives
             {
                 if (s1.Uses[a].W != s2.Uses[b].W) continue;
                 var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2, compressed);
-                total += Einsum.Cost(ops.Select(o => (o.Ids, o.Shape)).ToArray(), output);
+                total += Einsum.Cost(ops.Select(o => (o.Ids, o.Shape, (object?)o.Key)).ToArray(), output);
             }
         return total;
     }
@@ -191,7 +191,7 @@ internal static class StructuredDerivatives
     /// <summary>The four MJJMP operands with their einsum ids (values when computed, shapes always) and the output ids
     /// (spec §6.1 step 5): a traced or diagonal y axis takes an id keyed by its w axis, shared by both ∂f/∂y factors
     /// (and, when diagonal, by both Jacobians); a broadcast y axis of ∂f/∂y is summed on its own side.</summary>
-    private static (List<(Tensor? Value, Shape Shape, int[] Ids)>, int[]) Operands(Side s1, int a, Side s2, int b, KernelAxes axes, int? out1, int? out2,
+    private static (List<(Tensor? Value, Shape Shape, int[] Ids, object Key)>, int[]) Operands(Side s1, int a, Side s2, int b, KernelAxes axes, int? out1, int? out2,
         Dictionary<int, HashSet<int>> compressed)
     {
         int next = 0;
@@ -208,7 +208,7 @@ internal static class StructuredDerivatives
         }
         var pairId = new Dictionary<int, int>();   // compressed w axis → the y index shared across sides
         var wIds = new Dictionary<int, int>();     // uncompressed w axis → id shared by the two Jacobians
-        var ops = new List<(Tensor?, Shape, int[])>();
+        var ops = new List<(Tensor?, Shape, int[], object)>();
         void AddSide(Side s, int u, int[] ids, int? outAxis, int examples)
         {
             var use = s.Uses[u];
@@ -236,8 +236,9 @@ internal static class StructuredDerivatives
                 jac.Add(trimmed.Contains(w) ? next++ : (wIds.TryGetValue(w, out var id) ? id : wIds[w] = next++));
             var aShape = new Shape(lead.Concat(s.Fx).Concat(yShape));
             var jShape = new Shape(lead.Concat(rule.TrimY(yShape)).Concat(rule.TrimW(wShape)));
-            ops.Add((s.A.Length > u ? s.A[u] : null, aShape, fx.ToArray()));
-            ops.Add((s.J.Length > u ? s.J[u] : null, jShape, jac.ToArray()));
+            // Keys: with x2 = null both sides are the same Side, so the einsum computes ∂f/∂y·∂y/∂w once.
+            ops.Add((s.A.Length > u ? s.A[u] : null, aShape, fx.ToArray(), (s, u, 0)));
+            ops.Add((s.J.Length > u ? s.J[u] : null, jShape, jac.ToArray(), (s, u, 1)));
         }
         AddSide(s1, a, id1, out1, s1.Examples);
         AddSide(s2, b, id2, out2, s2.Examples);

@@ -66,10 +66,10 @@ public class EinsumTests
     {
         const int n = 150, t = 10, k = 10, d = 64;
         // ids: 0 = n1, 1 = n2, 2 = t (traced), 3 = k (y axis shared across sides), 4 = d (w axis shared by the Jacobians)
-        var ops = new (int[] Ids, Shape Shape)[]
+        var ops = new (int[] Ids, Shape Shape, object? Key)[]
         {
-            (new[] { 0, 2, 3 }, new Shape(n, t, k)), (new[] { 0, 4 }, new Shape(n, d)),
-            (new[] { 1, 4 }, new Shape(n, d)), (new[] { 1, 2, 3 }, new Shape(n, t, k)),
+            (new[] { 0, 2, 3 }, new Shape(n, t, k), null), (new[] { 0, 4 }, new Shape(n, d), null),
+            (new[] { 1, 4 }, new Shape(n, d), null), (new[] { 1, 2, 3 }, new Shape(n, t, k), null),
         };
         double optimal = (double)n * n * d + (double)n * n * t * k + (double)n * n;
         Assert.Equal(optimal, Einsum.Cost(ops, new[] { 0, 1 }));
@@ -78,5 +78,49 @@ public class EinsumTests
         var gram = Einsum.Contract(new[] { values[1], values[2] }, new[] { 0, 1 }).ToDoubleArray();
         var cot = Einsum.Contract(new[] { values[0], values[3] }, new[] { 0, 1 }).ToDoubleArray();
         TestUtil.AssertClose(gram.Zip(cot, (g, c) => g * c).ToArray(), Einsum.Contract(values, new[] { 0, 1 }).ToDoubleArray(), 1e-12, 1e-12);
+    }
+
+    /// <summary>Operands repeated with renamed ids (a train-train MJJMP: both sides are the same tensors): a repeated
+    /// pairwise step is reused, and the result still equals the naive sum.</summary>
+    [Property(MaxTest = 120)]
+    public Property RepeatedOperandsGiveTheNaiveSum(PositiveInt seed)
+    {
+        var rng = new Random(seed.Get);
+        int nIds = rng.Next(1, 5), nOps = rng.Next(1, 3);
+        var sizes = Enumerable.Range(0, nIds).ToDictionary(i => i, _ => rng.Next(1, 4));
+        var ops = new List<Einsum.Operand>();
+        for (int o = 0; o < nOps; o++)
+        {
+            var ids = Enumerable.Range(0, nIds).Where(_ => rng.NextDouble() < 0.6).OrderBy(_ => rng.Next()).ToArray();
+            ops.Add(new Einsum.Operand(Tensor.RandomNormal(rng, new Shape(ids.Select(i => sizes[i]))), ids));
+        }
+        // The mirror side: every id except the "shared" ones renamed to a fresh id of the same size.
+        var shared = Enumerable.Range(0, nIds).Where(_ => rng.NextDouble() < 0.5).ToHashSet();
+        int Rename(int id) => shared.Contains(id) ? id : id + 100;
+        foreach (var o in ops.ToArray()) ops.Add(new Einsum.Operand(o.Value, o.Ids.Select(Rename).ToArray(), o.Value));
+        foreach (var id in Enumerable.Range(0, nIds).Where(i => !shared.Contains(i))) sizes[id + 100] = sizes[id];
+        var used = ops.SelectMany(o => o.Ids).ToHashSet();
+        var output = used.Where(id => !shared.Contains(id % 100) && rng.NextDouble() < 0.5).OrderBy(_ => rng.Next()).ToArray();
+        var expected = Naive(ops, output, sizes.Where(kv => used.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value));
+        var actual = Einsum.Contract(ops, output);
+        var err = expected.Zip(actual.ToDoubleArray(), (e, a) => Math.Abs(e - a) / (1 + Math.Abs(e))).DefaultIfEmpty(0).Max();
+        return (err < 1e-12).Label($"[{string.Join(" ", ops.Select(o => "(" + string.Join(",", o.Ids) + ")"))}] → ({string.Join(",", output)}): error {err:E2}");
+    }
+
+    /// <summary>A conv layer's train-train MJJMP (x2 = null): ∂f/∂y·∂y/∂w (the per-example weight gradient) is the
+    /// expensive step and is needed on both sides; with equal keys it is paid once.</summary>
+    [Fact]
+    public void RepeatedStepIsPaidOnce()
+    {
+        const int e = 20, t = 10, s = 900, c = 32, f = 288;
+        // ids: 0 = e1, 1 = e2, 2 = t (traced), 3 = c (traced y axis, shared), 4/5 = s on each side, 6 = f (w axes)
+        var a1 = (new[] { 0, 2, 4, 3 }, new Shape(e, t, s, c)); var j1 = (new[] { 0, 4, 6 }, new Shape(e, s, f));
+        var a2 = (new[] { 1, 2, 5, 3 }, new Shape(e, t, s, c)); var j2 = (new[] { 1, 5, 6 }, new Shape(e, s, f));
+        object ka = "A", kj = "J";
+        double distinct = Einsum.Cost(new (int[], Shape, object?)[] { (a1.Item1, a1.Item2, null), (j1.Item1, j1.Item2, null), (j2.Item1, j2.Item2, null), (a2.Item1, a2.Item2, null) }, new[] { 0, 1 });
+        double shared = Einsum.Cost(new (int[], Shape, object?)[] { (a1.Item1, a1.Item2, ka), (j1.Item1, j1.Item2, kj), (j2.Item1, j2.Item2, kj), (a2.Item1, a2.Item2, ka) }, new[] { 0, 1 });
+        double gradient = (double)e * t * s * c * f, final = (double)e * e * t * c * f;
+        Assert.Equal(2 * gradient + final, distinct);
+        Assert.Equal(gradient + final, shared);
     }
 }
