@@ -34,7 +34,11 @@ internal static class Einsum
         }
         var sizes = Sizes(operands.Select(o => (o.Ids, o.Value.Shape)));
         var nodes = Leaves(operands.Select(o => (o.Ids, o.Key ?? o.Value)).ToList(), output);
-        var values = operands.Select((o, k) => Drop(o.Value, o.Ids, nodes[k].Ids)).ToList();
+        // One tensor object per signature: equal operands stay reference-equal after their private ids are dropped,
+        // so a Gram of two of them takes SymmetricDot's path.
+        var bySig = new Dictionary<string, Tensor>();
+        Tensor Shared(string sig, Func<Tensor> make) => bySig.TryGetValue(sig, out var t) ? t : bySig[sig] = make();
+        var values = operands.Select((o, k) => Shared(nodes[k].Sig, () => Drop(o.Value, o.Ids, nodes[k].Ids))).ToList();
         var memo = new Dictionary<string, Tensor>();
         foreach (var (bi, bj) in Order(nodes, sizes, output, new HashSet<string>()).Steps)
         {
@@ -44,7 +48,7 @@ internal static class Einsum
             if (!memo.TryGetValue(pairSig, out var r)) memo[pairSig] = r = Pair(a.Ids, va, b.Ids, vb, batch, contract);
             var ids = ResultIds(a.Ids, b.Ids, batch);
             nodes.Add(result);
-            values.Add(Drop(r, ids, result.Ids));
+            values.Add(Shared(result.Sig, () => Drop(r, ids, result.Ids)));
         }
         var last = nodes[0];
         var missing = output.Where(id => !last.Ids.Contains(id)).ToArray();
