@@ -17,7 +17,7 @@ internal static class AutoCheck
 
     public static int Run(string[] args)
     {
-        int reps = args.SkipWhile(a => a != "--reps").Skip(1).Select(int.Parse).FirstOrDefault(3);
+        int reps = Math.Max(1, args.SkipWhile(a => a != "--reps").Skip(1).Select(int.Parse).FirstOrDefault(3));
         string? only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine($"# auto-check {DateTime.Now:yyyy-MM-dd HH:mm}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
@@ -46,6 +46,7 @@ internal static class AutoCheck
                 Console.WriteLine(string.Format(inv, "| {0} | {1} | {2:F1} | {3:F0} | {4} | {5} | {6} |", net, e.Implementation, e.Flops / 1e9, e.PeakBytes / (1 << 20),
                     e.FitsBudget ? "yes" : "no", median is { } m ? m.ToString("F2", inv) : e.FitsBudget ? $"not run (est. > {SkipFactor}× cheapest)" : "not run (over budget)", e.Implementation == explanation.Chosen ? "**AUTO**" : ""));
             }
+            if (times.Count == 0) { Console.WriteLine($"| {net} | nothing fits the budget | | | | | FAIL |"); ok = false; continue; }
             double fastest = times.Values.Min();
             double chosen = times.TryGetValue(explanation.Chosen, out var c) ? c : double.PositiveInfinity;
             bool pass = chosen <= 1.2 * fastest;

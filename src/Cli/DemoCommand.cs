@@ -79,8 +79,9 @@ internal static class DemoCommand
 
         if (implementation == NtkImplementation.Auto)
         {
-            var chosen = Empirical.ExplainNtk(net.Apply, train.Images, null, parameters, traceAxes: [-1], vmapAxes: 0).Chosen;
-            stdout.WriteLine($"  NTK          {CliParsing.ImplementationName(chosen)} (AUTO's choice; --implementation to override)");
+            // One choice for both kernels (AUTO's for the larger, train-train one), so the line below is what runs.
+            implementation = Empirical.ExplainNtk(net.Apply, train.Images, null, parameters, traceAxes: [-1], vmapAxes: 0).Chosen;
+            stdout.WriteLine($"  NTK          {CliParsing.ImplementationName(implementation)} (AUTO's choice; --implementation to override)");
         }
         else stdout.WriteLine($"  NTK          {CliParsing.ImplementationName(implementation)}");
         var ntk = Empirical.NtkFn(net.Apply, traceAxes: [-1], vmapAxes: 0, implementation: implementation);

@@ -76,8 +76,13 @@ internal static class KernelCommand
             stdout.WriteLine(ex.ToString());
         }
         var kernelFn = Empirical.KernelFn(net.Apply, traceAxes, diagonalAxes, vmapAxes, implementation);
-        if (explain || get.Contains(KernelKind.Ntk))
-            stdout.WriteLine($"NTK implementation: {implText}{(implementation == NtkImplementation.Auto ? "" : " (--implementation auto follows the estimates)")}");
+        if (get.Contains(KernelKind.Ntk))
+        {
+            var runs = implementation == NtkImplementation.Auto
+                ? $"auto → {CliParsing.ImplementationName(Empirical.ExplainNtk(net.Apply, x1, x2, parameters, traceAxes, diagonalAxes, vmapAxes).Chosen)}"
+                : implText + (explain ? " (--implementation auto follows the estimates)" : "");
+            stdout.WriteLine($"NTK implementation: {runs}");
+        }
         stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)}, {backend.Name})…");
         var sw = Stopwatch.StartNew();
         EmpiricalKernel result;

@@ -125,7 +125,7 @@ public static partial class Empirical
         {
             var kinds = get ?? new[] { KernelKind.Nngp, KernelKind.Ntk };
             if (kinds.Count == 0) throw new ArgumentException("\"get\" must be non-empty.", nameof(get));
-            if (kinds.FirstOrDefault(k => !Enum.IsDefined(k)) is var bad && !Enum.IsDefined(bad))
+            foreach (var bad in kinds.Where(k => !Enum.IsDefined(k)))
                 throw new ArgumentOutOfRangeException(nameof(get), $"\"get\" has the undefined kernel kind {(int)bad}; expected {KernelKind.Nngp} or {KernelKind.Ntk}");
             if (kinds.Distinct().Count() != kinds.Count) throw new ArgumentException($"\"get\" must not repeat a kernel, got [{string.Join(", ", kinds)}]", nameof(get));
             var values = kinds.Select(k => k == KernelKind.Nngp ? nngp(x1, x2, p) : ntk(x1, x2, p)).ToArray();
@@ -233,9 +233,11 @@ public static partial class Empirical
         var types = xs.Select(TensorType.Of).ToArray();
         try { return f.OutputTypes(p, types); }
         catch (KeyNotFoundException e) { throw new ArgumentException(e.Message, "parameters", e); }
-        catch (ArgumentException e) when (e.ParamName is null || e.ParamName != name)
+        catch (ArgumentException e) when (e.ParamName != name)
         {
-            throw new ArgumentException($"f cannot be applied to {name} of type {string.Join(", ", types.Select(t => t.ToString()))}: {e.Message}", name, e);
+            // x1 is traced first, so a parameter that does not fit the network surfaces here too.
+            var what = name == "x1" ? "x1 (or the parameters)" : name;
+            throw new ArgumentException($"f cannot be applied to {what} of type {string.Join(", ", types.Select(t => t.ToString()))}: {e.Message}", name, e);
         }
     }
 

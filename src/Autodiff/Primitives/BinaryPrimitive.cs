@@ -26,11 +26,12 @@ internal abstract class BinaryPrimitive : Primitive
     }
 
     /// <summary>The Jacobian of <c>w ↦ w ⊙ c</c> when every axis is diagonal: c with size-1 w axes appended.</summary>
-    private protected static Tracer? DiagonalJacobian(Tracer c, TensorType w, StructureRule active)
-    {
-        if (active.Trace.Length > 0 || active.Broadcast.Length > 0 || active.Diagonal.Length != w.Rank || active.Diagonal.Any(p => p.Y != p.W)) return null;
-        return Lax.Reshape(c, new Shape(c.Shape.Concat(Enumerable.Repeat(1, w.Rank))));
-    }
+    private protected static Tracer? DiagonalJacobian(Tracer c, TensorType w, StructureRule active) =>
+        IsAllDiagonal(w, active) ? Lax.Reshape(c, new Shape(c.Shape.Concat(Enumerable.Repeat(1, w.Rank)))) : null;
+
+    /// <summary>Every axis of w diagonal with itself and nothing else compressed (the structure the rule serves).</summary>
+    private protected static bool IsAllDiagonal(TensorType w, StructureRule active) =>
+        active.Trace.Length == 0 && active.Broadcast.Length == 0 && active.Diagonal.Length == w.Rank && active.Diagonal.All(p => p.Y == p.W);
 
     private protected static Tracer? AddT(Tracer? a, Tracer? b) => a is null ? b : b is null ? a : Lax.Add(a, b);
 }
@@ -93,7 +94,7 @@ internal sealed class DivPrimitive : BinaryPrimitive
         : StructureRule.IsScalarLiteral(inputs[1]) ? StructureRule.Identity(types[0].Rank) : StructureRule.ElementwiseDiagonal(types[0].Rank);
     /// <summary>Diagonal on every axis: ∂y'/∂w' = 1 / denominator, (y…, 1…).</summary>
     internal override Tracer? Jacobian(GraphBuilder b, int w, Tracer?[] inputs, TensorType[] types, StructureRule active) =>
-        w == 0 ? DiagonalJacobian(Lax.Div(Lax.FullLike(inputs[1]!, 1), inputs[1]!), types[0], active) : null;
+        w == 0 && IsAllDiagonal(types[0], active) ? DiagonalJacobian(Lax.Div(Lax.FullLike(inputs[1]!, 1), inputs[1]!), types[0], active) : null;
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
         AddT(t[0] is null ? null : Lax.Div(t[0]!, p[1]),
              t[1] is null ? null : Lax.Neg(Lax.Mul(t[1]!, Lax.Div(y, p[1]))));

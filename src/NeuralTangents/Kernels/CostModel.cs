@@ -79,14 +79,17 @@ internal static class CostModel
         // Forward pass, ∂f/∂y pass (one backward pass per output element that stops at the parameter consumers) and
         // the compressed Jacobians, from the very graphs SD evaluates.
         double passes = StructuredDerivatives.PassFlops(s1, p, compressed, b1) + (x2 is null ? 0 : StructuredDerivatives.PassFlops(s2, p, compressed, b2 ?? b1));
+        // Held at once: ∂f/∂y and the compressed ∂y/∂w of every use, plus the largest einsum intermediate.
         double bytes = 0;
         foreach (var s in x2 is null ? new[] { s1 } : new[] { s1, s2 })
             foreach (var u in s.Uses)
             {
                 var eq = s.Linear.Equations[u.Eqn];
-                double n = Math.Max(1, s.Examples);
-                bytes += n * s.Fx.Size * eq.Output.Type.Shape.Size * eq.Output.Type.DType.SizeOf();
+                var rule = u.Rule.Restrict(compressed[u.W]);
+                double n = Math.Max(1, s.Examples), size = eq.Output.Type.DType.SizeOf();
+                bytes += n * size * (s.Fx.Size * (double)u.Y.Size + rule.TrimY(u.Y).Elements * rule.TrimW(eq.Inputs[u.Input].Type.Shape).Elements);
             }
-        return (passes + einsum, bytes);
+        double largest = StructuredDerivatives.LargestIntermediate(s1, s2, axes, b1?.Out[j], (b2 ?? b1)?.Out[j], compressed);
+        return (passes + einsum, bytes + largest * s1.Linear.Outputs[0].Type.DType.SizeOf());
     }
 }

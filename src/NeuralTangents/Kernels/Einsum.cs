@@ -44,7 +44,7 @@ internal static class Einsum
         {
             var (a, b, va, vb) = Canonical(nodes[bi], nodes[bj], values[bi], values[bj]);
             nodes.RemoveAt(bj); nodes.RemoveAt(bi); values.RemoveAt(bj); values.RemoveAt(bi);
-            var (batch, contract, pairSig, result) = Plan(a, b, nodes, output);
+            var (batch, contract, pairSig, result) = PlanPair(a, b, nodes, output);
             if (!memo.TryGetValue(pairSig, out var r)) memo[pairSig] = r = Pair(a.Ids, va, b.Ids, vb, batch, contract);
             var ids = ResultIds(a.Ids, b.Ids, batch);
             nodes.Add(result);
@@ -58,11 +58,24 @@ internal static class Einsum
 
     /// <summary>Multiply-adds the same contraction order would spend, from shapes only (for the AUTO cost model);
     /// <c>Key</c>s as in <see cref="Operand"/> (null: every operand distinct).</summary>
-    public static double Cost(IReadOnlyList<(int[] Ids, Shape Shape, object? Key)> operands, int[] output)
+    public static double Cost(IReadOnlyList<(int[] Ids, Shape Shape, object? Key)> operands, int[] output) => Plan(operands, output).Cost;
+
+    /// <summary>The multiply-adds of the chosen order and the elements of its largest pairwise result.</summary>
+    public static (double Cost, double LargestElements) Plan(IReadOnlyList<(int[] Ids, Shape Shape, object? Key)> operands, int[] output)
     {
         var sizes = Sizes(operands.Select(o => (o.Ids, o.Shape)));
         var nodes = Leaves(operands.Select((o, k) => (o.Ids, o.Key ?? (object)k)).ToList(), output);
-        return Order(nodes, sizes, output, new HashSet<string>()).Cost;
+        var (steps, cost) = Order(nodes, sizes, output, new HashSet<string>());
+        double largest = 0;
+        foreach (var (i, j) in steps)
+        {
+            var (a, b, _, _) = Canonical(nodes[i], nodes[j], 0, 0);
+            nodes.RemoveAt(j); nodes.RemoveAt(i);
+            var (batch, _, _, result) = PlanPair(a, b, nodes, output);
+            largest = Math.Max(largest, ResultIds(a.Ids, b.Ids, batch).Aggregate(1.0, (acc, id) => acc * sizes[id]));
+            nodes.Add(result);
+        }
+        return (cost, largest);
     }
 
     /// <summary>Leaf nodes: private ids not in the output are summed out first; equal keys share a signature.</summary>
@@ -104,7 +117,7 @@ internal static class Einsum
         string.CompareOrdinal(b.Sig, a.Sig) < 0 ? (b, a, vb, va) : (a, b, va, vb);
 
     /// <summary>Batch and contracted ids of a pair, its signature, and the node of its result (private ids dropped).</summary>
-    private static (int[] Batch, int[] Contract, string PairSig, Node Result) Plan(Node a, Node b, List<Node> rest, int[] output)
+    private static (int[] Batch, int[] Contract, string PairSig, Node Result) PlanPair(Node a, Node b, List<Node> rest, int[] output)
     {
         var (batch, contract) = Split(a.Ids, b.Ids, output, rest.Select(n => n.Ids));
         string Pos(int[] ids, int[] of) => string.Join(",", ids.Select(id => Array.IndexOf(of, id)));
@@ -154,7 +167,7 @@ internal static class Einsum
     {
         var rest = nodes.Where((_, k) => k != i && k != j).ToList();
         var (a, b, _, _) = Canonical(nodes[i], nodes[j], 0, 0);
-        var (_, _, sig, result) = Plan(a, b, rest, output);
+        var (_, _, sig, result) = PlanPair(a, b, rest, output);
         double cost = done.Contains(sig) ? 0 : a.Ids.Union(b.Ids).Aggregate(1.0, (acc, id) => acc * sizes[id]);
         rest.Add(result);
         return (rest, cost, sig);

@@ -105,10 +105,24 @@ internal static class StructuredDerivatives
                 if (eq.Inputs[k] is Var v && Array.IndexOf(tparams, v) is var w && w >= 0)
                 {
                     var rule = rules?.Structure == false ? StructureRule.None : eq.Primitive.Structure(k, eq.Inputs.Select(a => a.Type).ToArray(), eq.Inputs.ToArray());
-                    uses.Add(new Use(e, k, w, rule, rule.YInWShape ? v.Type.Shape : eq.Output.Type.Shape));
+                    var use = new Use(e, k, w, rule, rule.YInWShape ? v.Type.Shape : eq.Output.Type.Shape);
+                    CheckRule(eq, use, v.Type.Shape);
+                    uses.Add(use);
                 }
         }
         return new Side { JacobianRules = rules?.Jacobian != false, Linear = linear, Residuals = residuals, Known = Known, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Examples = b?.Count ?? 0 };
+    }
+
+    /// <summary>NT's <c>get_structure</c> sanity checks (spec §6.2): a faulty rule is a bug of ours, reported as such
+    /// rather than as an einsum size mismatch that would look like bad input.</summary>
+    private static void CheckRule(Equation eq, Use use, Shape w)
+    {
+        var r = use.Rule;
+        foreach (var (y, x) in r.Trace.Concat(r.Diagonal))
+            if (y < 0 || y >= use.Y.Rank || x < 0 || x >= w.Rank || use.Y[y] != w[x])
+                throw new InvalidOperationException($"structure rule of {eq.Primitive} pairs y axis {y} of {use.Y} with w axis {x} of {w}");
+        if (r.CompressedW.Distinct().Count() != r.CompressedW.Count() || r.Broadcast.Any(a => a < 0 || a >= use.Y.Rank))
+            throw new InvalidOperationException($"structure rule of {eq.Primitive} is malformed: {r}");
     }
 
     /// <summary>∂f/∂y (recorded cotangents over the output basis) and compressed ∂y/∂w for every use on this side.</summary>
@@ -186,6 +200,20 @@ internal static class StructuredDerivatives
                 total += Einsum.Cost(ops.Select(o => (o.Ids, o.Shape, (object?)o.Key)).ToArray(), output);
             }
         return total;
+    }
+
+    /// <summary>Elements of the largest intermediate of any MJJMP einsum (for the AUTO memory estimate).</summary>
+    internal static double LargestIntermediate(Side s1, Side s2, KernelAxes axes, int? out1, int? out2, Dictionary<int, HashSet<int>> compressed)
+    {
+        double largest = 0;
+        for (int a = 0; a < s1.Uses.Count; a++)
+            for (int b = 0; b < s2.Uses.Count; b++)
+            {
+                if (s1.Uses[a].W != s2.Uses[b].W) continue;
+                var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2, compressed);
+                largest = Math.Max(largest, Einsum.Plan(ops.Select(o => (o.Ids, o.Shape, (object?)o.Key)).ToArray(), output).LargestElements);
+            }
+        return largest;
     }
 
     /// <summary>The four MJJMP operands with their einsum ids (values when computed, shapes always) and the output ids

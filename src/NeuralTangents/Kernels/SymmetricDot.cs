@@ -5,7 +5,8 @@ namespace NeuralTangents.Kernels;
 /// <c>X·Xᵀ</c>: symmetric, so only the blocks on and above the diagonal are computed and the others are mirrored
 /// (44 % fewer multiply-adds with 8 row blocks). Train-train kernels (x2 = null) meet it in the Jacobian contraction
 /// <c>J·Jᵀ</c> and in the Gram of <c>∂f/∂y</c> of a structured-derivatives MJJMP; Neural Tangents computes both
-/// halves. Only worth it while the blocks stay compute-bound: measured on 2 cores (float32), a 1797 × 5120 Gram
+/// halves. CPU backend only (the result is bit-identical there: every element is reduced in the same order whatever
+/// the output tiling). Only worth it while the blocks stay compute-bound: measured on 2 cores (float32), a 1797 × 5120 Gram
 /// takes 439 ms instead of 559 ms, 1797 × 512 is even, 1797 × 64 is 3× slower (the mirroring copy dominates), and
 /// with very long rows (500 × 1.35 M) re-reading each row block for every column block made it slower.
 /// </summary>
@@ -18,6 +19,8 @@ internal static class SymmetricDot
     /// <summary>The result of <c>dot_general(a, b, dims)</c> when it is such a Gram (and large enough); null otherwise.</summary>
     public static Tensor? TryDotGeneral(Tensor a, Tensor b, DotDimensionNumbers dims)
     {
+        // CPU only: on a GPU backend the blocks would be separate uploads and the mirroring a host loop.
+        if (!ReferenceEquals(ComputeBackend.Current, ComputeBackend.Cpu)) return null;
         if (!ReferenceEquals(a, b) || !dims.LhsContracting.SequenceEqual(dims.RhsContracting) || !dims.LhsBatch.SequenceEqual(dims.RhsBatch)) return null;
         var free = Enumerable.Range(0, a.Rank).Where(x => !dims.LhsContracting.Contains(x) && !dims.LhsBatch.Contains(x)).ToArray();
         long Prod(IEnumerable<int> axes) => axes.Aggregate(1L, (acc, x) => acc * a.Shape[x]);

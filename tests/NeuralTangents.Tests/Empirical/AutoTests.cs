@@ -49,7 +49,7 @@ public class AutoTests
             Assert.Contains("AUTO picks", text);
             foreach (var name in new[] { "JacobianContraction", "NtkVectorProducts", "StructuredDerivatives" }) Assert.Contains(name, text);
             Assert.Contains("GFLOP", text);
-            Assert.Contains("NTK implementation: auto", text);   // what actually runs, not only what AUTO would pick
+            Assert.Contains("NTK implementation: auto → ", text);   // what actually runs, not only what AUTO would pick
         }
         finally { Directory.Delete(dir, true); }
     }
