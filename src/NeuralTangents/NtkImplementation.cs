@@ -8,7 +8,8 @@ public enum NtkImplementation
 {
     /// <summary>Picks the implementation with the fewest estimated FLOPs among those within a memory budget, from a
     /// per-primitive cost model on the traced graphs (deterministic on every backend); estimates within 25 % of the
-    /// cheapest are a tie, broken by the smaller peak memory; cached per input types. See
+    /// cheapest are a tie, which goes to structured derivatives if tied, else to the smaller peak memory; cached per
+    /// input types. See
     /// <see cref="Empirical.ExplainNtk"/>.</summary>
     Auto = 0,
     /// <summary>Materialises the Jacobians <c>∂f(x)/∂θ</c> by reverse mode and contracts them (the default).</summary>
