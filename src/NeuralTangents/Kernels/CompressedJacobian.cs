@@ -6,8 +6,9 @@ namespace NeuralTangents.Kernels;
 /// <summary>
 /// The structure-compressed Jacobian <c>∂y'/∂w'</c> of one linear equation for one parameter operand w (spec §6.1
 /// step 3): shape <c>(y'…, w'…)</c> with <see cref="StructureRule.TrimY"/> and <see cref="StructureRule.TrimW"/>. It is
-/// the primitive's own Jacobian rule when it has one for this structure; otherwise a generic Jacobian over the
-/// basis of the compressed w', computed one of two ways:
+/// the primitive's own Jacobian rule when it has one for this structure; otherwise a generic Jacobian of the linear
+/// map w' ↦ y' (forward over the basis of w', or reverse over the basis of y' when that is smaller), the map built
+/// one of two ways:
 /// <list type="bullet">
 /// <item>on trimmed shapes (only traced axes, and the primitive accepts the trimmed operands): the cheapest;</item>
 /// <item>embedded: each basis element of w' is placed at index 0 of the traced axes (zero-padded) and repeated
@@ -63,12 +64,18 @@ internal static class CompressedJacobian
         var wTrim = active.TrimW(wType.Shape);
         var yType = prim.InferType(types);
         var yTrim = active.TrimY(yType.Shape);
-        // The per-basis-element map w' ↦ y', vmapped over the basis of w'.
+        // The linear map w' ↦ y'. Forward mode pushes the basis of w' through it; when y' is the smaller side, reverse
+        // mode pulls the basis of y' back through its transpose instead (NT: jacrev when |y| ≤ |w|).
         var h = TrimmedMap(prim, atoms, w, types, active, constants) ?? EmbeddedMap(prim, atoms, w, types, active, constants);
-        int nc = constants.Length, pw = wTrim.Size;
-        var jw = Ad.Vmap(h, Enumerable.Range(0, nc + 1).Select(i => i == nc ? (int?)0 : null).ToArray(), new[] { 0 }, pw);   // (|w'|, y'…)
-        var basis = builder.Constant(StandardBasis.Of(wTrim, wType.DType, 0, pw));
-        var jac = Interpreter.Inline(builder, jw, cs.Append(basis).ToArray())[0];
+        int nc = constants.Length;
+        bool reverse = yTrim.Size < wTrim.Size;
+        var map = reverse ? Ad.TransposeGraph(h, Enumerable.Range(0, nc + 1).Select(i => i == nc).ToArray(), new[] { true }) : h;
+        var basisShape = reverse ? yTrim : wTrim;
+        int n = basisShape.Size;
+        var jv = Ad.Vmap(map, Enumerable.Range(0, nc + 1).Select(i => i == nc ? (int?)0 : null).ToArray(), new[] { 0 }, n);   // (n, other side…)
+        var basis = builder.Constant(StandardBasis.Of(basisShape, wType.DType, 0, n));
+        var jac = Interpreter.Inline(builder, jv, cs.Append(basis).ToArray())[0];
+        if (reverse) return Lax.Reshape(jac, new Shape(yTrim.Concat(wTrim)));
         var full = Lax.Reshape(jac, new Shape(wTrim.Concat(yTrim)));
         int rw = wTrim.Rank, ry = yTrim.Rank;
         return Lax.Transpose(full, Enumerable.Range(rw, ry).Concat(Enumerable.Range(0, rw)).ToArray());

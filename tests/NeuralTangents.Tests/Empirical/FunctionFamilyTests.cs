@@ -125,6 +125,20 @@ public class FunctionFamilyTests
         }
     }
 
+    /// <summary>A 40,000-element parameter consumed by <c>slice</c> (no structure rule): the generic Jacobian takes reverse
+    /// mode over the 3 outputs — forward mode over a basis of w would be 40,000² doubles (12.8 GB).</summary>
+    [Fact]
+    public void LargeParameterWithoutStructureUsesReverseMode()
+    {
+        var rng = new Random(4);
+        var p = new Params { { "w", Tensor.RandomNormal(rng, new Shape(40000)) } };
+        ApplyFn f = (q, x) => Lax.Slice(q["w"], new[] { 5 }, new[] { 8 }) * x;
+        var x1 = Tensor.RandomNormal(rng, new Shape(3)); var x2 = Tensor.RandomNormal(rng, new Shape(3));
+        var sd = NeuralTangents.Empirical.NtkFn(f, traceAxes: new int[0], implementation: NtkImplementation.StructuredDerivatives)(x1, x2, p);
+        // Θ[i, j] = δ_ij x1[i] x2[j]: output i depends on w[5 + i] with coefficient x[i].
+        for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) Assert.Equal(i == j ? x1[i] * x2[j] : 0, sd[i, j], 1e-14);
+    }
+
     [Fact]
     public void ClosedForms()
     {
