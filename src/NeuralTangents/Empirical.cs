@@ -148,6 +148,8 @@ public static partial class Empirical
         var traced = new TracedApply(f);
         CheckDTypes(new[] { x1 }, x2 is null ? null : new[] { x2 }, parameters);
         var xs1 = new[] { x1 }; var xs2 = new[] { x2 ?? x1 };
+        TraceTypes(traced, parameters, xs1, nameof(x1));
+        if (x2 is not null) TraceTypes(traced, parameters, xs2, nameof(x2));
         var vp = NtkVectorProducts.VpGraph(traced, parameters, xs1.Select(TensorType.Of).ToArray(), xs2.Select(TensorType.Of).ToArray(), 0);
         var ctType = vp.Inputs[^1].Type;
         var (known, unknown) = Autodiff.Transforms.PartialEval.Split(vp, Enumerable.Range(0, vp.Inputs.Count).Select(i => i == vp.Inputs.Count - 1).ToArray());
