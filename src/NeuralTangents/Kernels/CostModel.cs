@@ -80,7 +80,8 @@ internal static class CostModel
         var s1 = StructuredDerivatives.Prepare(f, p, x1, j, b1);
         var s2 = x2 is null ? s1 : StructuredDerivatives.Prepare(f, p, x2, j, b2 ?? b1);
         var compressed = StructuredDerivatives.CompressedAxes(s1, s2);
-        double einsum = 2 * StructuredDerivatives.ContractionCost(s1, s2, axes, b1?.Out[j], (b2 ?? b1)?.Out[j], compressed);
+        var (macs, largest) = StructuredDerivatives.ContractionPlan(s1, s2, axes, b1?.Out[j], (b2 ?? b1)?.Out[j], compressed);
+        double einsum = 2 * macs;
         // Forward pass, ∂f/∂y pass (one backward pass per output element that stops at the parameter consumers) and
         // the compressed Jacobians, from the very graphs SD evaluates.
         double passes = StructuredDerivatives.PassFlops(s1, p, compressed, b1) + (x2 is null ? 0 : StructuredDerivatives.PassFlops(s2, p, compressed, b2 ?? b1));
@@ -94,7 +95,6 @@ internal static class CostModel
                 double n = Math.Max(1, s.Examples), size = eq.Output.Type.DType.SizeOf();
                 bytes += n * size * (s.Fx.Size * (double)u.Y.Size + rule.TrimY(u.Y).Elements * rule.TrimW(eq.Inputs[u.Input].Type.Shape).Elements);
             }
-        double largest = StructuredDerivatives.LargestIntermediate(s1, s2, axes, b1?.Out[j], (b2 ?? b1)?.Out[j], compressed);
         return (passes + einsum, bytes + largest * s1.Linear.Outputs[0].Type.DType.SizeOf());
     }
 }

@@ -47,13 +47,11 @@ internal static class StructuredDerivatives
         var fx1 = Shape1(s1, x1, b1, j, f, p); var fx2 = Shape1(s2, x2 ?? x1, b2 ?? b1, j, f, p);
         var kShape = axes.KernelShape(fx1, fx2);
         Tensor? total = null;
-        for (int a = 0; a < s1.Uses.Count; a++)
-            for (int b = 0; b < s2.Uses.Count; b++)
-            {
-                if (s1.Uses[a].W != s2.Uses[b].W) continue;
-                var term = Mjjmp(s1, a, s2, b, axes, b1?.Out[j], b2?.Out[j] ?? b1?.Out[j], compressed);
-                total = total is null ? term : Elementwise.Binary(BinaryOp.Add, total, term);
-            }
+        foreach (var (a, b) in UsePairs(s1, s2))
+        {
+            var term = Mjjmp(s1, a, s2, b, axes, b1?.Out[j], b2?.Out[j] ?? b1?.Out[j], compressed);
+            total = total is null ? term : Elementwise.Binary(BinaryOp.Add, total, term);
+        }
         var dtype = f.OutputTypes(p, x1.Select(TensorType.Of).ToArray())[j].DType;
         if (total is null) return Tensor.Zeros(kShape, dtype);
         double norm = axes.TraceSize(fx1);
@@ -188,33 +186,25 @@ internal static class StructuredDerivatives
         return Einsum.Contract(ops.Select(o => new Einsum.Operand(o.Value!, o.Ids, o.Key)).ToArray(), output);
     }
 
-    /// <summary>Multiply-adds of every MJJMP einsum, from shapes only (the AUTO cost model).</summary>
-    internal static double ContractionCost(Side s1, Side s2, KernelAxes axes, int? out1, int? out2, Dictionary<int, HashSet<int>> compressed)
+    /// <summary>The einsum plan of every MJJMP from shapes only (the AUTO cost model): total multiply-adds and the
+    /// elements of the largest intermediate.</summary>
+    internal static (double Cost, double LargestElements) ContractionPlan(Side s1, Side s2, KernelAxes axes, int? out1, int? out2,
+        Dictionary<int, HashSet<int>> compressed)
     {
-        double total = 0;
-        for (int a = 0; a < s1.Uses.Count; a++)
-            for (int b = 0; b < s2.Uses.Count; b++)
-            {
-                if (s1.Uses[a].W != s2.Uses[b].W) continue;
-                var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2, compressed);
-                total += Einsum.Cost(ops.Select(o => (o.Ids, o.Shape, (object?)o.Key)).ToArray(), output);
-            }
-        return total;
+        double cost = 0, largest = 0;
+        foreach (var (a, b) in UsePairs(s1, s2))
+        {
+            var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2, compressed);
+            var plan = Einsum.Plan(ops.Select(o => (o.Ids, o.Shape, (object?)o.Key)).ToArray(), output);
+            cost += plan.Cost;
+            largest = Math.Max(largest, plan.LargestElements);
+        }
+        return (cost, largest);
     }
 
-    /// <summary>Elements of the largest intermediate of any MJJMP einsum (for the AUTO memory estimate).</summary>
-    internal static double LargestIntermediate(Side s1, Side s2, KernelAxes axes, int? out1, int? out2, Dictionary<int, HashSet<int>> compressed)
-    {
-        double largest = 0;
-        for (int a = 0; a < s1.Uses.Count; a++)
-            for (int b = 0; b < s2.Uses.Count; b++)
-            {
-                if (s1.Uses[a].W != s2.Uses[b].W) continue;
-                var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2, compressed);
-                largest = Math.Max(largest, Einsum.Plan(ops.Select(o => (o.Ids, o.Shape, (object?)o.Key)).ToArray(), output).LargestElements);
-            }
-        return largest;
-    }
+    /// <summary>Every pair of uses (x1 side, x2 side) of the same parameter: one MJJMP each.</summary>
+    private static IEnumerable<(int A, int B)> UsePairs(Side s1, Side s2) =>
+        from a in Enumerable.Range(0, s1.Uses.Count) from b in Enumerable.Range(0, s2.Uses.Count) where s1.Uses[a].W == s2.Uses[b].W select (a, b);
 
     /// <summary>The four MJJMP operands with their einsum ids (values when computed, shapes always) and the output ids
     /// (spec §6.1 step 5): a traced or diagonal y axis takes an id keyed by its w axis, shared by both ∂f/∂y factors
