@@ -27,7 +27,11 @@ public sealed record NtkExplanation(NtkImplementation Chosen, IReadOnlyList<NtkC
         var sb = new StringBuilder();
         foreach (var e in Estimates)
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"{(e.Implementation == Chosen ? "*" : " ")} {e.Implementation,-22} {e.Flops / 1e9,12:F3} GFLOP {e.PeakBytes / (1 << 20),12:F1} MiB{(e.FitsBudget ? "" : "  (over budget)")}"));
+                $"{(e.Implementation == Chosen ? "*" : " ")} {e.Implementation,-22} {Gflop(e.Flops),12} GFLOP {e.PeakBytes / (1 << 20),12:F1} MiB{(e.FitsBudget ? "" : "  (over budget)")}"));
         return sb.ToString().TrimEnd();
     }
+
+    /// <summary>GFLOP with three decimals, or three significant digits below 0.001 (tiny networks).</summary>
+    private static string Gflop(double flops) =>
+        (flops / 1e9).ToString(flops >= 1e6 || flops == 0 ? "F3" : "0.00E+0", CultureInfo.InvariantCulture);
 }
