@@ -14,37 +14,24 @@ namespace NeuralTangents.Cuda;
 /// </summary>
 internal sealed unsafe class ConvLowering
 {
-    private readonly int _d, _n, _c, _o, _g, _cg, _og, _kp, _f, _gf, _rows, _sOut, _imageStride;
-    private readonly int[] _inSp, _outSp, _strides, _lo, _inStrides;
-    private readonly int[][] _kOff;
+    private readonly int _n, _c, _o, _g, _cg, _og, _kp, _f, _gf, _rows, _imageStride;
+    private readonly PatchIndex _index;
 
     /// <summary>Sizes of a convolution already validated by <c>Conv.InferShape</c>.</summary>
     public ConvLowering(Shape lhs, Shape rhs, Shape outShape, ConvParams p)
     {
-        _d = p.Strides.Length;
-        _n = lhs[0]; _c = lhs[_d + 1]; _o = rhs[_d + 1]; _g = p.FeatureGroupCount;
+        int d = p.Strides.Length;
+        _n = lhs[0]; _c = lhs[d + 1]; _o = rhs[d + 1]; _g = p.FeatureGroupCount;
         _cg = _c / _g; _og = _o / _g;
-        _inSp = Enumerable.Range(1, _d).Select(i => lhs[i]).ToArray();
-        _outSp = Enumerable.Range(1, _d).Select(i => outShape[i]).ToArray();
-        var kSp = Enumerable.Range(0, _d).Select(i => rhs[i]).ToArray();
-        _strides = p.Strides;
-        _lo = p.Padding.Select(x => x.Lo).ToArray();
+        var inSp = Enumerable.Range(1, d).Select(i => lhs[i]).ToArray();
+        var outSp = Enumerable.Range(1, d).Select(i => outShape[i]).ToArray();
+        var kSp = Enumerable.Range(0, d).Select(i => rhs[i]).ToArray();
         _kp = kSp.Aggregate(1, (a, b) => a * b);
         _f = _kp * _cg;
         _gf = _g * _f;
-        _sOut = _outSp.Aggregate(1, (a, b) => a * b);
-        _rows = _n * _sOut;
-        _inStrides = new int[_d];
-        int st = _c;
-        for (int i = _d - 1; i >= 0; i--) { _inStrides[i] = st; st *= _inSp[i]; }
-        _imageStride = st;
-        _kOff = new int[_kp][];
-        var k = new int[_d];
-        for (int q = 0; q < _kp; q++)
-        {
-            Unravel(q, kSp, k);
-            _kOff[q] = k.Select((v, i) => v * p.RhsDilation[i]).ToArray();
-        }
+        _rows = _n * outSp.Aggregate(1, (a, b) => a * b);
+        _imageStride = inSp.Aggregate(_c, (a, b) => a * b);
+        _index = new PatchIndex(inSp, _c, kSp, _g, outSp, p.Strides, p.Padding.Select(x => x.Lo).ToArray(), p.RhsDilation);
         Pointwise = kSp.All(s => s == 1) && p.Strides.All(s => s == 1) && p.Padding.All(x => x.Lo == 0 && x.Hi == 0);
     }
 
@@ -99,7 +86,7 @@ internal sealed unsafe class ConvLowering
             int cnt = Math.Min(chunk, _rows - r0);
             SplitKGemm.Run<T>(gemm, _g, cnt, _f, _og, cs.Slice(r0 * _o, cnt * _o), _o, _og, false, ws, _o, _og, true,
                               dp.AsSpan(0, cnt * _gf), _gf, _f, kBlock);
-            Col2Im(dp, r0, cnt, dx);
+            _index.Col2Im(dp, r0, cnt, dx);
         }
         return dx;
     }
@@ -141,12 +128,12 @@ internal sealed unsafe class ConvLowering
     {
         var src = (T[])x.Storage;
         int xOff = x.Offset;
-        ForRows(r0, cnt, perImage: false, (r, row) =>
+        _index.ForRows(r0, cnt, perImage: false, (r, row) =>
         {
             var d = dst.AsSpan((r - r0) * _gf, _gf);
             for (int kp = 0; kp < _kp; kp++)
             {
-                int off = Offset(row, kp);
+                int off = _index.Offset(row, kp);
                 for (int g = 0; g < _g; g++)
                 {
                     var seg = d.Slice(g * _f + kp * _cg, _cg);
@@ -155,72 +142,5 @@ internal sealed unsafe class ConvLowering
                 }
             }
         });
-    }
-
-    /// <summary>Adds patch rows back onto the input; one thread per image keeps each entry's order of additions fixed.</summary>
-    private void Col2Im<T>(T[] src, int r0, int cnt, T[] dx) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ForRows(r0, cnt, perImage: true, (r, row) =>
-        {
-            var s = src.AsSpan((r - r0) * _gf, _gf);
-            for (int kp = 0; kp < _kp; kp++)
-            {
-                int off = Offset(row, kp);
-                if (off < 0) continue;
-                for (int g = 0; g < _g; g++)
-                {
-                    var seg = s.Slice(g * _f + kp * _cg, _cg);
-                    var t = dx.AsSpan(off + g * _cg, _cg);
-                    for (int i = 0; i < t.Length; i++) t[i] += seg[i];
-                }
-            }
-        });
-    }
-
-    /// <summary>Element offset in lhs of the channel vector under kernel position kp for row [n, o1..od]; −1 in the padding.</summary>
-    private int Offset(int[] row, int kp)
-    {
-        int off = row[0] * _imageStride;
-        var k = _kOff[kp];
-        for (int i = 0; i < _d; i++)
-        {
-            int pos = row[i + 1] * _strides[i] + k[i] - _lo[i];
-            if ((uint)pos >= (uint)_inSp[i]) return -1;
-            off += pos * _inStrides[i];
-        }
-        return off;
-    }
-
-    /// <summary>Runs body(r, [n, o1..od]) for rows r0..r0+cnt, in parallel over row blocks or (perImage) over images.</summary>
-    private void ForRows(int r0, int cnt, bool perImage, Action<int, int[]> body)
-    {
-        void Range(int a, int b)
-        {
-            var row = new int[_d + 1];
-            var sp = new int[_d];
-            for (int r = a; r < b; r++)
-            {
-                row[0] = r / _sOut;
-                Unravel(r % _sOut, _outSp, sp);
-                sp.CopyTo(row, 1);
-                body(r, row);
-            }
-        }
-        if ((long)cnt * _gf < 1 << 15 || Environment.ProcessorCount == 1) { Range(r0, r0 + cnt); return; }
-        if (perImage)
-        {
-            int n0 = r0 / _sOut, n1 = (r0 + cnt - 1) / _sOut;
-            Parallel.For(n0, n1 + 1, n => Range(Math.Max(r0, n * _sOut), Math.Min(r0 + cnt, (n + 1) * _sOut)));
-        }
-        else
-        {
-            int blocks = Math.Min(cnt, 8 * Environment.ProcessorCount), per = (cnt + blocks - 1) / blocks;
-            Parallel.For(0, blocks, bi => Range(r0 + bi * per, Math.Min(r0 + cnt, r0 + (bi + 1) * per)));
-        }
-    }
-
-    private static void Unravel(int flat, int[] dims, int[] idx)
-    {
-        for (int i = dims.Length - 1; i >= 0; i--) { idx[i] = flat % dims[i]; flat /= dims[i]; }
     }
 }

@@ -181,6 +181,7 @@ internal static class Conv
         private readonly int[] _inSp, _outSp, _kSp, _strides, _lo, _hi, _dil, _inStrides;
         private readonly int[][] _kOff;
         private readonly bool _pointwise;
+        private readonly PatchIndex _index;
 
         public Geometry(Shape lhs, Shape rhs, Shape outShape, ConvParams p)
             : this(lhs[0], Inner(lhs), lhs[^1], Inner(rhs, 0), rhs[^1], p.FeatureGroupCount, Inner(outShape), p.Strides,
@@ -210,9 +211,10 @@ internal static class Conv
             var k = new int[_d];
             for (int kp = 0; kp < _kp; kp++)
             {
-                Unravel(kp, kSp, k);
+                PatchIndex.Unravel(kp, kSp, k);
                 _kOff[kp] = Enumerable.Range(0, _d).Select(i => k[i] * dil[i]).ToArray();
             }
+            _index = new PatchIndex(inSp, c, kSp, g, outSp, strides, lo, dil);
             _pointwise = _kp == 1 && _strides.All(s => s == 1) && lo.All(x => x == 0) && hi.All(x => x == 0) && _inSp.SequenceEqual(_outSp);
         }
 
@@ -230,11 +232,6 @@ internal static class Conv
                 hi[i] = (_kSp[i] - 1) * _dil[i] - _hi[i];
             }
             return new Geometry(_n, _outSp, _o, _kSp, _c, _g, _inSp, _strides, lo, hi, _dil);
-        }
-
-        private static void Unravel(int flat, int[] dims, int[] idx)
-        {
-            for (int i = dims.Length - 1; i >= 0; i--) { idx[i] = flat % dims[i]; flat /= dims[i]; }
         }
 
         private double Flops => 2.0 * _rows * _f * _o;
@@ -293,7 +290,7 @@ internal static class Conv
             {
                 int cnt = Math.Min(chunk, _rows - r0);
                 Blas.BatchedGemm<T>(_g, cnt, _f, _og, cs.AsSpan(ct.Offset + r0 * _o), _o, _og, false, ws.AsSpan(w.Offset), _o, _og, true, dp, gf, _f);
-                Col2Im(dp, r0, cnt, dx);
+                _index.Col2Im(dp, r0, cnt, dx);
             }
             return dx;
         }
@@ -368,7 +365,7 @@ internal static class Conv
             bool runs = _g == 1 && dl == 1;
             var pos = new int[_d];
             int n = r0 / _sOut;
-            Unravel(r0 % _sOut, _outSp, pos);
+            PatchIndex.Unravel(r0 % _sOut, _outSp, pos);
             for (int r = 0; r < cnt; r++)
             {
                 var row = dst.AsSpan(r * _f, _f);
@@ -404,64 +401,6 @@ internal static class Conv
                     if (i == 0) n++;
                 }
             }
-        }
-
-        /// <summary>Scatter-adds patch rows back onto the input; one thread per image keeps the add order fixed.</summary>
-        private void Col2Im<T>(T[] src, int r0, int cnt, T[] dx) where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            ForRows(r0, cnt, perImage: true, (r, row) =>
-            {
-                int gf = _g * _f;
-                var s = src.AsSpan((r - r0) * gf, gf);
-                for (int kp = 0; kp < _kp; kp++)
-                {
-                    int off = Offset(row, kp);
-                    if (off < 0) continue;
-                    for (int g = 0; g < _g; g++)
-                    {
-                        var seg = s.Slice(g * _f + kp * _cg, _cg);
-                        var t = dx.AsSpan(off + g * _cg, _cg);
-                        for (int i = 0; i < t.Length; i++) t[i] += seg[i];
-                    }
-                }
-            });
-        }
-
-        /// <summary>Element offset in lhs of the channel vector under kernel position kp of an output row; −1 in padding.</summary>
-        private int Offset(int[] row, int kp)
-        {
-            // row = [n, o1..od]
-            int off = row[0] * _imageStride;
-            var k = _kOff[kp];
-            for (int i = 0; i < _d; i++)
-            {
-                int pos = row[i + 1] * _strides[i] + k[i] - _lo[i];
-                if ((uint)pos >= (uint)_inSp[i]) return -1;
-                off += pos * _inStrides[i];
-            }
-            return off;
-        }
-
-        /// <summary>Runs body(r, [n, o1..od]) for rows r0..r0+cnt, in parallel by image.</summary>
-        private void ForRows(int r0, int cnt, bool perImage, Action<int, int[]> body)
-        {
-            void Range(int a, int b)
-            {
-                var row = new int[_d + 1];
-                var sp = new int[_d];
-                for (int r = a; r < b; r++)
-                {
-                    row[0] = r / _sOut;
-                    Unravel(r % _sOut, _outSp, sp);
-                    sp.CopyTo(row, 1);
-                    body(r, row);
-                }
-            }
-            long work = (long)cnt * _g * _f;
-            if (!perImage || work < 1 << 15 || Environment.ProcessorCount == 1 || Blas.MaxDegreeOfParallelism <= 1) { Range(r0, r0 + cnt); return; }
-            var opts = new ParallelOptions { MaxDegreeOfParallelism = Blas.MaxDegreeOfParallelism };
-            int n0 = r0 / _sOut, n1 = (r0 + cnt - 1) / _sOut;
-            Parallel.For(n0, n1 + 1, opts, n => Range(Math.Max(r0, n * _sOut), Math.Min(r0 + cnt, (n + 1) * _sOut)));
         }
     }
 }
