@@ -114,38 +114,41 @@ public sealed class CudaBackend : ComputeBackend
     {
         var outShape = Conv.InferShape(lhs.Shape, rhs.Shape, p);
         if (lhs.DType != rhs.DType) return base.ConvForward(lhs, rhs, p);
-        var low = new ConvLowering(lhs.Shape, rhs.Shape, outShape, p);
-        if (low.Flops < MinGpuFlops || low.Flops == 0) return base.ConvForward(lhs, rhs, p);
-        Interlocked.Increment(ref _gpuCalls);
-        _gemm.EnsureReady();
-        return lhs.DType == DType.Float32
-            ? Tensor.Wrap(low.Forward<float>(lhs.Contiguous(), rhs.Contiguous(), _gemm, ConvChunkElements, KBlock), outShape)
-            : Tensor.Wrap(low.Forward<double>(lhs.Contiguous(), rhs.Contiguous(), _gemm, ConvChunkElements, KBlock), outShape);
+        return OnGpu(lhs.Shape, rhs.Shape, outShape, p, lhs.DType, outShape,
+                   low => low.Forward<float>(lhs.Contiguous(), rhs.Contiguous(), _gemm, ConvChunkElements, KBlock),
+                   low => low.Forward<double>(lhs.Contiguous(), rhs.Contiguous(), _gemm, ConvChunkElements, KBlock))
+               ?? base.ConvForward(lhs, rhs, p);
     }
 
     internal override Tensor ConvLhsTranspose(Tensor ct, Tensor rhs, Shape lhsShape, ConvParams p)
     {
         var outShape = Conv.InferShape(lhsShape, rhs.Shape, p);
         if (ct.Shape != outShape || ct.DType != rhs.DType) return base.ConvLhsTranspose(ct, rhs, lhsShape, p);
-        var low = new ConvLowering(lhsShape, rhs.Shape, outShape, p);
-        if (low.Flops < MinGpuFlops || low.Flops == 0) return base.ConvLhsTranspose(ct, rhs, lhsShape, p);
-        Interlocked.Increment(ref _gpuCalls);
-        _gemm.EnsureReady();
-        return ct.DType == DType.Float32
-            ? Tensor.Wrap(low.LhsTranspose<float>(ct.Contiguous(), rhs.Contiguous(), _gemm, ConvChunkElements, KBlock), lhsShape)
-            : Tensor.Wrap(low.LhsTranspose<double>(ct.Contiguous(), rhs.Contiguous(), _gemm, ConvChunkElements, KBlock), lhsShape);
+        return OnGpu(lhsShape, rhs.Shape, outShape, p, ct.DType, lhsShape,
+                   low => low.LhsTranspose<float>(ct.Contiguous(), rhs.Contiguous(), _gemm, ConvChunkElements, KBlock),
+                   low => low.LhsTranspose<double>(ct.Contiguous(), rhs.Contiguous(), _gemm, ConvChunkElements, KBlock))
+               ?? base.ConvLhsTranspose(ct, rhs, lhsShape, p);
     }
 
     internal override Tensor ConvRhsTranspose(Tensor lhs, Tensor ct, Shape rhsShape, ConvParams p)
     {
         var outShape = Conv.InferShape(lhs.Shape, rhsShape, p);
         if (ct.Shape != outShape || ct.DType != lhs.DType) return base.ConvRhsTranspose(lhs, ct, rhsShape, p);
-        var low = new ConvLowering(lhs.Shape, rhsShape, outShape, p);
-        if (low.Flops < MinGpuFlops || low.Flops == 0) return base.ConvRhsTranspose(lhs, ct, rhsShape, p);
+        return OnGpu(lhs.Shape, rhsShape, outShape, p, lhs.DType, rhsShape,
+                   low => low.RhsTranspose<float>(lhs.Contiguous(), ct.Contiguous(), _gemm, ConvChunkElements, KBlock),
+                   low => low.RhsTranspose<double>(lhs.Contiguous(), ct.Contiguous(), _gemm, ConvChunkElements, KBlock))
+               ?? base.ConvRhsTranspose(lhs, ct, rhsShape, p);
+    }
+
+    /// <summary>One lowered convolution (or adjoint) on the GPU, shaped <paramref name="result"/>; null when it is too
+    /// small to pay for the transfers (the caller then runs it on the CPU).</summary>
+    private Tensor? OnGpu(Shape lhs, Shape rhs, Shape outShape, ConvParams p, DType dtype, Shape result,
+        Func<ConvLowering, float[]> f32, Func<ConvLowering, double[]> f64)
+    {
+        var low = new ConvLowering(lhs, rhs, outShape, p);
+        if (low.Flops < MinGpuFlops || low.Flops == 0) return null;
         Interlocked.Increment(ref _gpuCalls);
         _gemm.EnsureReady();
-        return lhs.DType == DType.Float32
-            ? Tensor.Wrap(low.RhsTranspose<float>(lhs.Contiguous(), ct.Contiguous(), _gemm, ConvChunkElements, KBlock), rhsShape)
-            : Tensor.Wrap(low.RhsTranspose<double>(lhs.Contiguous(), ct.Contiguous(), _gemm, ConvChunkElements, KBlock), rhsShape);
+        return dtype == DType.Float32 ? Tensor.Wrap(f32(low), result) : Tensor.Wrap(f64(low), result);
     }
 }
