@@ -4,7 +4,8 @@ using System.Text.RegularExpressions;
 namespace NeuralTangents.Cli;
 
 /// <summary>
-/// The <c>nt</c> command: <c>kernel</c>, <c>ntk-vp</c>, <c>init</c> and <c>demo</c> (the default with no arguments).
+/// The <c>nt</c> command: <c>kernel</c>, <c>ntk-vp</c>, <c>init</c>, <c>info</c>, <c>taylor</c> and <c>demo</c> (the default
+/// with no arguments); <c>nt --version</c> prints the package version.
 /// Exit codes: 0 success, 2 user error (bad option, spec, file or shape; one line on stderr), 1 internal error.
 /// </summary>
 internal static class CliApp
@@ -18,13 +19,14 @@ internal static class CliApp
     {
         ArgumentNullException.ThrowIfNull(args);
         if (args.Length == 0) args = ["demo"];
-        var root = new RootCommand("nt — empirical NNGP/NTK kernels of Stax networks (NeuralTangents for .NET).")
+        var root = new RootCommand("nt — empirical NNGP/NTK kernels of Stax networks (NeuralTangents for .NET)." + ComputeOptions.Note)
         {
             KernelCommand.Create(stdout, stderr),
             NtkVpCommand.Create(stdout, stderr),
             InitCommand.Create(stdout),
             DemoCommand.Create(stdout, stderr),
             TaylorCommand.Create(stdout, stderr),
+            InfoCommand.Create(stdout),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -23,29 +23,29 @@ internal static class DemoCommand
         var nTrain = new Option<int>("--n-train") { Description = "Training images (first rows of optdigits.tra).", DefaultValueFactory = _ => DefaultTrain };
         var nTest = new Option<int>("--n-test") { Description = "Test images (first rows of optdigits.tes).", DefaultValueFactory = _ => DefaultTest };
         var net = new Option<string>("--net") { Description = "Network spec for 8×8×1 inputs with 10 outputs.", DefaultValueFactory = _ => DefaultNet };
-        var seed = new Option<int>("--seed") { Description = "Parameter seed.", DefaultValueFactory = _ => 0 };
-        var dtype = new Option<string>("--dtype") { Description = "float32 or float64.", DefaultValueFactory = _ => DefaultDType };
-        dtype.AcceptOnlyFromAmong(CliParsing.DTypeNames);
+        var common = new ComputeOptions(defaultSeed: 0, dtypeDefault: DefaultDType);
         var ridge = new Option<double>("--ridge") { Description = "Ridge, relative to the mean of diag(K_train,train).", DefaultValueFactory = _ => DefaultRidge };
-        var impl = new Option<string>("--implementation") { Description = "NTK implementation (auto: the cost model's choice).", DefaultValueFactory = _ => "auto" };
-        impl.AcceptOnlyFromAmong(CliParsing.ImplementationNames);
         var cmd = new Command("demo", "Empirical-NTK kernel regression on optdigits (the default command).")
         {
-            nTrain, nTest, net, seed, dtype, ridge, impl,
+            nTrain, nTest, net, ridge,
         };
-        cmd.SetAction(r => Run(r.GetValue(nTrain), r.GetValue(nTest), r.GetValue(net)!, r.GetValue(seed),
-            CliParsing.DType(r.GetValue(dtype)!), r.GetValue(ridge), CliParsing.Implementation(r.GetValue(impl)!), stdout, stderr));
+        common.AddTo(cmd);
+        cmd.SetAction(r => Run(r.GetValue(nTrain), r.GetValue(nTest), r.GetValue(net)!, common.Read(r), r.GetValue(ridge), stdout, stderr));
         return cmd;
     }
 
     private static string F(double x, string format) => x.ToString(format, CultureInfo.InvariantCulture);
 
-    private static int Run(int nTrain, int nTest, string spec, int seed, DType dtype, double ridge, NtkImplementation implementation, TextWriter stdout, TextWriter stderr)
+    private static int Run(int nTrain, int nTest, string spec, ComputeOptions.Values common, double ridge, TextWriter stdout, TextWriter stderr)
     {
+        var dtype = common.DType ?? CliParsing.DType(DefaultDType);
+        var implementation = common.Implementation;
         if (nTrain < 1) throw new ArgumentException($"--n-train must be positive, got {nTrain}");
         if (nTest < 1) throw new ArgumentException($"--n-test must be positive, got {nTest}");
         if (!(ridge >= 0) || double.IsInfinity(ridge)) throw new ArgumentException($"--ridge must be finite and non-negative, got {ridge}");
         var net = NetSpec.Parse(spec);
+        var backend = common.Backend();
+        using var onBackend = ComputeBackend.Use(backend);
         var total = Stopwatch.StartNew();
         var timings = new List<(string Step, TimeSpan Time, string Note)>();
 
@@ -67,24 +67,25 @@ internal static class DemoCommand
         if (train.Count < nTrain || test.Count < nTest)
             throw new ArgumentException($"asked for {nTrain} training and {nTest} test images but optdigits has {train.Count} and {test.Count}");
 
-        var (outShape, parameters) = Step("init", "", () => net.Init(seed, train.Images.Shape, dtype));
+        var (outShape, parameters) = Step(common.Seed is null ? "load params" : "init", "", () =>
+            (net.Init(0, train.Images.Shape, dtype).OutputShape, common.LoadParams(net, train.Images.Shape, dtype)));
         if (outShape.Rank != 2 || outShape[1] != 10)
             throw new ArgumentException($"--net must map (N, 8, 8, 1) images to (N, 10) logits, got output shape {outShape}");
 
         stdout.WriteLine("nt demo: empirical NTK kernel regression on optdigits (8×8 handwritten digits)");
         stdout.WriteLine($"  net          {net.Description}");
         stdout.WriteLine($"  data         {dir}");
-        stdout.WriteLine($"  sizes        N_train = {nTrain}, N_test = {nTest}, params P = {parameters.ParameterCount}, dtype {CliParsing.Name(dtype)}, seed {seed}");
+        stdout.WriteLine($"  sizes        N_train = {nTrain}, N_test = {nTest}, params P = {parameters.ParameterCount}, dtype {CliParsing.Name(dtype)}, {(common.Seed is { } seed ? $"seed {seed}" : $"params {common.ParamsPath}")}, {backend.Name}");
         stdout.Flush();
 
         if (implementation == NtkImplementation.Auto)
         {
             // One choice for both kernels (AUTO's for the larger, train-train one), so the line below is what runs.
-            implementation = Empirical.ExplainNtk(net.Apply, train.Images, null, parameters, traceAxes: [-1], vmapAxes: 0).Chosen;
+            implementation = Empirical.ExplainNtk(net.Apply, train.Images, null, parameters, traceAxes: [-1], vmapAxes: common.VmapAxes).Chosen;
             stdout.WriteLine($"  NTK          {CliParsing.ImplementationName(implementation)} (AUTO's choice; --implementation to override)");
         }
         else stdout.WriteLine($"  NTK          {CliParsing.ImplementationName(implementation)}");
-        var ntk = Empirical.NtkFn(net.Apply, traceAxes: [-1], vmapAxes: 0, implementation: implementation);
+        var ntk = Empirical.NtkFn(net.Apply, traceAxes: [-1], vmapAxes: common.VmapAxes, implementation: implementation);
         var kTrain = Step("NTK train-train", $"{nTrain}×{nTrain}", () => ntk(train.Images, null, parameters), "computing");
         var kTest = Step("NTK test-train", $"{nTest}×{nTrain}", () => ntk(test.Images, train.Images, parameters), "computing");
 

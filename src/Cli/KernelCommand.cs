@@ -11,47 +11,37 @@ internal static class KernelCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var net = new Option<string>("--net") { Description = "Network spec, e.g. \"Dense(512,W_std=1.5,b_std=0.05),Relu,Dense(10)\".", Required = true };
-        var paramsFile = new Option<string?>("--params") { Description = "Parameters .npz (as written by 'nt init'); or use --seed." };
-        var seed = new Option<int?>("--seed") { Description = "Initialise parameters with this seed from the shape of x1 instead of --params." };
+        var common = new ComputeOptions();
         var x1 = new Option<string>("--x1") { Description = "First inputs, .npy with the batch axis first.", Required = true };
         var x2 = new Option<string?>("--x2") { Description = "Second inputs, .npy (default: x1)." };
         var get = new Option<string>("--get") { Description = "Kernels to compute: ntk, nngp, or both in order (ntk,nngp).", DefaultValueFactory = _ => "ntk" };
         var trace = new Option<string>("--trace-axes") { Description = "Output axes to trace (mean over), comma-separated; \"\" for none.", DefaultValueFactory = _ => "-1" };
         var diag = new Option<string>("--diagonal-axes") { Description = "Output axes kept diagonal, comma-separated; \"\" for none.", DefaultValueFactory = _ => "" };
-        var vmap = new Option<string>("--vmap-axes") { Description = "Batch axis of inputs/outputs for per-example Jacobians (0), or 'none'.", DefaultValueFactory = _ => "none" };
-        var impl = new Option<string>("--implementation") { Description = "NTK implementation.", DefaultValueFactory = _ => "jacobian-contraction" };
-        impl.AcceptOnlyFromAmong(CliParsing.ImplementationNames);
-        var dtype = new Option<string?>("--dtype") { Description = "Compute in float32 or float64 (default: dtype of x1); inputs and params are converted." };
-        dtype.AcceptOnlyFromAmong(CliParsing.DTypeNames);
         var output = new Option<string>("--out") { Description = "Output .npy (one kernel) or .npz (entries named ntk/nngp).", Required = true };
         var explain = new Option<bool>("--explain") { Description = "Print the AUTO cost model's estimates (GFLOP, peak memory) per NTK implementation first." };
-        var device = new Option<string>("--device") { Description = "Where dot_general and convolutions run: cpu, cuda (= cuda:0) or cuda:N.", DefaultValueFactory = _ => "cpu" };
 
         var cmd = new Command("kernel", "Compute empirical NTK and/or NNGP kernels and write them to .npy/.npz.")
         {
-            net, paramsFile, seed, x1, x2, get, trace, diag, vmap, impl, dtype, output, device, explain,
+            net, x1, x2, get, trace, diag, output, explain,
         };
-        cmd.SetAction(r => Run(r.GetValue(net)!, r.GetValue(paramsFile), r.GetValue(seed), r.GetValue(x1)!, r.GetValue(x2),
-            r.GetValue(get)!, r.GetValue(trace)!, r.GetValue(diag)!, r.GetValue(vmap)!, r.GetValue(impl)!, r.GetValue(dtype),
-            r.GetValue(output)!, r.GetValue(device)!, r.GetValue(explain), stdout, stderr));
+        common.AddTo(cmd);
+        cmd.SetAction(r => Run(r.GetValue(net)!, common.Read(r), r.GetValue(x1)!, r.GetValue(x2),
+            r.GetValue(get)!, r.GetValue(trace)!, r.GetValue(diag)!, r.GetValue(output)!, r.GetValue(explain), stdout, stderr));
         return cmd;
     }
 
-    private static int Run(string spec, string? paramsPath, int? seed, string x1Path, string? x2Path, string getText,
-        string traceText, string diagText, string vmapText, string implText, string? dtypeText, string outPath,
-        string deviceText, bool explain, TextWriter stdout, TextWriter stderr)
+    private static int Run(string spec, ComputeOptions.Values common, string x1Path, string? x2Path, string getText,
+        string traceText, string diagText, string outPath, bool explain, TextWriter stdout, TextWriter stderr)
     {
         // Validate every option before reading data or computing.
-        if ((paramsPath is null) == (seed is null))
-            throw new ArgumentException("give exactly one of --params FILE or --seed N");
         var net = NetSpec.Parse(spec);
         var get = Empirical.ParseGet(getText);
         if (get.Length == 0) throw new ArgumentException("--get: expected ntk, nngp or ntk,nngp");
         if (get.Distinct().Count() != get.Length) throw new ArgumentException($"--get: a kernel is repeated in '{getText}'");
         var traceAxes = CliParsing.IntList(traceText, "--trace-axes");
         var diagonalAxes = CliParsing.IntList(diagText, "--diagonal-axes");
-        var vmapAxes = CliParsing.VmapAxes(vmapText);
-        var implementation = CliParsing.Implementation(implText);
+        var vmapAxes = common.VmapAxes;
+        var implementation = common.Implementation;
         bool npz = outPath.EndsWith(".npz", StringComparison.OrdinalIgnoreCase);
         if (!npz && !outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"--out: expected a .npy or .npz file, got '{outPath}'");
@@ -60,14 +50,14 @@ internal static class KernelCommand
         var outDir = Path.GetDirectoryName(Path.GetFullPath(outPath));
         if (outDir is not null && !Directory.Exists(outDir))
             throw new DirectoryNotFoundException($"--out: folder '{outDir}' does not exist");
-        var backend = CliParsing.Backend(deviceText);
+        var backend = common.Backend();
 
         var x1 = Npy.Read(x1Path);
         var x2 = x2Path is null ? null : Npy.Read(x2Path);
-        var dtype = dtypeText is null ? x1.DType : CliParsing.DType(dtypeText);
+        var dtype = common.DType ?? x1.DType;
         x1 = x1.AsType(dtype);
         x2 = x2?.AsType(dtype);
-        var parameters = seed is { } s ? net.Init(s, x1.Shape, dtype).Params : LoadParams(net, paramsPath!, x1.Shape, dtype);
+        var parameters = common.LoadParams(net, x1.Shape, dtype);
 
         if (explain)
         {
@@ -80,7 +70,7 @@ internal static class KernelCommand
         {
             var runs = implementation == NtkImplementation.Auto
                 ? $"auto → {CliParsing.ImplementationName(Empirical.ExplainNtk(net.Apply, x1, x2, parameters, traceAxes, diagonalAxes, vmapAxes).Chosen)}"
-                : implText + (explain ? " (--implementation auto follows the estimates)" : "");
+                : common.ImplementationText + (explain ? " (--implementation auto follows the estimates)" : "");
             stdout.WriteLine($"NTK implementation: {runs}");
         }
         stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)}, {backend.Name})…");

@@ -52,7 +52,8 @@ public sealed class CliAppTests : IDisposable
 
         r = Run("kernel", "--net", Net, "--params", P("p.npz"), "--x1", P("x1.npy"), "--x2", P("x2.npy"), "--out", P("k.npy"));
         Assert.True(r.Code == 0, r.Err);
-        var expected = NtEmpirical.NtkFn(net.Apply)(_x1, _x2, p);
+        // The CLI's defaults (vmap_axes 0, AUTO) give the same kernel as the library's up to rounding; bitwise with them.
+        var expected = NtEmpirical.NtkFn(net.Apply, vmapAxes: 0, implementation: NtkImplementation.Auto)(_x1, _x2, p);
         Assert.Equal(new Shape(3, 2), expected.Shape);
         AssertBitwise(expected, Npy.Read(P("k.npy")));
         Assert.Contains("ntk: shape (3, 2) float64", r.Out);
@@ -68,7 +69,30 @@ public sealed class CliAppTests : IDisposable
         var saved = Npz.Read(P("k.npz"));
         Assert.Equal(new[] { "nngp", "ntk" }, saved.Keys);
         AssertBitwise(NtEmpirical.NngpFn(net.Apply)(_x1, null, p), saved["nngp"]);
-        AssertBitwise(NtEmpirical.NtkFn(net.Apply)(_x1, null, p), saved["ntk"]);
+        AssertBitwise(NtEmpirical.NtkFn(net.Apply, vmapAxes: 0, implementation: NtkImplementation.Auto)(_x1, null, p), saved["ntk"]);
+    }
+
+    [Fact]
+    public void Library_defaults_are_one_option_away_and_agree_with_the_cli_defaults()
+    {
+        // --vmap-axes none --implementation jacobian-contraction = Neural Tangents' (and the library's) defaults, bitwise.
+        var r = Run("kernel", "--net", Net, "--seed", "3", "--x1", P("x1.npy"), "--x2", P("x2.npy"), "--vmap-axes", "none",
+            "--implementation", "jacobian-contraction", "--out", P("lib.npy"));
+        Assert.True(r.Code == 0, r.Err);
+        var net = NetSpec.Parse(Net);
+        var p = net.Init(3, _x1.Shape).Params;
+        var library = NtEmpirical.NtkFn(net.Apply)(_x1, _x2, p);
+        AssertBitwise(library, Npy.Read(P("lib.npy")));
+        Assert.Contains("NTK implementation: jacobian-contraction", r.Out);
+
+        // The CLI defaults compute the same kernel (float64: agreement to rounding).
+        r = Run("kernel", "--net", Net, "--seed", "3", "--x1", P("x1.npy"), "--x2", P("x2.npy"), "--out", P("cli.npy"));
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("NTK implementation: auto → ", r.Out);
+        var cli = Npy.Read(P("cli.npy")).ToDoubleArray();
+        var lib = library.ToDoubleArray();
+        double scale = lib.Max(Math.Abs);
+        for (int i = 0; i < lib.Length; i++) Assert.True(Math.Abs(cli[i] - lib[i]) <= 1e-12 * scale, $"entry {i}: {cli[i]} vs {lib[i]}");
     }
 
     [Fact]
@@ -79,7 +103,7 @@ public sealed class CliAppTests : IDisposable
         Assert.True(r.Code == 0, r.Err);
         var net = NetSpec.Parse(Net);
         var p = net.Init(1, _x1.Shape, DType.Float32).Params;
-        var expected = NtEmpirical.NtkFn(net.Apply, traceAxes: [], vmapAxes: 0)(_x1.AsType(DType.Float32), _x2.AsType(DType.Float32), p);
+        var expected = NtEmpirical.NtkFn(net.Apply, traceAxes: [], vmapAxes: 0, implementation: NtkImplementation.Auto)(_x1.AsType(DType.Float32), _x2.AsType(DType.Float32), p);
         Assert.Equal(new Shape(3, 2, 3, 3), expected.Shape);
         AssertBitwise(expected, Npy.Read(P("k.npy")));
 
@@ -96,7 +120,7 @@ public sealed class CliAppTests : IDisposable
         Assert.True(r.Code == 0, r.Err);
         var net = NetSpec.Parse(Net);
         var p = net.Init(2, _x1.Shape).Params;
-        AssertBitwise(NtEmpirical.NtkFn(net.Apply, implementation: NtkImplementation.NtkVectorProducts)(_x1, _x2, p), Npy.Read(P("k.npy")));
+        AssertBitwise(NtEmpirical.NtkFn(net.Apply, vmapAxes: 0, implementation: NtkImplementation.NtkVectorProducts)(_x1, _x2, p), Npy.Read(P("k.npy")));
     }
 
     [Fact]
