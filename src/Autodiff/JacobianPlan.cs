@@ -25,7 +25,8 @@ internal sealed class JacobianPlan
     {
         if (g.Outputs.Count != 1) throw new ArgumentException($"jacobian: expected one output, got {g.Outputs.Count}", nameof(g));
         _out = g.Outputs[0].Type;
-        _p = g.Inputs.Where((_, i) => wrt[i]).Sum(v => v.Type.Shape.Size);
+        _p = TensorSizeException.Check("the Jacobian's parameter axis (all parameters flattened)",
+            new[] { g.Inputs.Where((_, i) => wrt[i]).Sum(v => v.Type.Shape.LongSize) });
         var vjp = Ad.VjpGraph(g, wrt);
         int p = _p;
         _rows = Ad.Trace(ins =>

@@ -50,7 +50,9 @@ internal static class CliApp
         }
         catch (Exception e)
         {
-            stderr.WriteLine($"nt: internal error: {e}");
+            // A bug, not the user's input: still one line; NT_DEBUG=1 adds the stack trace for a report.
+            stderr.WriteLine($"nt: internal error: {e.GetType().Name}: {OneLine(e)} (please report it; NT_DEBUG=1 prints the stack trace)");
+            if (Environment.GetEnvironmentVariable("NT_DEBUG") is "1") stderr.WriteLine(e);
             return InternalError;
         }
     }

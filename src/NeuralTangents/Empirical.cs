@@ -44,6 +44,7 @@ public static partial class Empirical
         return (x1, x2, p) =>
         {
             var axes = Prepare(traced, x1, x2, p, t, d);
+            if (EmptyKernels(traced, x1, x2, p, axes) is { } empty) return empty;
             var a = traced.Evaluate(p, x1);
             var b = x2 is null ? a : traced.Evaluate(p, x2);
             return axes.Select((ax, j) => ax.Contract(a[j], b[j], 0)).ToArray();
@@ -87,6 +88,7 @@ public static partial class Empirical
         return (x1, x2, p) =>
         {
             var axes = Prepare(traced, x1, x2, p, t, d);
+            if (EmptyKernels(traced, x1, x2, p, axes) is { } empty) return empty;
             var outs = traced.OutputTypes(p, x1.Select(TensorType.Of).ToArray());
             var b1 = Batching.Resolve(vmapAxes, x1, outs);
             var b2 = x2 is null ? b1 : Batching.Resolve(vmapAxes, x2, traced.OutputTypes(p, x2.Select(TensorType.Of).ToArray()));
@@ -176,6 +178,10 @@ public static partial class Empirical
         var traced = new TracedApply(ToMulti(f));
         var xs1 = new[] { x1 }; var xs2 = x2 is null ? null : new[] { x2 };
         var axes = Prepare(traced, xs1, xs2, parameters, traceAxes ?? DefaultTrace, diagonalAxes ?? Array.Empty<int>());
+        if (EmptyKernels(traced, xs1, xs2, parameters, axes) is not null)
+            return new NtkExplanation(NtkImplementation.JacobianContraction,
+                new[] { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts, NtkImplementation.StructuredDerivatives }
+                    .Select(i => new NtkCostEstimate(i, 0, 0, true)).ToArray(), memoryBudgetBytes);
         var b1 = Batching.Resolve(vmapAxes, xs1, traced.OutputTypes(parameters, new[] { TensorType.Of(x1) }));
         var b2 = xs2 is null ? b1 : Batching.Resolve(vmapAxes, xs2, traced.OutputTypes(parameters, new[] { TensorType.Of(x2!) }));
         return CostModel.Explain(traced, parameters, xs1, xs2, axes, b1, b2, memoryBudgetBytes);
@@ -243,6 +249,19 @@ public static partial class Empirical
         }
     }
 
+    /// <summary>
+    /// When every kernel has no elements (an empty batch: x1 of shape (0, …) gives a (0, N2) kernel, as NumPy and JAX
+    /// do), those empty kernels in f's dtype, without running an implementation; otherwise null.
+    /// </summary>
+    private static Tensor[]? EmptyKernels(TracedApply f, Tensor[] x1, Tensor[]? x2, Params p, KernelAxes[] axes)
+    {
+        if (x1.All(x => x.Size > 0) && (x2 is null || x2.All(x => x.Size > 0))) return null;
+        var a = f.OutputTypes(p, x1.Select(TensorType.Of).ToArray());
+        var b = x2 is null ? a : f.OutputTypes(p, x2.Select(TensorType.Of).ToArray());
+        var shapes = axes.Select((ax, j) => ax.KernelShape(a[j].Shape, b[j].Shape)).ToArray();
+        return shapes.All(s => s.LongSize == 0) ? shapes.Select((s, j) => Tensor.Zeros(s, a[j].DType)).ToArray() : null;
+    }
+
     /// <summary>Validates inputs and axes from the traced output types only — before any numeric work.</summary>
     private static KernelAxes[] Prepare(TracedApply f, Tensor[] x1, Tensor[]? x2, Params p, int[] traceAxes, int[] diagonalAxes)
     {
@@ -257,6 +276,7 @@ public static partial class Empirical
         {
             var axes = KernelAxes.Canonicalize(traceAxes, diagonalAxes, ta.Rank);
             axes.Validate(ta.Shape, b[j].Shape);
+            TensorSizeException.Check(a.Length == 1 ? "the kernel" : $"the kernel of output {j}", axes.KernelShape(ta.Shape, b[j].Shape));
             return axes;
         }).ToArray();
     }

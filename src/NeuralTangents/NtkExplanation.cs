@@ -8,7 +8,10 @@ namespace NeuralTangents;
 /// <param name="Flops">Estimated floating-point operations (multiply-adds count 2), from the traced graphs it would evaluate.</param>
 /// <param name="PeakBytes">Estimated peak memory of its large intermediates, in bytes.</param>
 /// <param name="FitsBudget">Whether <paramref name="PeakBytes"/> is within the memory budget.</param>
-public sealed record NtkCostEstimate(NtkImplementation Implementation, double Flops, double PeakBytes, bool FitsBudget);
+/// <param name="CannotRun">Null, or why it cannot run at all (one of its tensors would exceed
+/// <see cref="TensorSizeException.MaxElements"/> elements); then <paramref name="Flops"/> and
+/// <paramref name="PeakBytes"/> are infinite.</param>
+public sealed record NtkCostEstimate(NtkImplementation Implementation, double Flops, double PeakBytes, bool FitsBudget, string? CannotRun = null);
 
 /// <summary>
 /// Why <see cref="NtkImplementation.Auto"/> chose an implementation: the estimates of all three and the memory
@@ -26,7 +29,7 @@ public sealed record NtkExplanation(NtkImplementation Chosen, IReadOnlyList<NtkC
     {
         var sb = new StringBuilder();
         foreach (var e in Estimates)
-            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            sb.AppendLine(e.CannotRun is { } why ? $"{(e.Implementation == Chosen ? "*" : " ")} {e.Implementation,-22} cannot run: {why}" :string.Create(CultureInfo.InvariantCulture,
                 $"{(e.Implementation == Chosen ? "*" : " ")} {e.Implementation,-22} {Gflop(e.Flops),12} GFLOP {e.PeakBytes / (1 << 20),12:F1} MiB{(e.FitsBudget ? "" : "  (over budget)")}"));
         return sb.ToString().TrimEnd();
     }

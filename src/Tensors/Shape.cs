@@ -35,13 +35,29 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
     public int this[int axis] => Dims[axis < 0 ? axis + Rank : axis];
 
     /// <summary>Number of elements (product of sizes; 1 for a scalar).</summary>
+    /// <exception cref="TensorSizeException">More elements than one tensor can hold
+    /// (<see cref="TensorSizeException.MaxElements"/>); check named tensors first with <see cref="TensorSizeException.Check(string, Shape, string, string)"/>.</exception>
     public int Size
     {
         get
         {
-            long s = 1;
-            foreach (var d in Dims) s *= d;
-            return checked((int)s);
+            long s = LongSize;
+            return s <= TensorSizeException.MaxElements ? (int)s : throw new TensorSizeException("a tensor", Dims.Select(d => (long)d).ToArray());
+        }
+    }
+
+    /// <summary>Number of elements in 64-bit arithmetic (saturating at <see cref="long.MaxValue"/>; never throws).</summary>
+    public long LongSize
+    {
+        get
+        {
+            long n = 1;
+            foreach (var d in Dims)
+            {
+                if (d == 0) return 0;
+                n = n > long.MaxValue / d ? long.MaxValue : n * d;
+            }
+            return n;
         }
     }
 

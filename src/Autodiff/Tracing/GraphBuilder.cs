@@ -47,7 +47,16 @@ public sealed class GraphBuilder
                 throw new ArgumentException($"{primitive.Name}: operand {i} belongs to another trace (mixing values of two traced functions)", nameof(inputs));
             types[i] = inputs[i].Type;
         }
-        var outType = primitive.InferType(types);
+        TensorType outType;
+        try
+        {
+            outType = primitive.InferType(types);
+            _ = outType.Shape.Size; // every traced value must fit one tensor: refuse here, before any work
+        }
+        catch (TensorSizeException e) when (e.TensorName == "a tensor")
+        {
+            throw new TensorSizeException($"the result of {primitive.Name} on {string.Join(", ", types.Select(t => t.Shape.ToString()))}", e.Dims);
+        }
         if (inputs.All(t => t.Atom is Literal) && primitive.FoldConstants)
         {
             var value = primitive.Evaluate(inputs.Select(t => ((Literal)t.Atom).Value).ToArray());

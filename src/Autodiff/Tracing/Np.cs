@@ -16,7 +16,7 @@ public static class Np
             int db = i - (r - b.Rank) >= 0 ? b.Shape[i - (r - b.Rank)] : 1;
             if (da != db && da != 1 && db != 1)
                 throw new ArgumentException($"operands could not be broadcast together with shapes {a.Shape} and {b.Shape}");
-            dims[i] = Math.Max(da, db);
+            dims[i] = da == 1 ? db : da; // NumPy: a size-1 axis takes the other size, even 0
         }
         var s = new Shape(dims);
         return (To(a, s), To(b, s));

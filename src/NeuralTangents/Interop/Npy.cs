@@ -89,13 +89,13 @@ public static class Npy
         return Tensor.Wrap(data, shape);
     }
 
-    /// <summary>Writes <paramref name="tensor"/> to <paramref name="path"/> (created or overwritten) as <c>numpy.save</c> would.</summary>
+    /// <summary>Writes <paramref name="tensor"/> to <paramref name="path"/> (created or replaced) as <c>numpy.save</c> would,
+    /// atomically (<see cref="AtomicFile"/>): if writing fails, a previous file at <paramref name="path"/> is left untouched.</summary>
     public static void Write(string path, Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(tensor);
-        using var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-        Write(fs, tensor);
+        AtomicFile.Write(path, fs => Write(fs, tensor));
     }
 
     /// <summary>Writes <paramref name="tensor"/> to <paramref name="stream"/> in C order: format 1.0, or 2.0 when the

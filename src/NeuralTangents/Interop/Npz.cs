@@ -43,7 +43,8 @@ public static class Npz
         }
     }
 
-    /// <summary>Writes <paramref name="entries"/> to <paramref name="path"/> (created or overwritten) as entries
+    /// <summary>Writes <paramref name="entries"/> to <paramref name="path"/> (created or replaced, atomically: see
+    /// <see cref="AtomicFile"/>) as entries
     /// <c>&lt;key&gt;.npy</c>; stored like <c>numpy.savez</c>, or deflated like <c>numpy.savez_compressed</c> when
     /// <paramref name="compressed"/>.</summary>
     /// <exception cref="ArgumentException">A key is null or empty, or appears twice, or a tensor is null
@@ -64,14 +65,16 @@ public static class Npz
                 throw new ArgumentException($"npz entry '{key}' has a null tensor", nameof(entries));
         }
 
-        using var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
-        using var zip = new ZipArchive(fs, ZipArchiveMode.Create);
-        foreach (var (key, tensor) in list)
+        AtomicFile.Write(path, fs =>
         {
-            var entry = zip.CreateEntry(key + ".npy", compressed ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
-            entry.LastWriteTime = EntryTime;
-            using var s = entry.Open();
-            Npy.Write(s, tensor);
-        }
+            using var zip = new ZipArchive(fs, ZipArchiveMode.Create, leaveOpen: true);
+            foreach (var (key, tensor) in list)
+            {
+                var entry = zip.CreateEntry(key + ".npy", compressed ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
+                entry.LastWriteTime = EntryTime;
+                using var s = entry.Open();
+                Npy.Write(s, tensor);
+            }
+        });
     }
 }

@@ -16,15 +16,23 @@ internal static class CostModel
             .Select(impl =>
             {
                 double flops = 0, bytes = 0;
-                for (int j = 0; j < axes.Length; j++)
+                try
                 {
-                    var (fl, by) = impl switch
+                    for (int j = 0; j < axes.Length; j++)
                     {
-                        NtkImplementation.JacobianContraction => Jc(f, p, x1, x2, j, axes[j], b1, b2),
-                        NtkImplementation.NtkVectorProducts => NtkVectorProducts.Estimate(f, p, x1, x2, j, b1, b2),
-                        _ => Sd(f, p, x1, x2, j, axes[j], b1, b2),
-                    };
-                    flops += fl; bytes = Math.Max(bytes, by);
+                        var (fl, by) = impl switch
+                        {
+                            NtkImplementation.JacobianContraction => Jc(f, p, x1, x2, j, axes[j], b1, b2),
+                            NtkImplementation.NtkVectorProducts => NtkVectorProducts.Estimate(f, p, x1, x2, j, b1, b2),
+                            _ => Sd(f, p, x1, x2, j, axes[j], b1, b2),
+                        };
+                        flops += fl; bytes = Math.Max(bytes, by);
+                    }
+                }
+                catch (TensorSizeException e)
+                {
+                    // One of its tensors cannot exist: it cannot run, and the others are still estimated.
+                    return new NtkCostEstimate(impl, double.PositiveInfinity, double.PositiveInfinity, false, e.Reason);
                 }
                 return new NtkCostEstimate(impl, flops, bytes, bytes <= budget);
             }).ToArray();
@@ -55,9 +63,11 @@ internal static class CostModel
             .First().Implementation;
     }
 
-    private static (double, double) JacobianCost(TracedApply f, Params p, Tensor[] xs, int j, Batching? b)
+    private static (double, double) JacobianCost(TracedApply f, Params p, Tensor[] xs, int j, Batching? b, string name)
     {
         var g = f.OutputGraph(f.GraphFor(p, b?.ExampleTypes(xs) ?? xs.Select(TensorType.Of).ToArray()), j);
+        var dims = g.Outputs[0].Type.Shape.Select(d => (long)d);
+        JacobianContraction.CheckSize(name, b is null ? dims : dims.Prepend(b.Count), p.ParameterCount);
         var plan = f.PlanFor(g, p.Count);
         var axes = Enumerable.Range(0, p.Count).Select(_ => (int?)null).Concat(b?.StackAxes ?? Array.Empty<int?>()).ToArray();
         double flops = plan.Flops(b?.Count ?? 0, b is null ? null : axes);
@@ -67,11 +77,11 @@ internal static class CostModel
 
     private static (double, double) Jc(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)
     {
-        var (f1, m1) = JacobianCost(f, p, x1, j, b1);
-        var (f2, m2) = x2 is null ? (0.0, 0.0) : JacobianCost(f, p, x2, j, b2);
+        var (f1, m1) = JacobianCost(f, p, x1, j, b1, "x1");
+        var (f2, m2) = x2 is null ? (0.0, 0.0) : JacobianCost(f, p, x2, j, b2, "x2");
         var o1 = f.OutputTypes(p, x1.Select(TensorType.Of).ToArray())[j];
         var o2 = x2 is null ? o1 : f.OutputTypes(p, x2.Select(TensorType.Of).ToArray())[j];
-        double contraction = 2.0 * axes.KernelShape(o1.Shape, o2.Shape).Size * axes.TraceSize(o1.Shape) * p.ParameterCount;
+        double contraction = 2.0 * axes.KernelShape(o1.Shape, o2.Shape).Elements * axes.TraceSize(o1.Shape) * p.ParameterCount;
         return (f1 + f2 + contraction, m1 + m2);
     }
 

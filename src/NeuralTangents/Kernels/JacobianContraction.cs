@@ -14,16 +14,18 @@ internal static class JacobianContraction
     private const int ExampleChunk = 32;
 
     /// <summary>Jacobian of output <paramref name="j"/> of f at xs, shape <c>f(xs)[j].Shape + (P,)</c>, in f's dtype.</summary>
-    public static Tensor Jacobian(TracedApply f, Params p, Tensor[] xs, int j, Batching? batching)
+    public static Tensor Jacobian(TracedApply f, Params p, Tensor[] xs, int j, Batching? batching, string name = "x")
     {
         if (batching is null)
         {
             var g = f.OutputGraph(f.GraphFor(p, xs.Select(TensorType.Of).ToArray()), j);
+            CheckSize(name, g.Outputs[0].Type.Shape.Select(d => (long)d), p.ParameterCount);
             var plan = f.PlanFor(g, p.Count);
             return plan.Rows(TracedApply.Inputs(p, xs)).Reshape(plan.OutputType.Shape.Concat(new Shape(plan.ParameterCount)));
         }
         var g1 = f.OutputGraph(f.GraphFor(p, batching.ExampleTypes(xs)), j);
         var out1 = g1.Outputs[0].Type.Shape;
+        CheckSize(name, out1.Select(d => (long)d).Prepend(batching.Count), p.ParameterCount);
         int outAxis = batching.Out[j];
         if (out1[outAxis] != 1)
             throw new ArgumentException($"vmap_axes: output axis {outAxis} of f on one example has size {out1[outAxis]}, expected 1 (output shape {out1})", "vmapAxes");
@@ -41,10 +43,15 @@ internal static class JacobianContraction
         return Batching.Fold(withOut, 0, 1 + outAxis);
     }
 
+    /// <summary>The whole Jacobian (examples, outputs…, P) is one tensor: refuse before tracing anything of that size.</summary>
+    internal static void CheckSize(string name, IEnumerable<long> outDims, long parameters) =>
+        TensorSizeException.Check($"the Jacobian of f({name}) (outputs × {parameters} parameters)", outDims.Append(parameters).ToArray(), name,
+            "JacobianContraction holds it whole; StructuredDerivatives or NtkVectorProducts need far less");
+
     public static Tensor Ntk(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)
     {
-        var j1 = Jacobian(f, p, x1, j, b1).Contiguous();
-        var j2 = x2 is null ? j1 : Jacobian(f, p, x2, j, b2).Contiguous();   // the same tensor: a symmetric contraction
+        var j1 = Jacobian(f, p, x1, j, b1, "x1").Contiguous();
+        var j2 = x2 is null ? j1 : Jacobian(f, p, x2, j, b2, "x2").Contiguous();   // the same tensor: a symmetric contraction
         return axes.Contract(j1, j2, 1);
     }
 }

@@ -43,7 +43,9 @@ public static class Stax
             (rng, s, dtype, prefix, into) =>
             {
                 if (s.Rank < 1) throw new ArgumentException($"Dense: input shape {s} needs at least one axis", "inputShape");
-                into.Add(prefix + "W", Tensor.RandomNormal(rng, new Shape(s[-1], outDim), dtype));
+                var wShape = new Shape(s[-1], outDim);
+                TensorSizeException.Check($"parameter {prefix}W of Dense({outDim})", wShape, "inputShape");
+                into.Add(prefix + "W", Tensor.RandomNormal(rng, wShape, dtype));
                 if (bStd is not null)
                 {
                     var bs = Enumerable.Repeat(1, s.Rank).ToArray(); bs[^1] = outDim;
@@ -88,6 +90,7 @@ public static class Stax
             {
                 if (s.Rank != d + 2) throw new ArgumentException($"Conv: a {d}-D filter needs inputs of rank {d + 2} (N, spatial…, C), got shape {s}", "inputShape");
                 var wShape = new Shape(filterShape.Append(s[-1]).Append(outChan));
+                TensorSizeException.Check($"parameter {prefix}W of Conv({outChan})", wShape, "inputShape");
                 into.Add(prefix + "W", Tensor.RandomNormal(rng, wShape, dtype));
                 if (bStd is not null)
                 {
