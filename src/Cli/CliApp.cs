@@ -27,6 +27,7 @@ internal static class CliApp
             DemoCommand.Create(stdout, stderr),
             TaylorCommand.Create(stdout, stderr),
             InfoCommand.Create(stdout),
+            PlotCommand.Create(stdout),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

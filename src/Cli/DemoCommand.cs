@@ -25,18 +25,19 @@ internal static class DemoCommand
         var net = new Option<string>("--net") { Description = "Network spec for 8×8×1 inputs with 10 outputs.", DefaultValueFactory = _ => DefaultNet };
         var common = new ComputeOptions(defaultSeed: 0, dtypeDefault: DefaultDType);
         var ridge = new Option<double>("--ridge") { Description = "Ridge, relative to the mean of diag(K_train,train).", DefaultValueFactory = _ => DefaultRidge };
+        var plots = new Option<string?>("--plots") { Description = "Also draw PNGs into this folder (created if missing): the NTK heat map, its spectrum, and the train/test loss and accuracy of gradient-descent MSE dynamics against training time." };
         var cmd = new Command("demo", "Empirical-NTK kernel regression on optdigits (the default command).")
         {
-            nTrain, nTest, net, ridge,
+            nTrain, nTest, net, ridge, plots,
         };
         common.AddTo(cmd);
-        cmd.SetAction(r => Run(r.GetValue(nTrain), r.GetValue(nTest), r.GetValue(net)!, common.Read(r), r.GetValue(ridge), stdout, stderr));
+        cmd.SetAction(r => Run(r.GetValue(nTrain), r.GetValue(nTest), r.GetValue(net)!, common.Read(r), r.GetValue(ridge), r.GetValue(plots), stdout, stderr));
         return cmd;
     }
 
     private static string F(double x, string format) => x.ToString(format, CultureInfo.InvariantCulture);
 
-    private static int Run(int nTrain, int nTest, string spec, ComputeOptions.Values common, double ridge, TextWriter stdout, TextWriter stderr)
+    private static int Run(int nTrain, int nTest, string spec, ComputeOptions.Values common, double ridge, string? plotsDir, TextWriter stdout, TextWriter stderr)
     {
         var dtype = common.DType ?? CliParsing.DType(DefaultDType);
         var implementation = common.Implementation;
@@ -44,6 +45,7 @@ internal static class DemoCommand
         if (nTest < 1) throw new ArgumentException($"--n-test must be positive, got {nTest}");
         if (!(ridge >= 0) || double.IsInfinity(ridge)) throw new ArgumentException($"--ridge must be finite and non-negative, got {ridge}");
         var net = NetSpec.Parse(spec);
+        var plotsFolder = plotsDir is null ? null : DemoPlots.Prepare(plotsDir);
         var backend = common.Backend();
         using var onBackend = ComputeBackend.Use(backend);
         var total = Stopwatch.StartNew();
@@ -114,6 +116,9 @@ internal static class DemoCommand
             }
         var eig = Step("eigenvalues", $"{nTrain}×{nTrain}, float64", () => SymmetricEigen.Eigenvalues(kTrain), "computing");
 
+        var pictures = plotsFolder is null ? null : Step("plots", "heat map, spectrum, GD dynamics", () =>
+            DemoPlots.Write(plotsFolder, net, parameters, train.Images, train.Labels, test.Images, test.Labels, kTrain, kTest, eig), "drawing");
+
         stdout.WriteLine("timings");
         foreach (var (step, time, note) in timings)
             stdout.WriteLine($"  {step,-16} {CliParsing.Seconds(time),9}{(note.Length > 0 ? "  " + note : "")}");
@@ -123,6 +128,11 @@ internal static class DemoCommand
         stdout.WriteLine("kernel checks");
         stdout.WriteLine($"  symmetry       max|K - Kᵀ| / max|K| = {F(maxAbs > 0 ? maxAsym / maxAbs : 0, "G3")}");
         stdout.WriteLine($"  eigenvalues    λ_min(K_train,train) = {F(eig[0], "G4")}, λ_max = {F(eig[^1], "G4")}");
+        if (pictures is not null)
+        {
+            stdout.WriteLine($"plots ({plotsFolder})");
+            foreach (var (file, what) in pictures) stdout.WriteLine($"  {file,-22} {what}");
+        }
         return CliApp.Ok;
     }
 }

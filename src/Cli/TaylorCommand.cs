@@ -30,19 +30,22 @@ internal static class TaylorCommand
         var steps = new Option<int>("--steps") { Description = "Full-batch gradient descent steps on ½·mean((f − y)²).", DefaultValueFactory = _ => 10 };
         var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 2.0 };
         var seed = new Option<int>("--seed") { Description = "Parameter seed.", DefaultValueFactory = _ => 0 };
+        var plot = new Option<string?>("--plot") { Description = "Also draw the table as a log-log PNG (MSE against width)." };
         var cmd = new Command("taylor", "Distance of a trained network from its linearization, by width.")
         {
-            widths, activation, nTrain, nEval, steps, lr, seed,
+            widths, activation, nTrain, nEval, steps, lr, seed, plot,
         };
         cmd.SetAction(r => Run(CliParsing.IntList(r.GetValue(widths)!, "--widths"), r.GetValue(activation)!, r.GetValue(nTrain),
-            r.GetValue(nEval), r.GetValue(steps), r.GetValue(lr), r.GetValue(seed), stdout, stderr));
+            r.GetValue(nEval), r.GetValue(steps), r.GetValue(lr), r.GetValue(seed), r.GetValue(plot), stdout, stderr));
         return cmd;
     }
 
     private static string F(double x, string format) => x.ToString(format, CultureInfo.InvariantCulture);
 
-    private static int Run(int[] widths, string activation, int nTrain, int nEval, int steps, double lr, int seed, TextWriter stdout, TextWriter stderr)
+    private static int Run(int[] widths, string activation, int nTrain, int nEval, int steps, double lr, int seed, string? plotPath,
+        TextWriter stdout, TextWriter stderr)
     {
+        if (plotPath is not null) PlotCommand.CheckPng(plotPath, "--plot");
         if (widths.Length == 0 || widths.Any(w => w < 1)) throw new ArgumentException($"--widths must list positive widths, got [{string.Join(",", widths)}]");
         if (nTrain < 1 || nEval < 1) throw new ArgumentException($"--n-train and --n-eval must be positive, got {nTrain} and {nEval}");
         if (steps < 1) throw new ArgumentException($"--steps must be positive, got {steps}");
@@ -58,24 +61,31 @@ internal static class TaylorCommand
         stdout.WriteLine();
         stdout.WriteLine($"  {"width",6} {"params",10} {"MSE(f, f_lin)",14} {"MSE(f, f₀)",12} {"ratio",10} {"time",8}");
         stdout.Flush();
-        var rows = new List<(int Width, double Lin)>();
+        var rows = new List<(int Width, double Lin, double Initial)>();
         foreach (int w in widths)
         {
             var sw = Stopwatch.StartNew();
             var r = Measure(w, activation, xTrain, yTrain, xEval, steps, lr, seed);
-            rows.Add((w, r.MseLin));
+            rows.Add((w, r.MseLin, r.Mse0));
             stdout.WriteLine($"  {w,6} {r.Params,10} {F(r.MseLin, "E3"),14} {F(r.Mse0, "E3"),12} {F(r.MseLin / r.Mse0, "E3"),10} {CliParsing.Seconds(sw.Elapsed),8}");
             stdout.Flush();
         }
+        double? slope = null;
         if (rows.Count >= 2)
         {
             // Least-squares slope of log MSE(f, f_lin) against log width; lazy training predicts −1.
             var xs = rows.Select(r => Math.Log(r.Width)).ToArray();
             var ys = rows.Select(r => Math.Log(r.Lin)).ToArray();
             double mx = xs.Average(), my = ys.Average();
-            double slope = xs.Zip(ys, (a, b) => (a - mx) * (b - my)).Sum() / xs.Sum(a => (a - mx) * (a - mx));
+            slope = xs.Zip(ys, (a, b) => (a - mx) * (b - my)).Sum() / xs.Sum(a => (a - mx) * (a - mx));
             stdout.WriteLine();
-            stdout.WriteLine($"  log-log slope of MSE(f, f_lin) vs width: {F(slope, "0.00")} (lazy training bounds it by −1: f − f_lin = O(1/√width))");
+            stdout.WriteLine($"  log-log slope of MSE(f, f_lin) vs width: {F(slope.Value, "0.00")} (lazy training bounds it by −1: f − f_lin = O(1/√width))");
+        }
+        if (plotPath is not null)
+        {
+            Plotting.PlotFile.SavePng(Plotting.KernelPlots.WidthTable(rows.Select(r => r.Width).ToArray(), rows.Select(r => r.Lin).ToArray(),
+                rows.Select(r => r.Initial).ToArray(), slope), plotPath);
+            stdout.WriteLine($"  plot -> {plotPath}");
         }
         stdout.WriteLine($"  total {CliParsing.Seconds(total.Elapsed)}");
         return CliApp.Ok;
