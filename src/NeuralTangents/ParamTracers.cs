@@ -26,6 +26,11 @@ public sealed class ParamTracers
     /// <summary>A view scoped under <c>"&lt;scope&gt;."</c>.</summary>
     public ParamTracers Scope(string scope) => new(_all, _prefix + scope + ".");
 
+    /// <summary>The same scope where every tensor in it is replaced by <c>f(tensor)</c> (Stax's <c>Repeat</c> slices its
+    /// stacked parameters this way).</summary>
+    internal ParamTracers MapScope(Func<Tracer, Tracer> f) =>
+        new(Names.ToDictionary(n => n, n => f(_all[n]), StringComparer.Ordinal), _prefix);
+
     /// <summary>All names visible in this scope (full names).</summary>
     public IEnumerable<string> Names => _all.Keys.Where(k => k.StartsWith(_prefix, StringComparison.Ordinal));
 }

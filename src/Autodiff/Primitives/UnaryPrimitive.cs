@@ -171,3 +171,14 @@ internal sealed class CopyPrimitive : UnaryPrimitive
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[0].Rank);
     internal override bool FoldConstants => false;
 }
+
+/// <summary><c>stop_gradient</c>: the identity with a zero derivative (e.g. the max subtracted inside a softmax).</summary>
+internal sealed class StopGradientPrimitive : UnaryPrimitive
+{
+    /// <inheritdoc/>
+    public override string Name => "stop_gradient";
+    internal override UnaryOp Op => throw new UnreachableException();
+    internal override Tensor Evaluate(Tensor[] inputs) => inputs[0];
+    internal override Tracer? Derivative(Tracer x, Tracer y) => null;
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] primals, Tracer?[] tangents, Tracer output) => null;
+}

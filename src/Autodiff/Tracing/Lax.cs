@@ -51,6 +51,8 @@ public static class Lax
     public static Tracer Abs(Tracer x) => x.Builder.Emit(new AbsPrimitive(), x);
     /// <summary>Sign (−1, 0, 1).</summary>
     public static Tracer Sign(Tracer x) => x.Builder.Emit(new SignPrimitive(), x);
+    /// <summary><c>lax.stop_gradient</c>: x, with a zero derivative.</summary>
+    public static Tracer StopGradient(Tracer x) => x.Builder.Emit(new StopGradientPrimitive(), x);
     /// <summary><c>x^n</c> for integer n.</summary>
     public static Tracer IntegerPow(Tracer x, int n) => x.Builder.Emit(new IntegerPowPrimitive(n), x);
 

@@ -69,6 +69,19 @@ public static class Np
     /// <summary><c>max(x, 0)</c>; its derivative at exactly 0 is 0.5, as in JAX.</summary>
     public static Tracer Relu(Tracer x) => Lax.Max(x, Lax.FullLike(x, 0));
 
+    /// <summary>
+    /// <c>jax.nn.softmax(x, axis)</c>: <c>exp(x − max) / Σ exp(x − max)</c> along <paramref name="axis"/>, with the max
+    /// under <see cref="Lax.StopGradient"/> (the result does not depend on it).
+    /// </summary>
+    public static Tracer Softmax(Tracer x, int axis = -1)
+    {
+        int a = x.Shape.NormalizeAxis(axis, nameof(axis));
+        var kept = Enumerable.Range(0, x.Rank).Where(k => k != a).ToArray();
+        var max = Lax.StopGradient(Lax.BroadcastInDim(Lax.ReduceMax(x, a), x.Shape, kept));
+        var e = Lax.Exp(Lax.Sub(x, max));
+        return Lax.Div(e, Lax.BroadcastInDim(Lax.ReduceSum(e, a), x.Shape, kept));
+    }
+
     /// <summary>Sum over <paramref name="axes"/> (all axes when none are given).</summary>
     public static Tracer Sum(Tracer x, params int[] axes) =>
         Lax.ReduceSum(x, axes.Length == 0 ? Enumerable.Range(0, x.Rank).ToArray() : axes);

@@ -154,7 +154,7 @@ public class ComputeBackendRoutingTests
             var seen = await Task.Run(() => ComputeBackend.Current);
             Assert.Same(counting, seen);
             var inParallel = new ComputeBackend[8];
-            Parallel.For(0, inParallel.Length, i => inParallel[i] = ComputeBackend.Current);
+            System.Threading.Tasks.Parallel.For(0, inParallel.Length, i => inParallel[i] = ComputeBackend.Current);
             Assert.All(inParallel, s => Assert.Same(counting, s));
         }
     }
