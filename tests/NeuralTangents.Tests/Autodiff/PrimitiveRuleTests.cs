@@ -69,6 +69,9 @@ public class PrimitiveRuleTests
         new("slice", new[] { new[] { 7, 5 } }, x => Lax.Slice(x[0], new[] { 1, 0 }, new[] { 6, 5 }, new[] { 2, 3 }), new[] { true }),
         new("concatenate", new[] { new[] { 2, 3 }, new[] { 2, 1 } }, x => Lax.Concatenate(x, 1), new[] { true, true }),
         new("rev", new[] { new[] { 3, 4 } }, x => Lax.Rev(x[0], 1), new[] { true }),
+        // stop_gradient has a zero derivative; a softmax does not depend on the max it subtracts, so its JVP still
+        // matches finite differences only if stop_gradient evaluates as the identity (and its dropped tangent cancels).
+        new("stop_gradient (softmax)", new[] { new[] { 2, 4 } }, x => Np.Softmax(x[0], -1)),
         new("convert_element_type", new[] { new[] { 4 } }, x => Lax.Convert(Lax.Convert(x[0], DType.Float32), DType.Float64), Eps: 1e-2),
     };
 

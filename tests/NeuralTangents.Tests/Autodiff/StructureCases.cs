@@ -85,6 +85,14 @@ internal sealed record StructureCase(string Name, Func<Tracer, Tracer[], Tracer>
             new[] { 2, 5, 2 }, new int[0][], Expect: R(Id(2))),
         new("dot_general-batch", (w, c) => Lax.DotGeneral(c[0], w, new DotDimensionNumbers(new[] { 2 }, new[] { 1 }, new[] { 0 }, new[] { 2 })),
             new[] { 3, 4, 2 }, new[] { new[] { 2, 3, 4 } }, true, R(new[] { (2, 0) }, new[] { (0, 2) })),
+        // Attention logits Q·Kᵀ per (head, example): batch axes (0, 1) block-diagonal, w's position axis traced.
+        new("dot_general-attention-keys", (w, c) => Lax.DotGeneral(c[0], w, new DotDimensionNumbers(new[] { 3 }, new[] { 3 }, new[] { 0, 1 }, new[] { 0, 1 })),
+            new[] { 2, 2, 3, 2 }, new[] { new[] { 2, 2, 3, 2 } }, true, R(new[] { (3, 2) }, new[] { (0, 0), (1, 1) })),
+        // Attention output G·V: the values' position axis is contracted, their channel axis traced.
+        new("dot_general-attention-values", (w, c) => Lax.DotGeneral(c[0], w, new DotDimensionNumbers(new[] { 3 }, new[] { 2 }, new[] { 0, 1 }, new[] { 0, 1 })),
+            new[] { 2, 1, 3, 2 }, new[] { new[] { 2, 1, 3, 3 } }, true, R(new[] { (3, 3) }, new[] { (0, 0), (1, 1) })),
+        // ConvTranspose's input dilation: interior padding of the spatial axis; batch and channels stay traced.
+        new("pad-conv-transpose", (w, c) => Lax.Pad(w, 0, new[] { (0, 0, 0), (1, 1, 1), (0, 0, 0) }), new[] { 2, 3, 2 }, new int[0][], Expect: R(Id(0, 2))),
         new("conv-grouped", (w, c) => Lax.Conv(c[0], w, new ConvParams(new[] { 1 }, new[] { (0, 1) }, new[] { 1 }, 2)),
             new[] { 2, 2, 4 }, new[] { new[] { 2, 4, 4 } }, true, R(Array.Empty<(int, int)>(), new[] { (2, 2) })),
         new("slice (no structure)", (w, c) => Lax.Slice(w, new[] { 0, 1 }, new[] { 2, 3 }), new[] { 3, 3 }, new int[0][], Expect: StructureRule.None),
