@@ -13,6 +13,8 @@ internal static class CliApp
     public const int Ok = 0;
     public const int InternalError = 1;
     public const int UserError = 2;
+    /// <summary>Stopped by Ctrl-C (128 + SIGINT), partial output kept for <c>--resume</c>.</summary>
+    public const int Interrupted = 130;
 
     /// <summary>Runs <c>nt</c> with <paramref name="args"/>, writing to the given writers; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
@@ -60,7 +62,8 @@ internal static class CliApp
 
     /// <summary>Errors caused by the input (options, spec, files, shapes) rather than by a bug.</summary>
     private static bool IsUserError(Exception e) => e is ArgumentException or FormatException or IOException
-        or InvalidDataException or KeyNotFoundException or NotSupportedException or UnauthorizedAccessException;
+        or InvalidDataException or KeyNotFoundException or NotSupportedException or UnauthorizedAccessException
+        or KernelMemoryException;
 
     private static string OneLine(Exception e)
     {

@@ -80,5 +80,12 @@ internal static class CliParsing
         }
     }
 
+    /// <summary>A memory size such as <c>64MiB</c>, <c>4GiB</c> or plain bytes (<see cref="MemoryBudget.Parse"/>).</summary>
+    public static long Size(string text, string option)
+    {
+        try { return MemoryBudget.Parse(text); }
+        catch (FormatException e) { throw new FormatException($"{option}: {e.Message}", e); }
+    }
+
     public static string Seconds(TimeSpan t) => t.TotalSeconds.ToString(t.TotalSeconds < 10 ? "0.00" : "0.0", CultureInfo.InvariantCulture) + " s";
 }

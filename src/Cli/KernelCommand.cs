@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using NeuralTangents.Interop;
 using NeuralTangents.Stax;
+using NeuralTangents.Tiles;
 
 namespace NeuralTangents.Cli;
 
@@ -19,19 +20,26 @@ internal static class KernelCommand
         var diag = new Option<string>("--diagonal-axes") { Description = "Output axes kept diagonal, comma-separated; \"\" for none.", DefaultValueFactory = _ => "" };
         var output = new Option<string>("--out") { Description = "Output .npy (one kernel) or .npz (entries named ntk/nngp).", Required = true };
         var explain = new Option<bool>("--explain") { Description = "Print the AUTO cost model's estimates (GFLOP, peak memory) per NTK implementation first." };
+        var budget = new Option<string?>("--memory-budget") { Description = "Memory the computation may use, e.g. 64MiB, 4GiB or bytes (default: 4 GiB or half the memory if smaller); refused before any work when even one tile cannot fit." };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Examples per tile (nt.batch's batch_size); default: derived from the memory budget." };
+        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted .npy --out from its .partial file and .tiles.json manifest." };
 
         var cmd = new Command("kernel", "Compute empirical NTK and/or NNGP kernels and write them to .npy/.npz.")
         {
-            net, x1, x2, get, trace, diag, output, explain,
+            net, x1, x2, get, trace, diag, output, explain, budget, batchSize, resume,
         };
         common.AddTo(cmd);
         cmd.SetAction(r => Run(r.GetValue(net)!, common.Read(r), r.GetValue(x1)!, r.GetValue(x2),
-            r.GetValue(get)!, r.GetValue(trace)!, r.GetValue(diag)!, r.GetValue(output)!, r.GetValue(explain), stdout, stderr));
+            r.GetValue(get)!, r.GetValue(trace)!, r.GetValue(diag)!, r.GetValue(output)!, r.GetValue(explain),
+            new Tiling(r.GetValue(budget), r.GetValue(batchSize), r.GetValue(resume)), stdout, stderr));
         return cmd;
     }
 
+    /// <summary>The memory and tile options of <c>nt kernel</c>.</summary>
+    private sealed record Tiling(string? Budget, int? BatchSize, bool Resume);
+
     private static int Run(string spec, ComputeOptions.Values common, string x1Path, string? x2Path, string getText,
-        string traceText, string diagText, string outPath, bool explain, TextWriter stdout, TextWriter stderr)
+        string traceText, string diagText, string outPath, bool explain, Tiling tiling, TextWriter stdout, TextWriter stderr)
     {
         // Validate every option before reading data or computing.
         var net = NetSpec.Parse(spec);
@@ -51,6 +59,9 @@ internal static class KernelCommand
         if (outDir is not null && !Directory.Exists(outDir))
             throw new DirectoryNotFoundException($"--out: folder '{outDir}' does not exist");
         var backend = common.Backend();
+        long? memoryBudget = tiling.Budget is null ? null : CliParsing.Size(tiling.Budget, "--memory-budget");
+        if (tiling.BatchSize is < 1) throw new ArgumentException($"--batch-size: expected a positive number of examples, got {tiling.BatchSize}");
+        if (tiling.Resume && npz) throw new ArgumentException($"--resume: only an .npy --out is written in resumable tiles, got '{outPath}'");
 
         var x1 = Npy.Read(x1Path);
         var x2 = x2Path is null ? null : Npy.Read(x2Path);
@@ -59,32 +70,67 @@ internal static class KernelCommand
         x2 = x2?.AsType(dtype);
         var parameters = common.LoadParams(net, x1.Shape, dtype);
 
+        using var cts = new CancellationTokenSource();
+        var progress = new ProgressLine(stderr, ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
+        var options = new KernelOptions { MemoryBudget = memoryBudget, BatchSize = tiling.BatchSize, CancellationToken = cts.Token, Progress = progress };
+        double budgetBytes = options.MemoryBudget ?? MemoryBudget.DefaultBytes;
         if (explain)
         {
-            var ex = Empirical.ExplainNtk(net.Apply, x1, x2, parameters, traceAxes, diagonalAxes, vmapAxes);
-            stdout.WriteLine($"NTK cost estimates (AUTO picks {ex.Chosen}, memory budget {ex.MemoryBudgetBytes / (1 << 30):0.#} GiB):");
+            var ex = Empirical.ExplainNtk(net.Apply, x1, x2, parameters, traceAxes, diagonalAxes, vmapAxes, budgetBytes);
+            stdout.WriteLine($"NTK cost estimates (AUTO picks {ex.Chosen}, memory budget {MemoryBudget.Format(ex.MemoryBudgetBytes)}):");
             stdout.WriteLine(ex.ToString());
         }
-        var kernelFn = Empirical.KernelFn(net.Apply, traceAxes, diagonalAxes, vmapAxes, implementation);
+        // An .npy is always written tile by tile into <out>.partial (renamed when complete, so a failed run never
+        // clobbers an existing file); an .npz is computed in memory and needs the kernels to fit the budget.
+        TiledKernel? tiled = npz ? null
+            : Empirical.Tiled(net.Apply, x1, x2, parameters, get, traceAxes, diagonalAxes, vmapAxes, implementation, options);
+        var kernelFn = npz ? Empirical.KernelFn(net.Apply, traceAxes, diagonalAxes, vmapAxes, implementation, options) : null;
         if (get.Contains(KernelKind.Ntk))
         {
+            var chosen = tiled?.Implementation ?? Empirical.ExplainNtk(net.Apply, x1, x2, parameters, traceAxes, diagonalAxes, vmapAxes, budgetBytes).Chosen;
             var runs = implementation == NtkImplementation.Auto
-                ? $"auto → {CliParsing.ImplementationName(Empirical.ExplainNtk(net.Apply, x1, x2, parameters, traceAxes, diagonalAxes, vmapAxes).Chosen)}"
+                ? $"auto → {CliParsing.ImplementationName(chosen)}"
                 : common.ImplementationText + (explain ? " (--implementation auto follows the estimates)" : "");
             stdout.WriteLine($"NTK implementation: {runs}");
         }
-        stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)}, {backend.Name})…");
+        var plan = tiled is { Plan.Tiles.Count: > 1 } ? $", {tiled.Plan}" : "";
+        stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)}, {backend.Name}{plan})…");
         var sw = Stopwatch.StartNew();
-        EmpiricalKernel result;
-        using (ComputeBackend.Use(backend)) result = kernelFn(x1, x2, get, parameters);
-        stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}");
-
-        var items = result.Items.Select(kv => new KeyValuePair<string, Tensor>(kv.Kind.ToString().ToLowerInvariant(), kv.Value)).ToList();
-        if (npz) Npz.Write(outPath, items);
-        else Npy.Write(outPath, items[0].Value);
-        foreach (var (name, k) in items)
-            stdout.WriteLine($"{name}: shape {k.Shape} {CliParsing.Name(k.DType)}{(npz ? $" -> {outPath}[{name}]" : $" -> {outPath}")}");
-        return CliApp.Ok;
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            using (ComputeBackend.Use(backend))
+            {
+                if (tiled is not null)
+                {
+                    tiled.WriteNpy(outPath, tiling.Resume, functionKey: spec);
+                    progress.Finish();
+                    stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}");
+                    stdout.WriteLine($"{get[0].ToString().ToLowerInvariant()}: shape {tiled.Shapes[0]} {CliParsing.Name(tiled.DType)} -> {outPath}");
+                    return CliApp.Ok;
+                }
+                var result = kernelFn!(x1, x2, get, parameters);
+                progress.Finish();
+                stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}");
+                var items = result.Items.Select(kv => new KeyValuePair<string, Tensor>(kv.Kind.ToString().ToLowerInvariant(), kv.Value)).ToList();
+                Npz.Write(outPath, items);
+                foreach (var (name, k) in items)
+                    stdout.WriteLine($"{name}: shape {k.Shape} {CliParsing.Name(k.DType)} -> {outPath}[{name}]");
+                return CliApp.Ok;
+            }
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            progress.Finish();
+            stderr.WriteLine(tiled is null ? "nt: interrupted; nothing written"
+                : $"nt: interrupted after {progress.Done} of {tiled.Plan.Tiles.Count} tiles; the partial kernel is in {outPath}.partial (manifest {outPath}.tiles.json): rerun with --resume to continue");
+            return CliApp.Interrupted;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
     }
 
     /// <summary>Reads an .npz and checks its names and shapes against what the network expects for these inputs.</summary>

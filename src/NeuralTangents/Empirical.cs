@@ -1,4 +1,5 @@
 using NeuralTangents.Kernels;
+using NeuralTangents.Tiles;
 
 namespace NeuralTangents;
 
@@ -33,22 +34,23 @@ public static partial class Empirical
     /// <param name="diagonalAxes">Output axes kept once (x1 and x2 sizes must match); default <c>[]</c>.</param>
     /// <returns>A <see cref="KernelFunction"/> (errors as described on <see cref="Empirical"/>).</returns>
     public static KernelFunction NngpFn(ApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null) =>
-        Single(NngpFn(ToMulti(f), traceAxes, diagonalAxes));
+        NngpFn(f, traceAxes, diagonalAxes, null);
+
+    /// <summary><see cref="NngpFn(ApplyFn, int[], int[])"/> with a memory budget, tiles over examples, progress and
+    /// cancellation (<see cref="KernelOptions"/>; null = defaults). The returned function throws
+    /// <see cref="KernelMemoryException"/> before any work when the kernel cannot be computed within the budget.</summary>
+    public static KernelFunction NngpFn(ApplyFn f, int[]? traceAxes, int[]? diagonalAxes, KernelOptions? options) =>
+        Single(NngpFn(ToMulti(f), traceAxes, diagonalAxes, options));
 
     /// <summary><see cref="NngpFn(ApplyFn, int[], int[])"/> for several inputs and outputs: one kernel per output.</summary>
-    public static MultiKernelFunction NngpFn(MultiApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null)
+    public static MultiKernelFunction NngpFn(MultiApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null) =>
+        NngpFn(f, traceAxes, diagonalAxes, null);
+
+    /// <summary><see cref="NngpFn(MultiApplyFn, int[], int[])"/> with <see cref="KernelOptions"/>.</summary>
+    public static MultiKernelFunction NngpFn(MultiApplyFn f, int[]? traceAxes, int[]? diagonalAxes, KernelOptions? options)
     {
-        var traced = new TracedApply(f);
-        var t = traceAxes ?? DefaultTrace;
-        var d = diagonalAxes ?? Array.Empty<int>();
-        return (x1, x2, p) =>
-        {
-            var axes = Prepare(traced, x1, x2, p, t, d);
-            if (EmptyKernels(traced, x1, x2, p, axes) is { } empty) return empty;
-            var a = traced.Evaluate(p, x1);
-            var b = x2 is null ? a : traced.Evaluate(p, x2);
-            return axes.Select((ax, j) => ax.Contract(a[j], b[j], 0)).ToArray();
-        };
+        var kernels = Kernels(f, traceAxes, diagonalAxes, null, NtkImplementation.JacobianContraction, SdRules.All, options);
+        return (x1, x2, p) => kernels(x1, x2, new[] { KernelKind.Nngp }, p).Select(e => e.Nngp!).ToArray();
     }
 
     /// <summary>
@@ -66,42 +68,37 @@ public static partial class Empirical
     /// <see cref="ArgumentOutOfRangeException"/> for an unknown implementation value.</returns>
     public static KernelFunction NtkFn(ApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
         NtkImplementation implementation = NtkImplementation.JacobianContraction) =>
-        Single(NtkFn(ToMulti(f), traceAxes, diagonalAxes, vmapAxes, implementation));
+        NtkFn(f, traceAxes, diagonalAxes, vmapAxes, implementation, null);
+
+    /// <summary>
+    /// <see cref="NtkFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/> with a memory budget, tiles over
+    /// examples (<c>nt.batch</c>), progress and cancellation (<see cref="KernelOptions"/>; null = defaults: a budget
+    /// of <see cref="MemoryBudget.DefaultBytes"/>, tiles only when the budget needs them and <paramref name="vmapAxes"/>
+    /// is given). Every implementation is estimated at its tile size; AUTO chooses with those costs. The returned
+    /// function throws <see cref="KernelMemoryException"/> before any work when even the smallest tile does not fit.
+    /// </summary>
+    public static KernelFunction NtkFn(ApplyFn f, int[]? traceAxes, int[]? diagonalAxes, VmapAxes? vmapAxes,
+        NtkImplementation implementation, KernelOptions? options) =>
+        Single(NtkFn(ToMulti(f), traceAxes, diagonalAxes, vmapAxes, implementation, SdRules.All, options));
 
     /// <summary><see cref="NtkFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/> for several inputs and outputs:
     /// one kernel per output (no cross terms, spec §1.4).</summary>
     public static MultiKernelFunction NtkFn(MultiApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
-        NtkImplementation implementation = NtkImplementation.JacobianContraction) => NtkFn(f, traceAxes, diagonalAxes, vmapAxes, implementation, SdRules.All);
+        NtkImplementation implementation = NtkImplementation.JacobianContraction) => NtkFn(f, traceAxes, diagonalAxes, vmapAxes, implementation, SdRules.All, null);
+
+    /// <summary><see cref="NtkFn(MultiApplyFn, int[], int[], VmapAxes, NtkImplementation)"/> with <see cref="KernelOptions"/>.</summary>
+    public static MultiKernelFunction NtkFn(MultiApplyFn f, int[]? traceAxes, int[]? diagonalAxes, VmapAxes? vmapAxes,
+        NtkImplementation implementation, KernelOptions? options) => NtkFn(f, traceAxes, diagonalAxes, vmapAxes, implementation, SdRules.All, options);
 
     /// <summary>Structured derivatives with NT's private rule switches (tests and ablation benchmarks).</summary>
     internal static KernelFunction NtkFn(ApplyFn f, int[]? traceAxes, int[]? diagonalAxes, VmapAxes? vmapAxes, SdRules rules) =>
-        Single(NtkFn(ToMulti(f), traceAxes, diagonalAxes, vmapAxes, NtkImplementation.StructuredDerivatives, rules));
+        Single(NtkFn(ToMulti(f), traceAxes, diagonalAxes, vmapAxes, NtkImplementation.StructuredDerivatives, rules, null));
 
     private static MultiKernelFunction NtkFn(MultiApplyFn f, int[]? traceAxes, int[]? diagonalAxes, VmapAxes? vmapAxes,
-        NtkImplementation implementation, SdRules rules)
+        NtkImplementation implementation, SdRules rules, KernelOptions? options)
     {
-        var traced = new TracedApply(f);
-        var t = traceAxes ?? DefaultTrace;
-        var d = diagonalAxes ?? Array.Empty<int>();
-        var requested = CheckImplementation(implementation);
-        var autoChoice = new System.Collections.Concurrent.ConcurrentDictionary<string, NtkImplementation>();
-        return (x1, x2, p) =>
-        {
-            var axes = Prepare(traced, x1, x2, p, t, d);
-            if (EmptyKernels(traced, x1, x2, p, axes) is { } empty) return empty;
-            var outs = traced.OutputTypes(p, x1.Select(TensorType.Of).ToArray());
-            var b1 = Batching.Resolve(vmapAxes, x1, outs);
-            var b2 = x2 is null ? b1 : Batching.Resolve(vmapAxes, x2, traced.OutputTypes(p, x2.Select(TensorType.Of).ToArray()));
-            // AUTO: the cost model's choice, cached per input and parameter types (as Neural Tangents caches per shapes).
-            var impl = requested != NtkImplementation.Auto ? requested : autoChoice.GetOrAdd(TypeKey(x1, x2, p),
-                _ => CostModel.Explain(traced, p, x1, x2, axes, b1, b2, CostModel.DefaultBudgetBytes).Chosen);
-            return axes.Select((ax, j) => impl switch
-            {
-                NtkImplementation.NtkVectorProducts => NtkVectorProducts.Ntk(traced, p, x1, x2, j, ax, b1, b2),
-                NtkImplementation.StructuredDerivatives => StructuredDerivatives.Ntk(traced, p, x1, x2, j, ax, b1, b2, rules),
-                _ => JacobianContraction.Ntk(traced, p, x1, x2, j, ax, b1, b2),
-            }).ToArray();
-        };
+        var kernels = Kernels(f, traceAxes, diagonalAxes, vmapAxes, implementation, rules, options);
+        return (x1, x2, p) => kernels(x1, x2, new[] { KernelKind.Ntk }, p).Select(e => e.Ntk!).ToArray();
     }
 
     /// <summary>
@@ -111,29 +108,84 @@ public static partial class Empirical
     /// The returned function throws <see cref="ArgumentException"/> when <c>get</c> is empty or repeats a kernel.
     /// </summary>
     public static KernelsFunction KernelFn(ApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
-        NtkImplementation implementation = NtkImplementation.JacobianContraction)
+        NtkImplementation implementation = NtkImplementation.JacobianContraction) =>
+        KernelFn(f, traceAxes, diagonalAxes, vmapAxes, implementation, null);
+
+    /// <summary><see cref="KernelFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/> with <see cref="KernelOptions"/>
+    /// (one budget and one tile plan for all kernels of <c>get</c>).</summary>
+    public static KernelsFunction KernelFn(ApplyFn f, int[]? traceAxes, int[]? diagonalAxes, VmapAxes? vmapAxes,
+        NtkImplementation implementation, KernelOptions? options)
     {
-        var multi = KernelFn(ToMulti(f), traceAxes, diagonalAxes, vmapAxes, implementation);
-        return (x1, x2, get, p) => multi(new[] { x1 }, x2 is null ? null : new[] { x2 }, get, p)[0];
+        var multi = KernelFn(ToMulti(f), traceAxes, diagonalAxes, vmapAxes, implementation, options);
+        return (x1, x2, get, p) =>
+        {
+            ArgumentNullException.ThrowIfNull(x1);
+            return multi(new[] { x1 }, x2 is null ? null : new[] { x2 }, get, p)[0];
+        };
     }
 
     /// <summary><see cref="KernelFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/> for several inputs and outputs.</summary>
     public static MultiKernelsFunction KernelFn(MultiApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
-        NtkImplementation implementation = NtkImplementation.JacobianContraction)
+        NtkImplementation implementation = NtkImplementation.JacobianContraction) =>
+        KernelFn(f, traceAxes, diagonalAxes, vmapAxes, implementation, null);
+
+    /// <summary><see cref="KernelFn(MultiApplyFn, int[], int[], VmapAxes, NtkImplementation)"/> with <see cref="KernelOptions"/>.</summary>
+    public static MultiKernelsFunction KernelFn(MultiApplyFn f, int[]? traceAxes, int[]? diagonalAxes, VmapAxes? vmapAxes,
+        NtkImplementation implementation, KernelOptions? options) =>
+        Kernels(f, traceAxes, diagonalAxes, vmapAxes, implementation, SdRules.All, options);
+
+    /// <summary>
+    /// Plans a kernel as tiles over examples without computing it: the counterpart of <c>nt.batch</c> whose output
+    /// need not fit in memory (see <see cref="TiledKernel.WriteNpy"/>, which streams tiles into an .npy file,
+    /// resumably). The whole kernel does not count against the budget, only one tile's computation; the tile size
+    /// is <see cref="KernelOptions.BatchSize"/> or the largest that fits (with <paramref name="vmapAxes"/>).
+    /// </summary>
+    /// <exception cref="KernelMemoryException">Even the smallest tile does not fit the budget (nothing is computed).</exception>
+    /// <exception cref="ArgumentException">As for <see cref="KernelFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/>.</exception>
+    public static TiledKernel Tiled(ApplyFn f, Tensor x1, Tensor? x2, Params parameters, IReadOnlyList<KernelKind>? get = null,
+        int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
+        NtkImplementation implementation = NtkImplementation.JacobianContraction, KernelOptions? options = null)
     {
-        var nngp = NngpFn(f, traceAxes, diagonalAxes);
-        var ntk = NtkFn(f, traceAxes, diagonalAxes, vmapAxes, implementation);
+        ArgumentNullException.ThrowIfNull(x1);
+        var traced = new TracedApply(ToMulti(f));
+        var opts = options ?? new KernelOptions();
+        var xs1 = new[] { x1 }; var xs2 = x2 is null ? null : new[] { x2 };
+        var kinds = CheckGet(get ?? new[] { KernelKind.Ntk });
+        var axes = Prepare(traced, xs1, xs2, parameters, traceAxes ?? DefaultTrace, diagonalAxes ?? Array.Empty<int>());
+        var job = KernelJob.Create(traced, parameters, xs1, xs2, kinds, axes, vmapAxes, CheckImplementation(implementation), SdRules.All, opts, inMemory: false);
+        return new TiledKernel(job, opts);
+    }
+
+    private static MultiKernelsFunction Kernels(MultiApplyFn f, int[]? traceAxes, int[]? diagonalAxes, VmapAxes? vmapAxes,
+        NtkImplementation implementation, SdRules rules, KernelOptions? options)
+    {
+        var traced = new TracedApply(f);
+        var t = traceAxes ?? DefaultTrace;
+        var d = diagonalAxes ?? Array.Empty<int>();
+        var requested = CheckImplementation(implementation);
+        var opts = options ?? new KernelOptions();
+        opts.Validate();
         return (x1, x2, get, p) =>
         {
-            var kinds = get ?? new[] { KernelKind.Nngp, KernelKind.Ntk };
-            if (kinds.Count == 0) throw new ArgumentException("\"get\" must be non-empty.", nameof(get));
-            foreach (var bad in kinds.Where(k => !Enum.IsDefined(k)))
-                throw new ArgumentOutOfRangeException(nameof(get), $"\"get\" has the undefined kernel kind {(int)bad}; expected {KernelKind.Nngp} or {KernelKind.Ntk}");
-            if (kinds.Distinct().Count() != kinds.Count) throw new ArgumentException($"\"get\" must not repeat a kernel, got [{string.Join(", ", kinds)}]", nameof(get));
-            var values = kinds.Select(k => k == KernelKind.Nngp ? nngp(x1, x2, p) : ntk(x1, x2, p)).ToArray();
-            return Enumerable.Range(0, values[0].Length)
-                .Select(j => new EmpiricalKernel(kinds.Select((k, i) => (k, values[i][j])).ToArray())).ToArray();
+            var kinds = CheckGet(get ?? new[] { KernelKind.Nngp, KernelKind.Ntk });
+            var axes = Prepare(traced, x1, x2, p, t, d);
+            if (EmptyKernels(traced, x1, x2, p, axes) is { } empty)
+                return empty.Select(k => new EmpiricalKernel(kinds.Select(kind => (kind, k)).ToArray())).ToArray();
+            var job = KernelJob.Create(traced, p, x1, x2, kinds, axes, vmapAxes, requested, rules, opts, inMemory: true);
+            var flat = TiledKernel.Run(job, job.Plan, opts, inMemoryPlanned: job.Plan is not null);
+            int outputs = axes.Length;
+            return Enumerable.Range(0, outputs)
+                .Select(j => new EmpiricalKernel(kinds.Select((k, i) => (k, flat[i * outputs + j])).ToArray())).ToArray();
         };
+    }
+
+    private static KernelKind[] CheckGet(IReadOnlyList<KernelKind> kinds)
+    {
+        if (kinds.Count == 0) throw new ArgumentException("\"get\" must be non-empty.", "get");
+        foreach (var bad in kinds.Where(k => !Enum.IsDefined(k)))
+            throw new ArgumentOutOfRangeException("get", $"\"get\" has the undefined kernel kind {(int)bad}; expected {KernelKind.Nngp} or {KernelKind.Ntk}");
+        if (kinds.Distinct().Count() != kinds.Count) throw new ArgumentException($"\"get\" must not repeat a kernel, got [{string.Join(", ", kinds)}]", "get");
+        return kinds.ToArray();
     }
 
     /// <summary>
@@ -182,14 +234,10 @@ public static partial class Empirical
             return new NtkExplanation(NtkImplementation.JacobianContraction,
                 new[] { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts, NtkImplementation.StructuredDerivatives }
                     .Select(i => new NtkCostEstimate(i, 0, 0, true)).ToArray(), memoryBudgetBytes);
-        var b1 = Batching.Resolve(vmapAxes, xs1, traced.OutputTypes(parameters, new[] { TensorType.Of(x1) }));
-        var b2 = xs2 is null ? b1 : Batching.Resolve(vmapAxes, xs2, traced.OutputTypes(parameters, new[] { TensorType.Of(x2!) }));
-        return CostModel.Explain(traced, parameters, xs1, xs2, axes, b1, b2, memoryBudgetBytes);
+        var options = new KernelOptions { MemoryBudget = (long)Math.Clamp(memoryBudgetBytes, 1, long.MaxValue / 2) };
+        return KernelJob.Create(traced, parameters, xs1, xs2, new[] { KernelKind.Ntk }, axes, vmapAxes, NtkImplementation.Auto, SdRules.All,
+            options, inMemory: true, explainOnly: true).Explanation!;
     }
-
-    private static string TypeKey(Tensor[] x1, Tensor[]? x2, Params p) =>
-        string.Join(",", x1.Select(TensorType.Of)) + "|" + (x2 is null ? "-" : string.Join(",", x2.Select(TensorType.Of))) + "|" +
-        string.Join(",", p.Select(kv => kv.Key + TensorType.Of(kv.Value)));
 
     /// <summary>Parses <c>"ntk"</c>, <c>"nngp"</c> or <c>"ntk,nngp"</c> (case-insensitive) into a <c>get</c> list.</summary>
     /// <exception cref="ArgumentException">Unknown kernel name.</exception>

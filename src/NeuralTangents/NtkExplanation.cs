@@ -11,7 +11,12 @@ namespace NeuralTangents;
 /// <param name="CannotRun">Null, or why it cannot run at all (one of its tensors would exceed
 /// <see cref="TensorSizeException.MaxElements"/> elements); then <paramref name="Flops"/> and
 /// <paramref name="PeakBytes"/> are infinite.</param>
-public sealed record NtkCostEstimate(NtkImplementation Implementation, double Flops, double PeakBytes, bool FitsBudget, string? CannotRun = null);
+public sealed record NtkCostEstimate(NtkImplementation Implementation, double Flops, double PeakBytes, bool FitsBudget, string? CannotRun = null)
+{
+    /// <summary>Examples per tile when the estimate is for a tiled computation (the budget forced tiles); null when
+    /// computed whole. <see cref="Flops"/> then sums all tiles and <see cref="PeakBytes"/> is one tile's peak.</summary>
+    public int? TileSize { get; init; }
+}
 
 /// <summary>
 /// Why <see cref="NtkImplementation.Auto"/> chose an implementation: the estimates of all three and the memory
@@ -29,8 +34,8 @@ public sealed record NtkExplanation(NtkImplementation Chosen, IReadOnlyList<NtkC
     {
         var sb = new StringBuilder();
         foreach (var e in Estimates)
-            sb.AppendLine(e.CannotRun is { } why ? $"{(e.Implementation == Chosen ? "*" : " ")} {e.Implementation,-22} cannot run: {why}" :string.Create(CultureInfo.InvariantCulture,
-                $"{(e.Implementation == Chosen ? "*" : " ")} {e.Implementation,-22} {Gflop(e.Flops),12} GFLOP {e.PeakBytes / (1 << 20),12:F1} MiB{(e.FitsBudget ? "" : "  (over budget)")}"));
+            sb.AppendLine(e.CannotRun is { } why ? $"{(e.Implementation == Chosen ? "*" : " ")} {e.Implementation,-22} cannot run: {why}" : string.Create(CultureInfo.InvariantCulture,
+                $"{(e.Implementation == Chosen ? "*" : " ")} {e.Implementation,-22} {Gflop(e.Flops),12} GFLOP {e.PeakBytes / (1 << 20),12:F1} MiB{(e.TileSize is { } t ? $"  (tiles of {t})" : "")}{(e.FitsBudget ? "" : "  (over budget)")}"));
         return sb.ToString().TrimEnd();
     }
 

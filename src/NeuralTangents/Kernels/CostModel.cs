@@ -7,7 +7,7 @@ namespace NeuralTangents.Kernels;
 /// </summary>
 internal static class CostModel
 {
-    /// <summary>Default memory budget: 4 GiB.</summary>
+    /// <summary>Default memory budget of <see cref="Empirical.ExplainNtk"/>: 4 GiB.</summary>
     public const double DefaultBudgetBytes = 4.0 * (1L << 30);
 
     public static NtkExplanation Explain(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, KernelAxes[] axes, Batching? b1, Batching? b2, double budget)
@@ -15,28 +15,35 @@ internal static class CostModel
         var estimates = new[] { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts, NtkImplementation.StructuredDerivatives }
             .Select(impl =>
             {
-                double flops = 0, bytes = 0;
                 try
                 {
-                    for (int j = 0; j < axes.Length; j++)
-                    {
-                        var (fl, by) = impl switch
-                        {
-                            NtkImplementation.JacobianContraction => Jc(f, p, x1, x2, j, axes[j], b1, b2),
-                            NtkImplementation.NtkVectorProducts => NtkVectorProducts.Estimate(f, p, x1, x2, j, b1, b2),
-                            _ => Sd(f, p, x1, x2, j, axes[j], b1, b2),
-                        };
-                        flops += fl; bytes = Math.Max(bytes, by);
-                    }
+                    var (flops, bytes) = Estimate(impl, f, p, x1, x2, axes, b1, b2);
+                    return new NtkCostEstimate(impl, flops, bytes, bytes <= budget);
                 }
                 catch (TensorSizeException e)
                 {
                     // One of its tensors cannot exist: it cannot run, and the others are still estimated.
                     return new NtkCostEstimate(impl, double.PositiveInfinity, double.PositiveInfinity, false, e.Reason);
                 }
-                return new NtkCostEstimate(impl, flops, bytes, bytes <= budget);
             }).ToArray();
         return new NtkExplanation(Choose(estimates), estimates, budget);
+    }
+
+    /// <summary>FLOPs (several outputs add up) and peak bytes (the largest output's) of one implementation, computed whole.</summary>
+    public static (double Flops, double Bytes) Estimate(NtkImplementation impl, TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, KernelAxes[] axes, Batching? b1, Batching? b2)
+    {
+        double flops = 0, bytes = 0;
+        for (int j = 0; j < axes.Length; j++)
+        {
+            var (fl, by) = impl switch
+            {
+                NtkImplementation.JacobianContraction => Jc(f, p, x1, x2, j, axes[j], b1, b2),
+                NtkImplementation.NtkVectorProducts => NtkVectorProducts.Estimate(f, p, x1, x2, j, b1, b2),
+                _ => Sd(f, p, x1, x2, j, axes[j], b1, b2),
+            };
+            flops += fl; bytes = Math.Max(bytes, by);
+        }
+        return (flops, bytes);
     }
 
     /// <summary>
@@ -82,7 +89,8 @@ internal static class CostModel
         var o1 = f.OutputTypes(p, x1.Select(TensorType.Of).ToArray())[j];
         var o2 = x2 is null ? o1 : f.OutputTypes(p, x2.Select(TensorType.Of).ToArray())[j];
         double contraction = 2.0 * axes.KernelShape(o1.Shape, o2.Shape).Elements * axes.TraceSize(o1.Shape) * p.ParameterCount;
-        return (f1 + f2 + contraction, m1 + m2);
+        // Chunks of per-example Jacobians are concatenated (both held for a moment) and J1 stays while J2 is built.
+        return (f1 + f2 + contraction, x2 is null ? 2 * m1 : m1 + 2 * m2);
     }
 
     private static (double, double) Sd(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)

@@ -1,0 +1,335 @@
+using NeuralTangents.Kernels;
+
+namespace NeuralTangents.Tiles;
+
+/// <summary>
+/// One kernel computation resolved before any numeric work: validated axes, the implementation (AUTO decided with
+/// tiled costs), the memory plan (untiled, or a <see cref="TilePlan"/> whose tile fits the budget) and the layout of
+/// the batch axis in every kernel. Results are flattened kind-major: index <c>k · outputs + j</c> for kernel kind k
+/// of output j.
+/// </summary>
+internal sealed class KernelJob
+{
+    private readonly TracedApply _f;
+    private readonly Params _p;
+    private readonly Tensor[] _x1;
+    private readonly Tensor[]? _x2;
+    private readonly KernelAxes[] _axes;
+    private readonly VmapAxes? _vmap;
+    private readonly SdRules _rules;
+    private readonly int?[] _in = Array.Empty<int?>();
+    private readonly int[] _pos = Array.Empty<int>();
+    private readonly int[][] _swap;
+    private readonly bool _diagonal;
+
+    public KernelKind[] Kinds { get; }
+    public int Outputs => _axes.Length;
+    public Shape[] Shapes { get; }
+    public DType DType { get; }
+    public NtkImplementation Implementation { get; private set; } = NtkImplementation.JacobianContraction;
+    /// <summary>Null: computed whole (one call, the kernels as the implementations return them).</summary>
+    public TilePlan? Plan { get; private set; }
+    public NtkExplanation? Explanation { get; private set; }
+    /// <summary>Why the kernel cannot be tiled over examples (null when it can).</summary>
+    public string? Untileable { get; }
+    public int N1 { get; }
+    public int N2 { get; }
+    public double KernelBytes => Shapes.Sum(s => s.Elements) * DType.SizeOf();
+    public double EstimatedBytes { get; private set; }
+    public long Budget { get; }
+    internal Tensor[] X1 => _x1;
+    internal Tensor[]? X2 => _x2;
+    internal Params Parameters => _p;
+    internal KernelAxes[] Axes => _axes;
+    internal VmapAxes? Vmap => _vmap;
+
+    private KernelJob(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, KernelKind[] kinds, KernelAxes[] axes, VmapAxes? vmap,
+        SdRules rules, long budget)
+    {
+        _f = f; _p = p; _x1 = x1; _x2 = x2; Kinds = kinds; _axes = axes; _vmap = vmap; _rules = rules; Budget = budget;
+        var o1 = f.OutputTypes(p, x1.Select(TensorType.Of).ToArray());
+        var o2 = x2 is null ? o1 : f.OutputTypes(p, x2.Select(TensorType.Of).ToArray());
+        DType = o1[0].DType;
+        var perOutput = axes.Select((a, j) => a.KernelShape(o1[j].Shape, o2[j].Shape)).ToArray();
+        Shapes = kinds.SelectMany(_ => perOutput).ToArray();
+        _swap = axes.Select(SwapPermutation).ToArray();
+
+        // The batch axis: vmapAxes when given, else axis 0 of every input and output (nt.batch's assumption).
+        int?[] ins; int[] outs;
+        if (vmap is not null) (ins, outs) = vmap.Resolve(x1.Select(x => x.Rank).ToArray(), o1.Select(o => o.Rank).ToArray());
+        else { ins = x1.Select(x => x.Rank > 0 ? (int?)0 : null).ToArray(); outs = o1.Select(o => 0).ToArray(); }
+        string? why = null;
+        if (ins.All(a => a is null)) why = "no input has a batch axis";
+        else if (o1.Any(o => o.Rank == 0)) why = "an output is a scalar";
+        int n1 = -1, n2 = -1;
+        for (int i = 0; why is null && i < x1.Length; i++)
+        {
+            if (ins[i] is not { } a) continue;
+            int s1 = x1[i].Shape[a], s2 = (x2 ?? x1)[i].Shape[a];
+            if (n1 >= 0 && (s1 != n1 || s2 != n2)) why = $"inputs disagree on the number of examples along the batch axis";
+            n1 = s1; n2 = s2;
+        }
+        var pos = new int[axes.Length];
+        var modes = new bool[axes.Length];
+        for (int j = 0; why is null && j < axes.Length; j++)
+        {
+            int b = outs[j];
+            if (o1[j].Shape[b] != n1 || o2[j].Shape[b] != n2) why = $"output {j} has {o1[j].Shape[b]} entries on its batch axis {b} but the inputs have {n1} examples";
+            else if (axes[j].Trace.Contains(b)) why = $"the batch axis {b} of the output is a trace axis (the kernel is a mean over examples)";
+            else
+            {
+                modes[j] = axes[j].Diagonal.Contains(b);
+                pos[j] = Enumerable.Range(0, b).Sum(ax => axes[j].Trace.Contains(ax) ? 0 : axes[j].Diagonal.Contains(ax) ? 1 : 2);
+            }
+        }
+        if (why is null && modes.Distinct().Count() > 1) why = "the batch axis is diagonal in some outputs and not in others";
+        Untileable = why;
+        if (why is null) { _in = ins; _pos = pos; _diagonal = modes[0]; N1 = n1; N2 = n2; }
+        else { N1 = 1; N2 = 1; }
+    }
+
+    /// <summary>Validates, estimates and plans; throws <see cref="KernelMemoryException"/> when nothing fits (unless
+    /// <paramref name="explainOnly"/>). <paramref name="inMemory"/>: the whole kernel is held (it counts against the budget).</summary>
+    public static KernelJob Create(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, KernelKind[] kinds, KernelAxes[] axes,
+        VmapAxes? vmap, NtkImplementation requested, SdRules rules, KernelOptions options, bool inMemory, bool explainOnly = false)
+    {
+        options.Validate();
+        var job = new KernelJob(f, p, x1, x2, kinds, axes, vmap, rules, options.Budget);
+        job.Decide(requested, options.BatchSize, inMemory, explainOnly);
+        return job;
+    }
+
+    private sealed record Decision(NtkImplementation Impl, TilePlan? Plan, double Flops, double Bytes, bool Fits, string? Advice)
+    {
+        public string? CannotRun { get; init; }
+    }
+
+    private void Decide(NtkImplementation requested, int? batchSize, bool inMemory, bool explainOnly)
+    {
+        bool ntk = Kinds.Contains(KernelKind.Ntk);
+        var candidates = !ntk ? new[] { NtkImplementation.JacobianContraction }
+            : requested == NtkImplementation.Auto ? new[] { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts, NtkImplementation.StructuredDerivatives }
+            : new[] { requested };
+        if (KernelBytes == 0)
+        {
+            // An empty batch: an empty kernel, nothing to estimate.
+            Implementation = candidates[0] == NtkImplementation.Auto ? NtkImplementation.JacobianContraction : candidates[0];
+            return;
+        }
+        var decisions = candidates.Select(impl =>
+        {
+            try { return DecideFor(impl, batchSize, inMemory); }
+            catch (TensorSizeException e) when (requested == NtkImplementation.Auto)
+            {
+                return new Decision(impl, null, double.PositiveInfinity, double.PositiveInfinity, false, null) { CannotRun = e.Reason };
+            }
+        }).ToArray();
+        var estimates = decisions.Select(d => new NtkCostEstimate(d.Impl, d.Flops, d.Bytes, d.Fits, d.CannotRun) { TileSize = d.Plan?.BlockSize }).ToArray();
+        var chosen = requested == NtkImplementation.Auto ? CostModel.Choose(estimates) : candidates[0];
+        if (ntk && requested == NtkImplementation.Auto) Explanation = new NtkExplanation(chosen, estimates, Budget);
+        var d = decisions.Single(x => x.Impl == chosen);
+        Implementation = chosen; Plan = d.Plan; EstimatedBytes = d.Bytes;
+        if (d.Fits || explainOnly) return;
+        var what = !ntk ? "the NNGP" : $"the NTK ({chosen}{(requested == NtkImplementation.Auto ? ", the smallest of AUTO's choices" : "")})";
+        if (requested == NtkImplementation.Auto) d = decisions.MinBy(x => x.Bytes)!;
+        throw new KernelMemoryException(
+            $"{what} needs about {MemoryBudget.Format(d.Bytes)} {(d.Plan is null ? "computed whole" : $"even in tiles of {d.Plan.BlockSize} example{(d.Plan.BlockSize == 1 ? "" : "s")}")}" +
+            $" but the memory budget is {MemoryBudget.Format(Budget)}; {d.Advice ?? "raise the memory budget"}", d.Bytes, Budget);
+    }
+
+    private Decision DecideFor(NtkImplementation impl, int? batchSize, bool inMemory)
+    {
+        double kernel = inMemory ? KernelBytes : 0;
+        var others = Alternatives(impl);
+        if (batchSize is { } bs)
+        {
+            if (Untileable is not null) throw new ArgumentException($"batchSize: the kernel cannot be computed in tiles over examples: {Untileable}", "batchSize");
+            var plan = MakePlan(bs);
+            var (fl, by) = EstimateTile(impl, plan.Tiles[0].Count1, plan.Tiles.Count > 1 || _x2 is not null);
+            by += kernel;
+            return new Decision(impl, plan, fl * plan.Tiles.Count, by, by <= Budget, $"use a smaller batch size (now {bs}) or raise the memory budget{others}");
+        }
+        double f0, b0;
+        try { (f0, b0) = EstimateWhole(impl); b0 += KernelBytes; }
+        catch (TensorSizeException) when (Untileable is null && _vmap is not null) { (f0, b0) = (double.PositiveInfinity, double.PositiveInfinity); }
+        if (b0 <= Budget) return new Decision(impl, null, f0, b0, true, null);
+        if (Untileable is not null)
+            return new Decision(impl, null, f0, b0, false, $"it cannot be computed in tiles ({Untileable}); raise the memory budget{others}");
+        if (_vmap is null)
+            return new Decision(impl, null, f0, b0, false, $"pass vmapAxes (--vmap-axes 0) when examples do not interact, or a batch size, to compute it in tiles; or raise the memory budget{others}");
+        if (inMemory && kernel > Budget)
+            return new Decision(impl, null, f0, b0, false, $"the kernel itself is {MemoryBudget.Format(kernel)}: write it to an .npy file in tiles (TiledKernel.WriteNpy, nt kernel --out K.npy) or raise the memory budget");
+        int nmax = Math.Max(N1, N2);
+        (double, double) Tile(int b) { var (fl, by) = EstimateTile(impl, b, true); return (fl, by + kernel); }
+        var one = Tile(1);
+        if (one.Item2 > Budget)
+            return new Decision(impl, MakePlan(1), one.Item1 * MakePlan(1).Tiles.Count, one.Item2, false, $"raise the memory budget{others}");
+        int lo = 1, hi = Math.Max(1, nmax - 1);
+        while (lo < hi)
+        {
+            int mid = lo + (hi - lo + 1) / 2;
+            if (Tile(mid).Item2 <= Budget) lo = mid; else hi = mid - 1;
+        }
+        var best = MakePlan(lo);
+        var (ft, bt) = Tile(lo);
+        return new Decision(impl, best, ft * best.Tiles.Count, bt, true, null);
+    }
+
+    private static string Alternatives(NtkImplementation impl) =>
+        impl == NtkImplementation.StructuredDerivatives ? "" : ", or use structured derivatives (usually the smallest)";
+
+    /// <summary>One tile covering everything (for writers when the kernel is computed whole).</summary>
+    internal TilePlan WholePlan() => Untileable is not null ? new TilePlan(1, 1, 1, false, false) : MakePlan(Math.Max(N1, N2));
+
+    private TilePlan MakePlan(int block) =>
+        new(N1, N2, Math.Max(1, Math.Min(block, Math.Max(N1, N2))), symmetric: _x2 is null && !_diagonal, diagonalOnly: _diagonal);
+
+    /// <summary>Estimated (FLOPs, peak bytes) of computing everything at once, excluding the kernel itself.</summary>
+    private (double, double) EstimateWhole(NtkImplementation impl) => Estimate(impl, _x1, _x2);
+
+    /// <summary>Estimated (FLOPs, peak bytes) of one b-example tile, including the tile's output.</summary>
+    private (double, double) EstimateTile(NtkImplementation impl, int b, bool distinct)
+    {
+        b = Math.Min(b, Math.Max(N1, N2));
+        var a1 = Slice(_x1, 0, Math.Min(b, N1));
+        var a2 = distinct ? Slice(_x2 ?? _x1, 0, Math.Min(b, N2)) : null;
+        var (fl, by) = Estimate(impl, a1, a2);
+        double tileOut = Shapes.Sum(s => s.Elements) / Math.Max(1.0, (double)N1 * (_diagonal ? 1 : N2)) * b * (_diagonal ? 1 : b) * DType.SizeOf();
+        return (fl, by + 2 * tileOut);
+    }
+
+    private (double, double) Estimate(NtkImplementation impl, Tensor[] a1, Tensor[]? a2)
+    {
+        double flops = 0, bytes = 0;
+        foreach (var kind in Kinds)
+        {
+            if (kind == KernelKind.Nngp)
+            {
+                var (fl, by) = NngpCost(a1, a2);
+                flops += fl; bytes = Math.Max(bytes, by);
+                continue;
+            }
+            var o1 = _f.OutputTypes(_p, a1.Select(TensorType.Of).ToArray());
+            var b1 = Batching.Resolve(_vmap, a1, o1);
+            var b2 = a2 is null ? b1 : Batching.Resolve(_vmap, a2, _f.OutputTypes(_p, a2.Select(TensorType.Of).ToArray()));
+            var (f2, by2) = CostModel.Estimate(impl, _f, _p, a1, a2, _axes, b1, b2);
+            flops += f2; bytes = Math.Max(bytes, by2);
+        }
+        return (flops, bytes);
+    }
+
+    private (double, double) NngpCost(Tensor[] a1, Tensor[]? a2)
+    {
+        double flops = 0, bytes = 0;
+        foreach (var a in a2 is null ? new[] { a1 } : new[] { a1, a2 })
+        {
+            var g = _f.GraphFor(_p, a.Select(TensorType.Of).ToArray());
+            flops += Autodiff.Ir.GraphCost.Flops(g);
+            bytes += 2 * Autodiff.Ir.GraphCost.LargestBytes(g) + g.Outputs.Sum(o => o.Type.Shape.Elements * o.Type.DType.SizeOf());
+        }
+        return (flops, bytes);
+    }
+
+    /// <summary>Examples [start, start+count) of every batched input (a contiguous copy; unbatched inputs as they are).</summary>
+    internal Tensor[] Slice(Tensor[] xs, int start, int count)
+    {
+        if (Untileable is not null) return xs;
+        return xs.Select((x, i) =>
+        {
+            if (_in[i] is not { } a) return x;
+            if (start == 0 && count == x.Shape[a]) return x;
+            var lo = new int[x.Rank]; var hi = x.Shape.ToArray();
+            lo[a] = start; hi[a] = start + count;
+            return x.Slice(lo, hi).Contiguous();
+        }).ToArray();
+    }
+
+    /// <summary>All kernels for these inputs at once (x2 = null: x2 = a1), flattened kind-major.</summary>
+    internal Tensor[] Compute(Tensor[] a1, Tensor[]? a2)
+    {
+        if (KernelBytes == 0) return Shapes.Select(s => Tensor.Zeros(s, DType)).ToArray();
+        var results = new List<Tensor>();
+        Tensor[]? f1 = null, f2 = null;
+        foreach (var kind in Kinds)
+        {
+            if (kind == KernelKind.Nngp)
+            {
+                f1 ??= _f.Evaluate(_p, a1);
+                f2 ??= a2 is null ? f1 : _f.Evaluate(_p, a2);
+                results.AddRange(_axes.Select((ax, j) => ax.Contract(f1[j], f2[j], 0)));
+                continue;
+            }
+            var b1 = Batching.Resolve(_vmap, a1, _f.OutputTypes(_p, a1.Select(TensorType.Of).ToArray()));
+            var b2 = a2 is null ? b1 : Batching.Resolve(_vmap, a2, _f.OutputTypes(_p, a2.Select(TensorType.Of).ToArray()));
+            results.AddRange(_axes.Select((ax, j) => Implementation switch
+            {
+                NtkImplementation.NtkVectorProducts => NtkVectorProducts.Ntk(_f, _p, a1, a2, j, ax, b1, b2),
+                NtkImplementation.StructuredDerivatives => StructuredDerivatives.Ntk(_f, _p, a1, a2, j, ax, b1, b2, _rules),
+                _ => JacobianContraction.Ntk(_f, _p, a1, a2, j, ax, b1, b2),
+            }));
+        }
+        return results.ToArray();
+    }
+
+    /// <summary>The kernels of one tile (flattened kind-major), exactly symmetric on a symmetric plan's diagonal tiles.</summary>
+    internal Tensor[] ComputeTile(TilePlan plan, Tile t)
+    {
+        if (Untileable is not null) return Compute(_x1, _x2);
+        var a1 = Slice(_x1, t.Start1, t.Count1);
+        Tensor[]? a2 = _x2 is not null ? Slice(_x2, t.Start2, t.Count2)
+            : t.IsDiagonal ? null : Slice(_x1, t.Start2, t.Count2);
+        var r = Compute(a1, a2);
+        if (plan.Symmetric && t.IsDiagonal)
+            for (int k = 0; k < r.Length; k++) r[k] = Symmetrize(r[k], k % Outputs);
+        return r;
+    }
+
+    /// <summary>Where kernel <paramref name="k"/>'s tile goes: start index per kernel axis.</summary>
+    internal int[] Offsets(int k, Tile t, bool mirrored)
+    {
+        var o = new int[Shapes[k].Rank];
+        if (Untileable is not null) return o;
+        int p = _pos[k % Outputs];
+        o[p] = mirrored ? t.Start2 : t.Start1;
+        if (!_diagonal) o[p + 1] = mirrored ? t.Start1 : t.Start2;
+        return o;
+    }
+
+    /// <summary>The tile of the transposed block (x1 ↔ x2 swapped in every free pair of axes).</summary>
+    internal Tensor Mirror(Tensor tile, int k) => tile.Transpose(_swap[k % Outputs]).Contiguous();
+
+    /// <summary>Permutation swapping the x1 and x2 axis of every free output axis (diagonal axes stay).</summary>
+    private static int[] SwapPermutation(KernelAxes axes)
+    {
+        var perm = new List<int>();
+        for (int ax = 0, q = 0; ax < axes.Rank; ax++)
+        {
+            if (axes.Trace.Contains(ax)) continue;
+            if (axes.Diagonal.Contains(ax)) { perm.Add(q); q++; }
+            else { perm.Add(q + 1); perm.Add(q); q += 2; }
+        }
+        return perm.ToArray();
+    }
+
+    /// <summary>Below the example diagonal, the entries of the mirrored tile: K[i, j, …] = K[j, i, …swapped] exactly.</summary>
+    private Tensor Symmetrize(Tensor tile, int j)
+    {
+        var c = tile.Contiguous();
+        var m = tile.Transpose(_swap[j]).Contiguous();
+        var shape = c.Shape;
+        int p = _pos[j];
+        int n = shape[p];
+        long sq = 1; for (int a = p + 2; a < shape.Rank; a++) sq *= shape[a];
+        long outer = shape.Size / ((long)n * n * sq);
+        var dst = c.DType == DType.Float32 ? (Array)c.ToArray<float>() : c.ToArray<double>();
+        var src = m.DType == DType.Float32 ? (Array)m.ToArray<float>() : m.ToArray<double>();
+        for (long o = 0; o < outer; o++)
+            for (long i = 1; i < n; i++)
+                for (long k = 0; k < i; k++)
+                {
+                    long at = ((o * n + i) * n + k) * sq;
+                    Array.Copy(src, at, dst, at, sq);
+                }
+        return dst is float[] fa ? Tensor.FromArray(fa, shape) : Tensor.FromArray((double[])dst, shape);
+    }
+}
