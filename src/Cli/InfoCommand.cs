@@ -36,15 +36,18 @@ internal static class InfoCommand
         var dtype = common.DType ?? DType.Float32;
         common.Backend();   // validates --device like the other commands
 
-        // Per-layer rows: Serial names layer i's parameters "i.<name>", so init each top-level layer in turn.
+        // Per-layer rows: Serial names layer i's parameters "i.<name>", so init each top-level layer in turn; lists of
+        // tensors (after FanOut/Parallel) flow between layers as in Stax.
         var rows = new List<(string Layer, string Output, string[] Params, long Count)>();
-        var shape = inputShape;
+        var shapes = new[] { inputShape };
         for (int i = 0; i < layers.Length; i++)
         {
-            var (o, p) = layers[i].Init(0, shape, dtype);
-            rows.Add((layers[i].Description, o.ToString(), p.Select(kv => $"{i}.{kv.Key} {kv.Value.Shape}").ToArray(), p.ParameterCount));
-            shape = o;
+            var (o, p) = layers[i].InitMany(0, shapes, dtype);
+            rows.Add((layers[i].Description, string.Join(" ", o.Select(x => x.ToString())), p.Select(kv => $"{i}.{kv.Key} {kv.Value.Shape}").ToArray(), p.ParameterCount));
+            shapes = o;
         }
+        var shape = shapes.Length == 1 ? shapes[0]
+            : throw new ArgumentException($"--net returns {shapes.Length} tensors; end it with FanInSum, FanInProd or FanInConcat", "--net");
         var parameters = common.LoadParams(net, inputShape, dtype);
 
         stdout.WriteLine($"net     {net.Description}");

@@ -11,6 +11,12 @@ public sealed class NetSpecTests
     [InlineData("Conv(8,(2,3),strides=(2,1),padding=SAME,W_std=2,b_std=0.05)")]
     [InlineData("AvgPool((2,2)),AvgPool((3,3),strides=(2,2),padding=SAME),GlobalAvgPool,Identity")]
     [InlineData("Erf,Sin,Erf(a=2,b=0.5,c=0.1),Sin(a=1,b=3,c=-0.5)")]
+    [InlineData("Conv(16,(3,3),padding=SAME),FanOut(2),Parallel(Serial(Relu,Conv(16,(3,3),padding=SAME)),Identity),FanInSum,GlobalAvgPool,Dense(10)")]
+    [InlineData("Dense(4),Repeat(Serial(Dense(4,parameterization=standard,s=(2,2)),Gelu(approximate=True)),3),FanOut(3),Parallel(Tanh,Sign,Abs),FanInConcat(0),FanInConcat")]
+    [InlineData("ABRelu(-0.5,2),LeakyRelu(0.1),Sigmoid_like,Gelu,Cos(a=2,b=1,c=0),Exp(a=1.5,b=-0.5),Gaussian,Rbf(0.5),Monomial(3),RectifiedMonomial(2),Polynomial((1,-2,0.5)),Hermite(4)")]
+    [InlineData("Conv(6,(2,2),rhs_dilation=(2,1),feature_group_count=2),ConvTranspose(3,(2,2),strides=(2,2),padding=SAME,b_std=0.1),SumPool((2,2)),AvgPool((3,3),padding=SAME,normalize_edges=True),GlobalSumPool")]
+    [InlineData("LayerNorm,LayerNorm(axis=(1,2),eps=1E-06),Dropout(0.9),Dropout(0.5,mode=test,seed=2),FanOut(2),FanInProd")]
+    [InlineData("GlobalSelfAttention(8,4,2,4),GlobalSelfAttention(8,4,2,2,linear_scaling=False,W_key_std=2,b_std=0.1,attention_mechanism=RELU,pos_emb_type=CONCAT,n_chan_pos_emb=3,val_pos_emb=True)")]
     public void Descriptions_round_trip(string spec)
     {
         var layer = NetSpec.Parse(spec);
@@ -43,7 +49,18 @@ public sealed class NetSpecTests
     }
 
     [Theory]
-    [InlineData("Dense(10),Foo(3)", 11, "unknown layer 'Foo'; known layers: Dense, Conv, AvgPool, Relu, Erf, Sin, Flatten, GlobalAvgPool, Identity")]
+    [InlineData("Dense(10),Foo(3)", 11, "unknown layer 'Foo'; known layers: Dense, Conv, ConvTranspose, AvgPool, SumPool, Relu, Erf, Sin, Flatten, GlobalAvgPool, Identity, GlobalSumPool")]
+    [InlineData("FanOut(2),Parallel(Serial(Relu,Conv(16,(3,3),padding=SAME),Dense(3,W_std=x)),Identity),FanInSum", 74, "Dense argument 'W_std' expects a number")]
+    [InlineData("FanOut(2),Parallel(Serial(Relu,Foo),Identity)", 32, "unknown layer 'Foo'")]
+    [InlineData("FanOut(2),Parallel(Serial(Relu,Dense(3)),Identity", 50, "expected ')' to close the arguments of Parallel, got the end of the spec")]
+    [InlineData("Repeat(Dense(3))", 1, "Repeat needs argument 'n'")]
+    [InlineData("Repeat(3, 2)", 8, "expected a layer")]
+    [InlineData("Serial()", 1, "Serial needs at least one layer")]
+    [InlineData("Parallel(Relu, axis=1)", 16, "Parallel takes layers as positional arguments only")]
+    [InlineData("Elementwise(fn)", 1, "Elementwise takes a function")]
+    [InlineData("Dense(3, parameterization=mean)", 27, "Dense argument 'parameterization' expects ntk or standard, got mean")]
+    [InlineData("GlobalSelfAttention(8,4,2,4,attention_mechanism=MAX)", 49, "expects SOFTMAX, IDENTITY, ABS or RELU")]
+    [InlineData("Dropout(1.5)", 1, "Dropout: rate (the keep probability) must be in (0, 1], got 1.5")]
     [InlineData("Dense(10", 9, "expected ')' to close the arguments of Dense, got the end of the spec")]
     [InlineData("Dense(10),", 11, "expected a layer name")]
     [InlineData("", 1, "expected a layer name")]
@@ -52,7 +69,7 @@ public sealed class NetSpecTests
     [InlineData("Dense()", 1, "Dense needs argument 'out_dim'")]
     [InlineData("Dense(10, x=1)", 11, "Dense has no argument 'x'; expected one of out_dim, W_std, b_std")]
     [InlineData("Dense(10, W_std=1, W_std=2)", 20, "argument 'W_std' given twice")]
-    [InlineData("Dense(10, 1, 2, 3)", 17, "Dense takes at most 3 positional arguments")]
+    [InlineData("Dense(10, 1, 2, ntk, (1,1), 3)", 29, "Dense takes at most 5 positional arguments")]
     [InlineData("Dense(W_std=1, 10)", 16, "positional argument after keyword argument 'W_std'")]
     [InlineData("Relu(1)", 6, "Relu takes at most 0 positional arguments")]
     [InlineData("Conv(8, 3)", 9, "Conv argument 'filter_shape' expects a non-empty tuple of integers like (3,3)")]
@@ -65,5 +82,13 @@ public sealed class NetSpecTests
         var ex = Assert.Throws<FormatException>(() => NetSpec.Parse(spec));
         Assert.StartsWith($"net spec, column {column}: ", ex.Message);
         Assert.Contains(expected, ex.Message);
+    }
+
+    [Fact]
+    public void Nested_spec_names_parameters_like_the_params_tree()
+    {
+        var (_, p) = NetSpec.Parse("Conv(4,(3,3),padding=SAME),FanOut(2),Parallel(Serial(Relu,Conv(4,(3,3),padding=SAME)),Identity),FanInSum,GlobalAvgPool,Dense(10)")
+            .Init(0, new Shape(2, 5, 5, 1));
+        Assert.Equal(new[] { "0.W", "2.0.1.W", "5.W" }, p.Keys);
     }
 }
