@@ -30,6 +30,7 @@ internal static class CliApp
             TaylorCommand.Create(stdout, stderr),
             InfoCommand.Create(stdout),
             PlotCommand.Create(stdout),
+            WorkerCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,0 +1,122 @@
+using NeuralTangents.Cli;
+using NeuralTangents.Cluster;
+using NeuralTangents.Cluster.Hosting;
+using NeuralTangents.Cluster.Tiles;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace NeuralTangents.Tests.Cluster;
+
+/// <summary>Two in-process worker silos: cluster results equal the local tiled run byte for byte.</summary>
+public sealed class ClusterKernelTests : IAsyncLifetime, IDisposable
+{
+    private const string Net = "Dense(16,b_std=0.1),Relu,Dense(3)";
+    private InProcessTestCluster _cluster = null!;
+    private readonly string _dir = Directory.CreateTempSubdirectory("nt-cluster-").FullName;
+
+    public async Task InitializeAsync() => _cluster = await ClusterTestCluster.StartAsync(2);
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    internal static KernelRequest Request(Tensor x1, Tensor? x2, int batch, int[]? trace = null, int[]? diag = null,
+        NtkImplementation impl = NtkImplementation.StructuredDerivatives, string net = Net, params KernelKind[] get)
+    {
+        var layer = NetSpec.Parse(net);
+        var p = layer.Init(3, x1.Shape, x1.DType).Params;
+        return new KernelRequest(net, p, x1, x2, get.Length == 0 ? [KernelKind.Ntk] : get, trace ?? [-1], diag ?? [], 0, impl, batch);
+    }
+
+    private string[] Paths(string stem, int n) => Enumerable.Range(0, n).Select(i => P($"{stem}{i}.npy")).ToArray();
+
+    public static IEnumerable<object?[]> Cases()
+    {
+        // x2 null (upper triangle + mirror) / given; traced / full output (axis pairs mirror) / diagonal batch axis; odd tiles.
+        yield return [false, new[] { -1 }, Array.Empty<int>(), 4, NtkImplementation.StructuredDerivatives];
+        yield return [true, new[] { -1 }, Array.Empty<int>(), 3, NtkImplementation.JacobianContraction];
+        yield return [false, Array.Empty<int>(), Array.Empty<int>(), 5, NtkImplementation.NtkVectorProducts];
+        yield return [false, Array.Empty<int>(), new[] { 0 }, 4, NtkImplementation.StructuredDerivatives];
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Cluster_file_equals_local_tiled_file_byte_for_byte(bool withX2, int[] trace, int[] diag, int batch, NtkImplementation impl)
+    {
+        var x1 = Tensor.RandomNormal(new Random(1), new Shape(11, 6));
+        var x2 = withX2 ? Tensor.RandomNormal(new Random(2), new Shape(diag.Length > 0 ? 11 : 7, 6)) : null;
+        var req = Request(x1, x2, batch, trace, diag, impl, Net, KernelKind.Ntk, KernelKind.Nngp);
+        var local = Paths("local", 2);
+        var remote = Paths("remote", 2);
+        LocalTiledKernel.Run(req, NetSpecResolver.Instance, local);
+        var stats = await ClusterKernel.RunAsync(_cluster.Client, req, NetSpecResolver.Instance, remote);
+
+        var plan = new PreparedJob(req, NetSpecResolver.Instance).Plan;
+        Assert.Equal(plan.Tiles.Count, stats.TilesComputed);
+        Assert.Equal(2, stats.Workers);
+        for (int k = 0; k < 2; k++)
+        {
+            Assert.Equal(File.ReadAllBytes(local[k]), File.ReadAllBytes(remote[k]));
+            Assert.False(File.Exists(TiledNpyFile.ManifestPath(remote[k])));
+        }
+
+        // And the tiled kernel is the untiled one (float64: same contractions on smaller batches, 1e-12 relative).
+        var fn = NeuralTangents.Empirical.KernelFn(NetSpec.Parse(Net).Apply, trace, diag, 0, impl);
+        var whole = fn(x1, x2, [KernelKind.Ntk, KernelKind.Nngp], req.Parameters);
+        for (int k = 0; k < 2; k++)
+        {
+            var expected = whole.Items[k].Value.ToDoubleArray();
+            var actual = NeuralTangents.Interop.Npy.Read(remote[k]);
+            Assert.Equal(whole.Items[k].Value.Shape, actual.Shape);
+            var a = actual.ToDoubleArray();
+            double scale = expected.Max(Math.Abs);
+            for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - expected[i]) <= 1e-12 * scale, $"entry {i}: {a[i]} vs {expected[i]}");
+        }
+    }
+
+    [Fact]
+    public async Task Each_worker_receives_parameters_and_each_block_at_most_once()
+    {
+        var x1 = Tensor.RandomNormal(new Random(3), new Shape(24, 6));
+        var req = Request(x1, null, 4); // 6 blocks, 21 tiles
+        var job = new PreparedJob(req, NetSpecResolver.Instance);
+        var stats = await ClusterKernel.RunAsync(_cluster.Client, req, NetSpecResolver.Instance, [P("k.npy")]);
+        long blobs = job.SpecBytes.Length + job.ParamsBytes.Length + job.X1BlockBytes.Sum(b => (long)b.Length);
+        // Upper bound: every blob to each of the 2 workers once, plus per-call overheads (hashes) per tile.
+        Assert.True(stats.BytesSent <= 2 * blobs + stats.TilesComputed * 400 + 2 * 8 * 64,
+            $"sent {stats.BytesSent} bytes, blobs are {blobs} bytes");
+        Assert.True(stats.BytesSent >= blobs, "every blob reached some worker");
+    }
+
+    [Fact]
+    public async Task Worker_hosts_on_loopback_compute_the_same_file_and_refuse_a_wrong_cluster_id()
+    {
+        await using var workers = await RealWorkers.StartAsync(2, "nt-real");
+        using (var host = await ClusterHosting.ConnectAsync(new ClusterAddress(workers.Gateways, null, "nt-real", null)))
+        {
+            var client = host.Services.GetRequiredService<IClusterClient>();
+            var x1 = Tensor.RandomNormal(new Random(4), new Shape(9, 6));
+            var req = Request(x1, null, 4);
+            LocalTiledKernel.Run(req, NetSpecResolver.Instance, [P("l.npy")]);
+            var stats = await ClusterKernel.RunAsync(client, req, NetSpecResolver.Instance, [P("r.npy")]);
+            Assert.Equal(2, stats.Workers);
+            Assert.Equal(File.ReadAllBytes(P("l.npy")), File.ReadAllBytes(P("r.npy")));
+            await host.StopAsync();
+        }
+
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<ClusterConnectionException>(() =>
+            ClusterHosting.ConnectAsync(new ClusterAddress([workers.Gateways[0]], null, "someone-else", null)));
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(15), $"took {sw.Elapsed}");
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.Contains("refused this client", e.Message);
+        Assert.Contains("'someone-else'", e.Message);
+
+        var closed = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, RealWorkers.FreePort());
+        var e2 = await Assert.ThrowsAsync<ClusterConnectionException>(() =>
+            ClusterHosting.ConnectAsync(new ClusterAddress([closed], null, "nt-real", null)));
+        Assert.Contains("no worker gateway is listening", e2.Message);
+    }
+}
