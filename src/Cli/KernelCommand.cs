@@ -23,15 +23,19 @@ internal static class KernelCommand
         var budget = new Option<string?>("--memory-budget") { Description = "Memory the computation may use, e.g. 64MiB, 4GiB or bytes (default: 4 GiB or half the memory if smaller); refused before any work when even one tile cannot fit." };
         var batchSize = new Option<int?>("--batch-size") { Description = "Examples per tile (nt.batch's batch_size); default: derived from the memory budget." };
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted .npy --out from its .partial file and .tiles.json manifest." };
+        var cluster = new Option<string?>("--cluster") { Description = "Compute the tiles on 'nt worker' silos: HOST:GATEWAY_PORT[,HOST:PORT...] or redis:CONNECTION; same .npy, manifest and --resume as a local run." };
+        var clusterId = new Option<string>("--cluster-id") { Description = "Cluster id of the workers (--cluster).", DefaultValueFactory = _ => NeuralTangents.Cluster.Hosting.ClusterAddress.DefaultClusterId };
+        var (tlsCert, tlsKey, tlsCa) = WorkerCommand.TlsOptions();
 
         var cmd = new Command("kernel", "Compute empirical NTK and/or NNGP kernels and write them to .npy/.npz.")
         {
-            net, x1, x2, get, trace, diag, output, explain, budget, batchSize, resume,
+            net, x1, x2, get, trace, diag, output, explain, budget, batchSize, resume, cluster, clusterId, tlsCert, tlsKey, tlsCa,
         };
         common.AddTo(cmd);
         cmd.SetAction(r => Run(r.GetValue(net)!, common.Read(r), r.GetValue(x1)!, r.GetValue(x2),
             r.GetValue(get)!, r.GetValue(trace)!, r.GetValue(diag)!, r.GetValue(output)!, r.GetValue(explain),
-            new Tiling(r.GetValue(budget), r.GetValue(batchSize), r.GetValue(resume)), stdout, stderr));
+            new Tiling(r.GetValue(budget), r.GetValue(batchSize), r.GetValue(resume)), stdout, stderr,
+            ClusterKernelRun.Read(r.GetValue(cluster), r.GetValue(clusterId)!, r.GetValue(tlsCert), r.GetValue(tlsKey), r.GetValue(tlsCa))));
         return cmd;
     }
 
@@ -39,7 +43,8 @@ internal static class KernelCommand
     private sealed record Tiling(string? Budget, int? BatchSize, bool Resume);
 
     private static int Run(string spec, ComputeOptions.Values common, string x1Path, string? x2Path, string getText,
-        string traceText, string diagText, string outPath, bool explain, Tiling tiling, TextWriter stdout, TextWriter stderr)
+        string traceText, string diagText, string outPath, bool explain, Tiling tiling, TextWriter stdout, TextWriter stderr,
+        NeuralTangents.Cluster.Hosting.ClusterAddress? cluster = null)
     {
         // Validate every option before reading data or computing.
         var net = NetSpec.Parse(spec);
@@ -62,6 +67,7 @@ internal static class KernelCommand
         long? memoryBudget = tiling.Budget is null ? null : CliParsing.Size(tiling.Budget, "--memory-budget");
         if (tiling.BatchSize is < 1) throw new ArgumentException($"--batch-size: expected a positive number of examples, got {tiling.BatchSize}");
         if (tiling.Resume && npz) throw new ArgumentException($"--resume: only an .npy --out is written in resumable tiles, got '{outPath}'");
+        if (cluster is not null && npz) throw new ArgumentException($"--cluster: a cluster job writes one kernel to an .npy --out, got '{outPath}'");
 
         var x1 = Npy.Read(x1Path);
         var x2 = x2Path is null ? null : Npy.Read(x2Path);
@@ -80,6 +86,9 @@ internal static class KernelCommand
             stdout.WriteLine($"NTK cost estimates (AUTO picks {ex.Chosen}, memory budget {MemoryBudget.Format(ex.MemoryBudgetBytes)}):");
             stdout.WriteLine(ex.ToString());
         }
+        if (cluster is not null)
+            return ClusterKernelRun.Run(cluster, new NeuralTangents.Cluster.Tiles.KernelRequest(spec, parameters, x1, x2, get, traceAxes, diagonalAxes,
+                vmapAxes, implementation, options), outPath, tiling.Resume, cts, progress, stdout, stderr);
         // An .npy is always written tile by tile into <out>.partial (renamed when complete, so a failed run never
         // clobbers an existing file); an .npz is computed in memory and needs the kernels to fit the budget.
         TiledKernel? tiled = npz ? null

@@ -2,11 +2,12 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using NeuralTangents.Cluster.Grains;
 using NeuralTangents.Cluster.Tiles;
+using NeuralTangents.Tiles;
 
 namespace NeuralTangents.Cluster;
 
 /// <summary>The scheduler of one cluster job (see <see cref="ClusterKernel.RunAsync"/>). All shared state is under one lock.</summary>
-internal sealed class ClusterRun(IClusterClient client, PreparedJob job, TiledOutput output, ClusterKernelOptions opt)
+internal sealed class ClusterRun(IClusterClient client, PreparedJob job, ResumableNpy output, ClusterKernelOptions opt)
 {
     private sealed class WorkerState(string key, ITileWorkerGrain grain)
     {
@@ -20,8 +21,8 @@ internal sealed class ClusterRun(IClusterClient client, PreparedJob job, TiledOu
     }
 
     private readonly object _lock = new();
-    private readonly LinkedList<Tile> _queue = new(output.Remaining);
-    private readonly HashSet<int> _pending = output.Remaining.Select(t => t.Index).ToHashSet();
+    private readonly LinkedList<Tile> _queue = new(job.Tiled.Plan.Tiles.Where(t => !output.Done.Contains(t.Index)));
+    private readonly HashSet<int> _pending = job.Tiled.Plan.Tiles.Where(t => !output.Done.Contains(t.Index)).Select(t => t.Index).ToHashSet();
     private readonly Dictionary<int, int> _running = new();
     private readonly Dictionary<int, long> _startedAt = new();
     private readonly Dictionary<int, int> _attempts = new();
@@ -36,7 +37,8 @@ internal sealed class ClusterRun(IClusterClient client, PreparedJob job, TiledOu
 
     public async Task<ClusterRunStats> RunAsync(CancellationToken ct)
     {
-        int resumed = job.Plan.Tiles.Count - _pending.Count;
+        int resumed = job.Tiled.Plan.Tiles.Count - _pending.Count;
+        Report();
         if (_pending.Count > 0)
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -134,7 +136,7 @@ internal sealed class ClusterRun(IClusterClient client, PreparedJob job, TiledOu
             if (candidates.Length > 0)
             {
                 int idx = candidates.MinBy(i => _startedAt[i]);
-                t = job.Plan.Tiles[idx];
+                t = job.Tiled.Plan.Tiles[idx];
             }
         }
         if (t is { } tile)
@@ -150,7 +152,7 @@ internal sealed class ClusterRun(IClusterClient client, PreparedJob job, TiledOu
     {
         var (row, col) = job.BlockHashes(t);
         var need = col is null ? new[] { job.JobHash, job.ParamsHash, row } : new[] { job.JobHash, job.ParamsHash, row, col };
-        var work = new TileWork { JobHash = job.JobHash, RowHash = row, ColHash = col, Row = t.Row, Col = t.Col };
+        var work = new TileWork { JobHash = job.JobHash, RowHash = row, ColHash = col, Row = t.Row, Col = t.Column };
         for (int round = 0; round < 3; round++)
         {
             foreach (var h in need) await EnsureAsync(w, h);
@@ -192,13 +194,14 @@ internal sealed class ClusterRun(IClusterClient client, PreparedJob job, TiledOu
         {
             try
             {
-                var kernels = reply.Kernels.Select(Blobs.DecodeTensor).ToArray();
+                var kernel = Blobs.DecodeTensor(reply.Kernels[0]);
                 lock (_lock)
                 {
                     if (!_pending.Remove(t.Index)) return; // a duplicate won the race
-                    output.Write(t, kernels);
+                    output.Write(t, kernel);
                     _computed++;
                     _workerSeconds += reply.Seconds;
+                    Report();
                     if (_pending.Count == 0) _finished.TrySetResult();
                 }
             }
@@ -216,7 +219,7 @@ internal sealed class ClusterRun(IClusterClient client, PreparedJob job, TiledOu
             bool cancelledBecauseLost = e is OperationCanceledException && w.Dead;
             if (IsRequestError(e))
             {
-                _finished.TrySetException(new ClusterJobException($"tile ({t.Row},{t.Col}) failed on worker {w.Name}: {e.Message}", e));
+                _finished.TrySetException(new ClusterJobException($"tile ({t.Row},{t.Column}) failed on worker {w.Name}: {e.Message}", e));
                 return;
             }
             if (!cancelledBecauseLost)
@@ -227,7 +230,7 @@ internal sealed class ClusterRun(IClusterClient client, PreparedJob job, TiledOu
                 if (attempts >= opt.MaxAttempts)
                 {
                     _finished.TrySetException(new ClusterJobException(
-                        $"tile ({t.Row},{t.Col}) failed on {attempts} workers (last: {why}); the finished tiles are kept: rerun with --resume"));
+                        $"tile ({t.Row},{t.Column}) failed on {attempts} workers (last: {why}); the finished tiles are kept: rerun with --resume"));
                     return;
                 }
             }
@@ -250,7 +253,16 @@ internal sealed class ClusterRun(IClusterClient client, PreparedJob job, TiledOu
         _ = Task.Run(w.Lost.Cancel); // not under the lock: cancellation runs the lost calls' continuations
         if (_workers.Values.All(x => x.Dead))
             _finished.TrySetException(new ClusterJobException(
-                $"all {_workers.Count} workers were lost ({_pending.Count} of {job.Plan.Tiles.Count} tiles left); the finished tiles are kept: rerun with --resume"));
+                $"all {_workers.Count} workers were lost ({_pending.Count} of {job.Tiled.Plan.Tiles.Count} tiles left); the finished tiles are kept: rerun with --resume"));
+    }
+
+    /// <summary>Progress as the local run reports it (under the lock; resumed tiles count as done).</summary>
+    private void Report()
+    {
+        if (job.Request.Options.Progress is not { } p) return;
+        int total = job.Tiled.Plan.Tiles.Count, done = total - _pending.Count;
+        var elapsed = _sw.Elapsed;
+        p.Report(new KernelProgress(done, total, elapsed, _computed == 0 ? null : elapsed / _computed * (total - done)));
     }
 
     private void Pulse()

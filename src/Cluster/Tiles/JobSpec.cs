@@ -4,8 +4,9 @@ using System.Text.Json.Serialization;
 namespace NeuralTangents.Cluster.Tiles;
 
 /// <summary>
-/// What a worker needs besides the input blocks to compute any tile of a job: the network, the kernel options and the
-/// content hash of the parameter blob. Serialized as JSON; the SHA-256 of those bytes is the job's identity.
+/// What a worker needs besides the input blocks to compute any tile of a job: the network, the kernel options with
+/// AUTO already resolved, the tile size and budget, and the content hash of the parameter blob. Serialized as JSON;
+/// the SHA-256 of those bytes is the job's identity.
 /// </summary>
 internal sealed record JobSpec(
     string NetSpec,
@@ -14,7 +15,8 @@ internal sealed record JobSpec(
     int[] DiagonalAxes,
     int? VmapAxis,
     NtkImplementation Implementation,
-    DType DType,
+    int BatchSize,
+    long MemoryBudget,
     string ParamsHash)
 {
     private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };

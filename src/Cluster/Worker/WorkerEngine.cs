@@ -12,7 +12,7 @@ namespace NeuralTangents.Cluster.Worker;
 /// </summary>
 internal sealed class WorkerEngine(INetResolver resolver, WorkerOptions options)
 {
-    private sealed record JobRuntime(JobSpec Spec, Lazy<TileKernel> Kernel);
+    private sealed record JobRuntime(JobSpec Spec, Lazy<BlockKernel> Kernel);
 
     private readonly ConcurrentDictionary<string, JobRuntime> _jobs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Tensor> _tensors = new(StringComparer.Ordinal);
@@ -33,10 +33,9 @@ internal sealed class WorkerEngine(INetResolver resolver, WorkerOptions options)
             var spec = JobSpec.FromBytes(specBytes);
             Blobs.TryGet(spec.ParamsHash, out var pb);
             var parameters = Tiles.Blobs.DecodeParams(pb);
-            var sample = Block(w.RowHash);
-            var rt = new JobRuntime(spec, new Lazy<TileKernel>(() => new TileKernel(resolver.Resolve(spec.NetSpec), spec, parameters, sample)));
+            var rt = new JobRuntime(spec, new Lazy<BlockKernel>(() => new BlockKernel(resolver.Resolve(spec.NetSpec), spec, parameters)));
             options.Log?.Invoke($"{DateTime.UtcNow:HH:mm:ss} job {w.JobHash[..12]}: {string.Join(",", spec.Kinds).ToUpperInvariant()} of " +
-                $"\"{spec.NetSpec}\" ({parameters.ParameterCount} params, {spec.DType}, {spec.Implementation}), first tile ({w.Row},{w.Col})");
+                $"\"{spec.NetSpec}\" ({parameters.ParameterCount} params, {spec.Implementation}, tiles of {spec.BatchSize}), first tile ({w.Row},{w.Col})");
             return rt;
         });
         var xi = Block(w.RowHash);

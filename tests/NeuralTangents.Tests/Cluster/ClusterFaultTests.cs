@@ -32,11 +32,11 @@ public sealed class ClusterFaultTests : IDisposable
         });
         var x1 = Tensor.RandomNormal(new Random(5), new Shape(28, 6));
         var req = ClusterKernelTests.Request(x1, null, 4); // 7 blocks, 28 tiles
-        LocalTiledKernel.Run(req, NetSpecResolver.Instance, [P("local.npy")]);
+        ClusterKernelTests.Local(req, P("local.npy"));
         var log = new List<string>();
         try
         {
-            var stats = await ClusterKernel.RunAsync(cluster.Client, req, NetSpecResolver.Instance, [P("remote.npy")],
+            var stats = await ClusterKernel.RunAsync(cluster.Client, req, NetSpecResolver.Instance, P("remote.npy"),
                 options: new ClusterKernelOptions { MinTileTimeout = TimeSpan.FromSeconds(5), FirstTileTimeout = TimeSpan.FromSeconds(20), Log = l => { lock (log) log.Add(l); } });
             Assert.Equal(1, Volatile.Read(ref killed));
             await kill!;
@@ -61,9 +61,9 @@ public sealed class ClusterFaultTests : IDisposable
         {
             var x1 = Tensor.RandomNormal(new Random(6), new Shape(12, 6));
             var req = ClusterKernelTests.Request(x1, null, 4); // 3 blocks, 6 tiles
-            LocalTiledKernel.Run(req, NetSpecResolver.Instance, [P("local.npy")]);
+            ClusterKernelTests.Local(req, P("local.npy"));
             var opts = new ClusterKernelOptions { FirstTileTimeout = TimeSpan.FromSeconds(3), MinTileTimeout = TimeSpan.FromSeconds(3) };
-            var run = ClusterKernel.RunAsync(cluster.Client, req, NetSpecResolver.Instance, [P("remote.npy")], options: opts);
+            var run = ClusterKernel.RunAsync(cluster.Client, req, NetSpecResolver.Instance, P("remote.npy"), options: opts);
             Assert.Same(run, await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60))));
             await run;
             Assert.Equal(1, Volatile.Read(ref stalled));
@@ -78,25 +78,26 @@ public sealed class ClusterFaultTests : IDisposable
         await using var cluster = await ClusterTestCluster.StartAsync(2, _ => Task.Delay(20));
         var x1 = Tensor.RandomNormal(new Random(7), new Shape(24, 6));
         var req = ClusterKernelTests.Request(x1, null, 4); // 21 tiles
-        LocalTiledKernel.Run(req, NetSpecResolver.Instance, [P("local.npy")]);
+        ClusterKernelTests.Local(req, P("local.npy"));
 
         using var cts = new CancellationTokenSource();
         var progress = new SyncProgress(p => { if (p.TilesDone >= 5) cts.Cancel(); });
+        var cancelling = ClusterKernelTests.Request(x1, null, 4, cancel: cts.Token, progress: progress);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            ClusterKernel.RunAsync(cluster.Client, req, NetSpecResolver.Instance, [P("remote.npy")], progress: progress, cancellationToken: cts.Token));
+            ClusterKernel.RunAsync(cluster.Client, cancelling, NetSpecResolver.Instance, P("remote.npy")));
         Assert.False(File.Exists(P("remote.npy")));
-        Assert.True(File.Exists(TiledNpyFile.ManifestPath(P("remote.npy"))));
+        Assert.True(File.Exists(P("remote.npy.tiles.json")));
 
-        var stats = await ClusterKernel.RunAsync(cluster.Client, req, NetSpecResolver.Instance, [P("remote.npy")], resume: true);
+        var stats = await ClusterKernel.RunAsync(cluster.Client, req, NetSpecResolver.Instance, P("remote.npy"), resume: true);
         Assert.True(stats.TilesResumed >= 5, $"resumed {stats.TilesResumed}");
         Assert.Equal(21, stats.TilesResumed + stats.TilesComputed);
         Assert.Equal(File.ReadAllBytes(P("local.npy")), File.ReadAllBytes(P("remote.npy")));
-        Assert.False(File.Exists(TiledNpyFile.ManifestPath(P("remote.npy"))));
+        Assert.False(File.Exists(P("remote.npy.tiles.json")));
     }
 
     /// <summary>IProgress that runs on the reporting thread (Progress&lt;T&gt; posts to the thread pool).</summary>
-    private sealed class SyncProgress(Action<TileProgress> a) : IProgress<TileProgress>
+    private sealed class SyncProgress(Action<KernelProgress> a) : IProgress<KernelProgress>
     {
-        public void Report(TileProgress value) => a(value);
+        public void Report(KernelProgress value) => a(value);
     }
 }

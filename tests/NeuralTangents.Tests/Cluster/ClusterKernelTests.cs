@@ -2,6 +2,7 @@ using NeuralTangents.Cli;
 using NeuralTangents.Cluster;
 using NeuralTangents.Cluster.Hosting;
 using NeuralTangents.Cluster.Tiles;
+using NeuralTangents.Tiles;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
@@ -23,57 +24,58 @@ public sealed class ClusterKernelTests : IAsyncLifetime, IDisposable
     private string P(string name) => Path.Combine(_dir, name);
 
     internal static KernelRequest Request(Tensor x1, Tensor? x2, int batch, int[]? trace = null, int[]? diag = null,
-        NtkImplementation impl = NtkImplementation.StructuredDerivatives, string net = Net, params KernelKind[] get)
+        NtkImplementation impl = NtkImplementation.StructuredDerivatives, string net = Net, KernelKind kind = KernelKind.Ntk,
+        CancellationToken cancel = default, IProgress<KernelProgress>? progress = null)
     {
         var layer = NetSpec.Parse(net);
         var p = layer.Init(3, x1.Shape, x1.DType).Params;
-        return new KernelRequest(net, p, x1, x2, get.Length == 0 ? [KernelKind.Ntk] : get, trace ?? [-1], diag ?? [], 0, impl, batch);
+        return new KernelRequest(net, p, x1, x2, [kind], trace ?? [-1], diag ?? [], 0, impl,
+            new KernelOptions { BatchSize = batch, CancellationToken = cancel, Progress = progress });
     }
 
-    private string[] Paths(string stem, int n) => Enumerable.Range(0, n).Select(i => P($"{stem}{i}.npy")).ToArray();
+    /// <summary>The single-machine reference: issue 11's tiled writer on the same request.</summary>
+    internal static void Local(KernelRequest r, string path) => r.Plan(NetSpecResolver.Instance).WriteNpy(path, false, r.NetSpec);
 
     public static IEnumerable<object?[]> Cases()
     {
-        // x2 null (upper triangle + mirror) / given; traced / full output (axis pairs mirror) / diagonal batch axis; odd tiles.
-        yield return [false, new[] { -1 }, Array.Empty<int>(), 4, NtkImplementation.StructuredDerivatives];
-        yield return [true, new[] { -1 }, Array.Empty<int>(), 3, NtkImplementation.JacobianContraction];
-        yield return [false, Array.Empty<int>(), Array.Empty<int>(), 5, NtkImplementation.NtkVectorProducts];
-        yield return [false, Array.Empty<int>(), new[] { 0 }, 4, NtkImplementation.StructuredDerivatives];
+        // x2 null (upper triangle + mirror) / given; traced / full output (axis pairs mirror) / diagonal batch axis;
+        // odd tile sizes; every implementation; NTK and NNGP; AUTO resolved on the client.
+        yield return [false, new[] { -1 }, Array.Empty<int>(), 4, NtkImplementation.StructuredDerivatives, KernelKind.Ntk];
+        yield return [true, new[] { -1 }, Array.Empty<int>(), 3, NtkImplementation.JacobianContraction, KernelKind.Ntk];
+        yield return [false, Array.Empty<int>(), Array.Empty<int>(), 5, NtkImplementation.NtkVectorProducts, KernelKind.Ntk];
+        yield return [false, Array.Empty<int>(), new[] { 0 }, 4, NtkImplementation.StructuredDerivatives, KernelKind.Ntk];
+        yield return [false, Array.Empty<int>(), Array.Empty<int>(), 4, NtkImplementation.Auto, KernelKind.Nngp];
+        yield return [true, new[] { -1 }, Array.Empty<int>(), 2, NtkImplementation.Auto, KernelKind.Ntk];
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task Cluster_file_equals_local_tiled_file_byte_for_byte(bool withX2, int[] trace, int[] diag, int batch, NtkImplementation impl)
+    public async Task Cluster_file_equals_local_tiled_file_byte_for_byte(bool withX2, int[] trace, int[] diag, int batch, NtkImplementation impl, KernelKind kind)
     {
         var x1 = Tensor.RandomNormal(new Random(1), new Shape(11, 6));
         var x2 = withX2 ? Tensor.RandomNormal(new Random(2), new Shape(diag.Length > 0 ? 11 : 7, 6)) : null;
-        var req = Request(x1, x2, batch, trace, diag, impl, Net, KernelKind.Ntk, KernelKind.Nngp);
-        var local = Paths("local", 2);
-        var remote = Paths("remote", 2);
-        LocalTiledKernel.Run(req, NetSpecResolver.Instance, local);
-        var stats = await ClusterKernel.RunAsync(_cluster.Client, req, NetSpecResolver.Instance, remote);
+        var req = Request(x1, x2, batch, trace, diag, impl, Net, kind);
+        Local(req, P("local.npy"));
+        var stats = await ClusterKernel.RunAsync(_cluster.Client, req, NetSpecResolver.Instance, P("remote.npy"));
 
-        var plan = new PreparedJob(req, NetSpecResolver.Instance).Plan;
+        var plan = req.Plan(NetSpecResolver.Instance).Plan;
+        Assert.True(plan.Tiles.Count > 2, plan.ToString());
         Assert.Equal(plan.Tiles.Count, stats.TilesComputed);
         Assert.Equal(2, stats.Workers);
-        for (int k = 0; k < 2; k++)
-        {
-            Assert.Equal(File.ReadAllBytes(local[k]), File.ReadAllBytes(remote[k]));
-            Assert.False(File.Exists(TiledNpyFile.ManifestPath(remote[k])));
-        }
+        Assert.Equal(File.ReadAllBytes(P("local.npy")), File.ReadAllBytes(P("remote.npy")));
+        Assert.False(File.Exists(P("remote.npy.tiles.json")));
+        Assert.False(File.Exists(P("remote.npy.partial")));
 
         // And the tiled kernel is the untiled one (float64: same contractions on smaller batches, 1e-12 relative).
-        var fn = NeuralTangents.Empirical.KernelFn(NetSpec.Parse(Net).Apply, trace, diag, 0, impl);
-        var whole = fn(x1, x2, [KernelKind.Ntk, KernelKind.Nngp], req.Parameters);
-        for (int k = 0; k < 2; k++)
-        {
-            var expected = whole.Items[k].Value.ToDoubleArray();
-            var actual = NeuralTangents.Interop.Npy.Read(remote[k]);
-            Assert.Equal(whole.Items[k].Value.Shape, actual.Shape);
-            var a = actual.ToDoubleArray();
-            double scale = expected.Max(Math.Abs);
-            for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - expected[i]) <= 1e-12 * scale, $"entry {i}: {a[i]} vs {expected[i]}");
-        }
+        var fn = NeuralTangents.Empirical.KernelFn(NetSpec.Parse(Net).Apply, trace, diag, 0,
+            impl == NtkImplementation.Auto ? NtkImplementation.JacobianContraction : impl);
+        var whole = fn(x1, x2, [kind], req.Parameters).Items[0].Value;
+        var actual = NeuralTangents.Interop.Npy.Read(P("remote.npy"));
+        Assert.Equal(whole.Shape, actual.Shape);
+        var expected = whole.ToDoubleArray();
+        var a = actual.ToDoubleArray();
+        double scale = expected.Max(Math.Abs);
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - expected[i]) <= 1e-12 * scale, $"entry {i}: {a[i]} vs {expected[i]}");
     }
 
     [Fact]
@@ -82,8 +84,8 @@ public sealed class ClusterKernelTests : IAsyncLifetime, IDisposable
         var x1 = Tensor.RandomNormal(new Random(3), new Shape(24, 6));
         var req = Request(x1, null, 4); // 6 blocks, 21 tiles
         var job = new PreparedJob(req, NetSpecResolver.Instance);
-        var stats = await ClusterKernel.RunAsync(_cluster.Client, req, NetSpecResolver.Instance, [P("k.npy")]);
-        long blobs = job.SpecBytes.Length + job.ParamsBytes.Length + job.X1BlockBytes.Sum(b => (long)b.Length);
+        var stats = await ClusterKernel.RunAsync(_cluster.Client, req, NetSpecResolver.Instance, P("k.npy"));
+        long blobs = job.AllBlobBytes;
         // Upper bound: every blob to each of the 2 workers once, plus per-call overheads (hashes) per tile.
         Assert.True(stats.BytesSent <= 2 * blobs + stats.TilesComputed * 400 + 2 * 8 * 64,
             $"sent {stats.BytesSent} bytes, blobs are {blobs} bytes");
@@ -99,8 +101,8 @@ public sealed class ClusterKernelTests : IAsyncLifetime, IDisposable
             var client = host.Services.GetRequiredService<IClusterClient>();
             var x1 = Tensor.RandomNormal(new Random(4), new Shape(9, 6));
             var req = Request(x1, null, 4);
-            LocalTiledKernel.Run(req, NetSpecResolver.Instance, [P("l.npy")]);
-            var stats = await ClusterKernel.RunAsync(client, req, NetSpecResolver.Instance, [P("r.npy")]);
+            Local(req, P("l.npy"));
+            var stats = await ClusterKernel.RunAsync(client, req, NetSpecResolver.Instance, P("r.npy"));
             Assert.Equal(2, stats.Workers);
             Assert.Equal(File.ReadAllBytes(P("l.npy")), File.ReadAllBytes(P("r.npy")));
             await host.StopAsync();
