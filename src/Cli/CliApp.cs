@@ -37,7 +37,7 @@ internal static class CliApp
         {
             // One line: the library lists every problem, including "Required command was not provided" next to the
             // more useful "Unrecognized command" when a command name is mistyped.
-            var messages = parsed.Errors.Select(e => Regex.Replace(e.Message, @"\s*\n\s*", " ")).ToList();
+            var messages = parsed.Errors.Select(e => WithOption(e, FriendlyTypes(Regex.Replace(e.Message, @"\s*\n\s*", " ")))).ToList();
             if (messages.Count > 1) messages.RemoveAll(m => m.StartsWith("Required command was not provided", StringComparison.Ordinal));
             var help = parsed.CommandResult.Command == root ? "nt --help" : $"nt {parsed.CommandResult.Command.Name} --help";
             stderr.WriteLine($"nt: error: {string.Join("; ", messages)} (see '{help}')");
@@ -66,9 +66,34 @@ internal static class CliApp
         or InvalidDataException or KeyNotFoundException or NotSupportedException or UnauthorizedAccessException
         or KernelMemoryException;
 
+    /// <summary>Prefixes the option's name when the library's message does not say which option (e.g. a value not among the allowed ones).</summary>
+    private static string WithOption(System.CommandLine.Parsing.ParseError e, string message)
+    {
+        var option = e.SymbolResult switch
+        {
+            System.CommandLine.Parsing.OptionResult o => o.Option.Name,
+            System.CommandLine.Parsing.ArgumentResult { Parent: System.CommandLine.Parsing.OptionResult o } => o.Option.Name,
+            _ => null,
+        };
+        return option is null || message.Contains(option, StringComparison.Ordinal) ? message : $"{option}: {message}";
+    }
+
+    /// <summary>System.CommandLine names .NET types ("System.Nullable`1[System.Int32]"); say what the user must type.</summary>
+    private static string FriendlyTypes(string message) =>
+        Regex.Replace(message, @"as expected type '(System\.Nullable`1\[)?System\.(\w+)\]?'", m => m.Groups[2].Value switch
+        {
+            "Int32" => $"as an integer from {int.MinValue} to {int.MaxValue}",
+            "Int64" => $"as an integer from {long.MinValue} to {long.MaxValue}",
+            "Double" or "Single" => "as a number (e.g. 0.5, 1e-3)",
+            "Boolean" => "as true or false",
+            var t => $"as {t}",
+        });
+
     private static string OneLine(Exception e)
     {
         var msg = e is ArgumentException { ParamName: { } p } ? e.Message.Replace($" (Parameter '{p}')", "") : e.Message;
+        // The library names vmap_axes as Neural Tangents does; here it is the --vmap-axes option.
+        if (e is ArgumentException { ParamName: "vmapAxes" }) msg = "--vmap-axes: " + Regex.Replace(msg, @"^vmap_axes:\s*", "");
         return string.Join("; ", msg.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 }

@@ -29,6 +29,8 @@ internal sealed class ComputeOptions
     public Option<string> Implementation { get; } = new("--implementation") { Description = "NTK implementation; auto follows the cost model (see 'nt info'). CLI default auto; the library's is jacobian-contraction (Neural Tangents' default).", DefaultValueFactory = _ => DefaultImplementation };
     public Option<string> VmapAxes { get; } = new("--vmap-axes") { Description = "Batch axis of inputs/outputs for per-example Jacobians, or 'none'. CLI default 0 (every Stax network is independent along the batch axis); the library's is none (Neural Tangents' vmap_axes=None).", DefaultValueFactory = _ => DefaultVmapAxes };
 
+    public Option<bool> AllowNonFinite { get; } = new(CliInputs.AllowNonFiniteOption) { Description = "Accept NaN/Inf in the inputs, parameters and cotangents (refused by default: they make the kernel NaN)." };
+
     private readonly int? _defaultSeed;
 
     /// <param name="defaultSeed">The seed used when neither --params nor --seed is given; null: one of them is required.</param>
@@ -51,7 +53,7 @@ internal sealed class ComputeOptions
     public static string Note => DefaultsNote;
 
     /// <summary>The options, in help order.</summary>
-    public IEnumerable<Option> All => [Params, Seed, DType, Device, Implementation, VmapAxes];
+    public IEnumerable<Option> All => [Params, Seed, DType, Device, Implementation, VmapAxes, AllowNonFinite];
 
     /// <summary>Adds every option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
@@ -71,7 +73,7 @@ internal sealed class ComputeOptions
         var dtypeText = r.GetValue(DType);
         var implText = r.GetValue(Implementation)!;
         return new Values(paramsPath, seed, dtypeText is null ? null : CliParsing.DType(dtypeText), r.GetValue(Device)!,
-            CliParsing.Implementation(implText), implText, CliParsing.VmapAxes(r.GetValue(VmapAxes)!));
+            CliParsing.Implementation(implText), implText, CliParsing.VmapAxes(r.GetValue(VmapAxes)!), r.GetValue(AllowNonFinite));
     }
 
     /// <summary>The parsed shared options.</summary>
@@ -82,14 +84,16 @@ internal sealed class ComputeOptions
     /// <param name="Implementation">--implementation.</param>
     /// <param name="ImplementationText">--implementation as given.</param>
     /// <param name="VmapAxes">--vmap-axes (null: none).</param>
+    /// <param name="AllowNonFinite">--allow-nonfinite: skip the NaN/Inf checks of input files.</param>
     public sealed record Values(string? ParamsPath, int? Seed, DType? DType, string DeviceText, NtkImplementation Implementation,
-        string ImplementationText, int? VmapAxes)
+        string ImplementationText, int? VmapAxes, bool AllowNonFinite = false)
     {
         /// <summary>The backend of --device (a user error when CUDA is unavailable).</summary>
         public ComputeBackend Backend() => CliParsing.Backend(DeviceText);
 
-        /// <summary>Parameters for <paramref name="net"/> on inputs of <paramref name="inputShape"/>: drawn from --seed or read from --params.</summary>
+        /// <summary>Parameters for <paramref name="net"/> on inputs of <paramref name="inputShape"/>: drawn from --seed or read from --params
+        /// (names, shapes and, unless --allow-nonfinite, finiteness checked).</summary>
         public Params LoadParams(Layer net, Shape inputShape, DType dtype) =>
-            Seed is { } s ? net.Init(s, inputShape, dtype).Params : KernelCommand.LoadParams(net, ParamsPath!, inputShape, dtype);
+            Seed is { } s ? net.Init(s, inputShape, dtype).Params : KernelCommand.LoadParams(net, ParamsPath!, inputShape, dtype, AllowNonFinite);
     }
 }

@@ -66,8 +66,13 @@ internal static class DemoCommand
         var (train, test) = Step("load data", "", () => (
             OptDigits.Load(Path.Combine(dir, OptDigits.TrainFileName), nTrain, dtype),
             OptDigits.Load(Path.Combine(dir, OptDigits.TestFileName), nTest, dtype)));
+        // Load stops at the requested count, so only a short file's count is known: report that one.
         if (train.Count < nTrain || test.Count < nTest)
-            throw new ArgumentException($"asked for {nTrain} training and {nTest} test images but optdigits has {train.Count} and {test.Count}");
+            throw new ArgumentException(string.Join("; ", new[]
+            {
+                train.Count < nTrain ? $"--n-train {nTrain}: {OptDigits.TrainFileName} has only {train.Count} images" : null,
+                test.Count < nTest ? $"--n-test {nTest}: {OptDigits.TestFileName} has only {test.Count} images" : null,
+            }.Where(m => m is not null)) + $" (in {dir})");
 
         var (outShape, parameters) = Step(common.Seed is null ? "load params" : "init", "", () =>
             (net.Init(0, train.Images.Shape, dtype).OutputShape, common.LoadParams(net, train.Images.Shape, dtype)));
@@ -90,6 +95,8 @@ internal static class DemoCommand
         var ntk = Empirical.NtkFn(net.Apply, traceAxes: [-1], vmapAxes: common.VmapAxes, implementation: implementation);
         var kTrain = Step("NTK train-train", $"{nTrain}×{nTrain}", () => ntk(train.Images, null, parameters), "computing");
         var kTest = Step("NTK test-train", $"{nTest}×{nTrain}", () => ntk(test.Images, train.Images, parameters), "computing");
+        if (CliInputs.WarnNonFinite(stderr, kTrain, "the train-train NTK") | CliInputs.WarnNonFinite(stderr, kTest, "the test-train NTK"))
+            throw new ArgumentException("the NTK has NaN/Inf values, so kernel regression cannot run; check --net (e.g. W_std) and --params");
 
         // Regress centred one-hot targets and add the class means back, so the ridge shrinks towards the prior.
         var y = train.OneHot(10).ToDoubleArray();

@@ -24,6 +24,7 @@ internal static class InitCommand
             var shape = CliParsing.ShapeOf(r.GetValue(inputShape)!, "--input-shape");
             var dt = CliParsing.DType(r.GetValue(dtype)!);
             var outPath = r.GetValue(output)!;
+            CliInputs.CheckOut(outPath, ".npz");
             var (outShape, p) = layer.Init(r.GetValue(seed), shape, dt);
             Npz.Write(outPath, p);
             foreach (var (name, t) in p) stdout.WriteLine($"{name} {t.Shape}");

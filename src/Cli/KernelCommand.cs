@@ -55,22 +55,17 @@ internal static class KernelCommand
         var diagonalAxes = CliParsing.IntList(diagText, "--diagonal-axes");
         var vmapAxes = common.VmapAxes;
         var implementation = common.Implementation;
-        bool npz = outPath.EndsWith(".npz", StringComparison.OrdinalIgnoreCase);
-        if (!npz && !outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"--out: expected a .npy or .npz file, got '{outPath}'");
+        bool npz = CliInputs.CheckOut(outPath, ".npy", ".npz") == ".npz";
         if (get.Length > 1 && !npz)
             throw new ArgumentException($"--out: several kernels ({getText}) need an .npz file, got '{outPath}'");
-        var outDir = Path.GetDirectoryName(Path.GetFullPath(outPath));
-        if (outDir is not null && !Directory.Exists(outDir))
-            throw new DirectoryNotFoundException($"--out: folder '{outDir}' does not exist");
         var backend = common.Backend();
         long? memoryBudget = tiling.Budget is null ? null : CliParsing.Size(tiling.Budget, "--memory-budget");
         if (tiling.BatchSize is < 1) throw new ArgumentException($"--batch-size: expected a positive number of examples, got {tiling.BatchSize}");
         if (tiling.Resume && npz) throw new ArgumentException($"--resume: only an .npy --out is written in resumable tiles, got '{outPath}'");
         if (cluster is not null && npz) throw new ArgumentException($"--cluster: a cluster job writes one kernel to an .npy --out, got '{outPath}'");
 
-        var x1 = Npy.Read(x1Path);
-        var x2 = x2Path is null ? null : Npy.Read(x2Path);
+        var x1 = CliInputs.ReadNpy(x1Path, "--x1", common.AllowNonFinite, batched: true);
+        var x2 = x2Path is null ? null : CliInputs.ReadNpy(x2Path, "--x2", common.AllowNonFinite, batched: true);
         var dtype = common.DType ?? x1.DType;
         x1 = x1.AsType(dtype);
         x2 = x2?.AsType(dtype);
@@ -116,6 +111,7 @@ internal static class KernelCommand
                     tiled.WriteNpy(outPath, tiling.Resume, functionKey: spec);
                     progress.Finish();
                     stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}");
+                    CliInputs.WarnNonFinite(stderr, outPath, $"the {get[0].ToString().ToUpperInvariant()}", NonFiniteHint(common));
                     stdout.WriteLine($"{get[0].ToString().ToLowerInvariant()}: shape {tiled.Shapes[0]} {CliParsing.Name(tiled.DType)} -> {outPath}");
                     return CliApp.Ok;
                 }
@@ -123,6 +119,7 @@ internal static class KernelCommand
                 progress.Finish();
                 stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}");
                 var items = result.Items.Select(kv => new KeyValuePair<string, Tensor>(kv.Kind.ToString().ToLowerInvariant(), kv.Value)).ToList();
+                foreach (var (name, k) in items) CliInputs.WarnNonFinite(stderr, k, $"the {name.ToUpperInvariant()}", NonFiniteHint(common));
                 Npz.Write(outPath, items);
                 foreach (var (name, k) in items)
                     stdout.WriteLine($"{name}: shape {k.Shape} {CliParsing.Name(k.DType)} -> {outPath}[{name}]");
@@ -142,10 +139,13 @@ internal static class KernelCommand
         }
     }
 
+    private static string? NonFiniteHint(ComputeOptions.Values common) =>
+        common.AllowNonFinite ? null : "the inputs and parameters are finite: check the network spec (e.g. W_std) and the scale of the inputs";
+
     /// <summary>Reads an .npz and checks its names and shapes against what the network expects for these inputs.</summary>
-    internal static Params LoadParams(Layer net, string path, Shape inputShape, DType dtype)
+    internal static Params LoadParams(Layer net, string path, Shape inputShape, DType dtype, bool allowNonFinite = false)
     {
-        var file = Npz.Read(path);
+        var file = CliInputs.ReadNpz(path, "--params", allowNonFinite);
         var expected = net.Init(0, inputShape, dtype).Params;
         var missing = expected.Keys.Where(k => !file.ContainsKey(k)).ToArray();
         var extra = file.Keys.Where(k => !expected.ContainsKey(k)).ToArray();

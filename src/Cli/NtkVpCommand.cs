@@ -35,17 +35,19 @@ internal static class NtkVpCommand
             throw new ArgumentException($"--implementation: ntk-vp computes J(x1)·(J(x2)ᵀ·v) by one VJP and one JVP, so only auto or " +
                 $"ntk-vector-products; got '{common.ImplementationText}' (use 'nt kernel' to materialise the NTK)");
         var layer = NetSpec.Parse(spec);
+        CliInputs.CheckOut(outPath, ".npy");
         var backend = common.Backend();
-        var x1 = Npy.Read(x1Path);
+        var x1 = CliInputs.ReadNpy(x1Path, "--x1", common.AllowNonFinite, batched: true);
         var dtype = common.DType ?? x1.DType;
         x1 = x1.AsType(dtype);
-        var x2 = x2Path is null ? null : Npy.Read(x2Path).AsType(dtype);
-        var v = Npy.Read(ctPath).AsType(dtype);
+        var x2 = x2Path is null ? null : CliInputs.ReadNpy(x2Path, "--x2", common.AllowNonFinite, batched: true).AsType(dtype);
+        var v = CliInputs.ReadNpy(ctPath, "--cotangents", common.AllowNonFinite).AsType(dtype);
         var parameters = common.LoadParams(layer, x1.Shape, dtype);
         var sw = Stopwatch.StartNew();
         Tensor r;
         using (ComputeBackend.Use(backend)) r = Empirical.NtkVpFn(layer.Apply, x1, x2, parameters)(v);
         stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}");
+        CliInputs.WarnNonFinite(stderr, r, "the NTK-vector product");
         Npy.Write(outPath, r);
         stdout.WriteLine($"ntk-vp: shape {r.Shape} {CliParsing.Name(r.DType)} -> {outPath}");
         return CliApp.Ok;

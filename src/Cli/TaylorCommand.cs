@@ -62,16 +62,22 @@ internal static class TaylorCommand
         stdout.WriteLine($"  {"width",6} {"params",10} {"MSE(f, f_lin)",14} {"MSE(f, f₀)",12} {"ratio",10} {"time",8}");
         stdout.Flush();
         var rows = new List<(int Width, double Lin, double Initial)>();
+        var diverged = new List<int>();
         foreach (int w in widths)
         {
             var sw = Stopwatch.StartNew();
             var r = Measure(w, activation, xTrain, yTrain, xEval, steps, lr, seed);
             rows.Add((w, r.MseLin, r.Mse0));
+            // Diverged: non-finite outputs, or a training loss that grew instead of falling (the learning rate is too large).
+            if (!double.IsFinite(r.MseLin) || !double.IsFinite(r.Mse0) || !(r.LossLast <= r.LossFirst)) diverged.Add(w);
             stdout.WriteLine($"  {w,6} {r.Params,10} {F(r.MseLin, "E3"),14} {F(r.Mse0, "E3"),12} {F(r.MseLin / r.Mse0, "E3"),10} {CliParsing.Seconds(sw.Elapsed),8}");
             stdout.Flush();
         }
         double? slope = null;
-        if (rows.Count >= 2)
+        if (diverged.Count > 0)
+            stderr.WriteLine($"nt: warning: training diverged (the loss grew or became non-finite) at width{(diverged.Count > 1 ? "s" : "")} {string.Join(", ", diverged)} " +
+                $"with --lr {F(lr, "G4")}; those rows are not measurements of lazy training — try a smaller --lr (default 2)");
+        if (rows.Count >= 2 && diverged.Count == 0)
         {
             // Least-squares slope of log MSE(f, f_lin) against log width; lazy training predicts −1.
             var xs = rows.Select(r => Math.Log(r.Width)).ToArray();
@@ -95,16 +101,21 @@ internal static class TaylorCommand
 
     private static (Tensor XTrain, Tensor YTrain, Tensor XEval, string Source) LoadData(int nTrain, int nEval, int seed)
     {
-        try
+        string? dir = null;
+        try { dir = OptDigits.FindDataDirectory(); }
+        catch (FileNotFoundException) { }
+        if (dir is not null)
         {
-            var dir = OptDigits.FindDataDirectory();
             var train = OptDigits.Load(Path.Combine(dir, OptDigits.TrainFileName), nTrain);
             var test = OptDigits.Load(Path.Combine(dir, OptDigits.TestFileName), nEval);
-            if (train.Count == nTrain && test.Count == nEval)
-                return (train.Images, train.OneHot(10), test.Images, $"optdigits ({dir}): {nTrain} training images, {nEval} held-out test images, 8×8 pixels in [0, 1]");
-        }
-        catch (FileNotFoundException)
-        {
+            // Asking for more than the data holds is an error, not a silent switch to random inputs.
+            if (train.Count < nTrain || test.Count < nEval)
+                throw new ArgumentException(string.Join("; ", new[]
+                {
+                    train.Count < nTrain ? $"--n-train {nTrain}: {OptDigits.TrainFileName} has only {train.Count} images" : null,
+                    test.Count < nEval ? $"--n-eval {nEval}: {OptDigits.TestFileName} has only {test.Count} images" : null,
+                }.Where(m => m is not null)) + $" (in {dir})");
+            return (train.Images, train.OneHot(10), test.Images, $"optdigits ({dir}): {nTrain} training images, {nEval} held-out test images, 8×8 pixels in [0, 1]");
         }
         var rng = new Random(seed + 1);
         var labels = Enumerable.Range(0, nTrain).Select(_ => rng.Next(10)).ToArray();
@@ -114,7 +125,7 @@ internal static class TaylorCommand
             Tensor.RandomNormal(rng, new Shape(nEval, 8, 8, 1)), $"random N(0, 1) 8×8 inputs with random one-hot labels ({nTrain} training, {nEval} held-out; optdigits not found)");
     }
 
-    private static (long Params, double MseLin, double Mse0) Measure(int width, string activation, Tensor xTrain, Tensor yTrain, Tensor xEval,
+    private static (long Params, double MseLin, double Mse0, double LossFirst, double LossLast) Measure(int width, string activation, Tensor xTrain, Tensor yTrain, Tensor xEval,
         int steps, double lr, int seed)
     {
         Layer Act() => activation == "relu" ? Stax.Stax.Relu() : Stax.Stax.Erf();
@@ -129,11 +140,13 @@ internal static class TaylorCommand
         // f as a function of (θ leaves…, x), for reverse mode; x's cotangent is computed and ignored.
         Tracer[] F(Tracer[] ins) =>
             [net.Apply(new ParamTracers(names.Select((n, i) => (n, ins[i])).ToDictionary(t => t.n, t => t.Item2)), ins[^1])];
+        var losses = new List<double>();
         for (int s = 0; s < steps; s++)
         {
             var leaves = theta.Select((v, i) => Tensor.FromArray(v, shapes[i])).Append(xTrain).ToArray();
             var (outs, vjp) = Ad.Vjp(F, leaves);
             var fx = outs[0].ToDoubleArray();
+            losses.Add(0.5 * fx.Zip(y, (a, b) => (a - b) * (a - b)).Sum() / norm);
             var ct = new double[fx.Length];
             for (int e = 0; e < ct.Length; e++) ct[e] = (fx[e] - y[e]) / norm;   // ∂(½·mean((f − y)²))/∂f
             var grads = vjp([Tensor.FromArray(ct, yTrain.Shape)]);
@@ -151,6 +164,6 @@ internal static class TaylorCommand
         var yLin = fLin.Evaluate(pT, xEval).ToDoubleArray();
         var y0 = f.Evaluate(p0, xEval).ToDoubleArray();
         static double Mse(double[] a, double[] b) => a.Zip(b, (u, v) => (u - v) * (u - v)).Average();
-        return (p0.ParameterCount, Mse(yT, yLin), Mse(yT, y0));
+        return (p0.ParameterCount, Mse(yT, yLin), Mse(yT, y0), losses[0], losses[^1]);
     }
 }

@@ -18,7 +18,12 @@ namespace NeuralTangents;
 /// Errors, thrown before any numeric work (from the traced output types): <see cref="ArgumentOutOfRangeException"/>
 /// for an axis out of range for the output rank; <see cref="ArgumentException"/> when trace and diagonal axes
 /// overlap, when f(x1) and f(x2) differ in size on a trace or diagonal axis (the message gives both sizes), when
-/// inputs and parameters differ in dtype, or when the function rejects the input shapes.
+/// inputs and parameters differ in dtype, or when the function rejects the input shapes (or, with vmap axes, one
+/// example); <see cref="TensorSizeException"/> when an in-memory kernel (or, for JacobianContraction, a Jacobian)
+/// would exceed <see cref="TensorSizeException.MaxElements"/> elements. NaN/Inf in inputs or parameters propagate
+/// into the kernel, as in Neural Tangents, unless <see cref="FiniteChecks.Enable"/> is in effect (then
+/// <see cref="NonFiniteException"/>). An empty batch (x1 of shape (0, …)) gives an empty kernel ((0, N2) with the
+/// default axes), as NumPy/JAX do.
 /// </para>
 /// </summary>
 public static partial class Empirical
@@ -152,6 +157,7 @@ public static partial class Empirical
         var xs1 = new[] { x1 }; var xs2 = x2 is null ? null : new[] { x2 };
         var kinds = CheckGet(get ?? new[] { KernelKind.Ntk });
         var axes = Prepare(traced, xs1, xs2, parameters, traceAxes ?? DefaultTrace, diagonalAxes ?? Array.Empty<int>());
+        if (kinds.Contains(KernelKind.Ntk)) CheckVmapAxes(traced, parameters, vmapAxes, xs1, xs2);
         var job = KernelJob.Create(traced, parameters, xs1, xs2, kinds, axes, vmapAxes, CheckImplementation(implementation), SdRules.All, opts, inMemory: false);
         return new TiledKernel(job, opts);
     }
@@ -171,9 +177,14 @@ public static partial class Empirical
             var axes = Prepare(traced, x1, x2, p, t, d);
             if (EmptyKernels(traced, x1, x2, p, axes) is { } empty)
                 return empty.Select(k => new EmpiricalKernel(kinds.Select(kind => (kind, k)).ToArray())).ToArray();
+            CheckKernelSizes(traced, x1, x2, p, axes);
+            if (kinds.Contains(KernelKind.Ntk)) CheckVmapAxes(traced, p, vmapAxes, x1, x2);
             var job = KernelJob.Create(traced, p, x1, x2, kinds, axes, vmapAxes, requested, rules, opts, inMemory: true);
             var flat = TiledKernel.Run(job, job.Plan, opts, inMemoryPlanned: job.Plan is not null);
             int outputs = axes.Length;
+            if (FiniteChecks.IsEnabled)
+                for (int i = 0; i < flat.Length; i++)
+                    FiniteChecks.ThrowIfNonFinite(flat[i], $"the {kinds[i / outputs].ToString().ToUpperInvariant()}" + (outputs > 1 ? $" of output {i % outputs}" : ""));
             return Enumerable.Range(0, outputs)
                 .Select(j => new EmpiricalKernel(kinds.Select((k, i) => (k, flat[i * outputs + j])).ToArray())).ToArray();
         };
@@ -202,6 +213,9 @@ public static partial class Empirical
         var traced = new TracedApply(f);
         CheckDTypes(new[] { x1 }, x2 is null ? null : new[] { x2 }, parameters);
         var xs1 = new[] { x1 }; var xs2 = new[] { x2 ?? x1 };
+        FiniteChecks.CheckInputs(xs1, nameof(x1));
+        if (x2 is not null) FiniteChecks.CheckInputs(xs2, nameof(x2));
+        FiniteChecks.CheckParams(parameters);
         TraceTypes(traced, parameters, xs1, nameof(x1));
         if (x2 is not null) TraceTypes(traced, parameters, xs2, nameof(x2));
         var vp = NtkVectorProducts.VpGraph(traced, parameters, xs1.Select(TensorType.Of).ToArray(), xs2.Select(TensorType.Of).ToArray(), 0);
@@ -213,7 +227,10 @@ public static partial class Empirical
             ArgumentNullException.ThrowIfNull(v);
             if (v.Shape != ctType.Shape || v.DType != ctType.DType)
                 throw new ArgumentException($"cotangents must be shaped like f(x2) (f(x1) when x2 is null): expected {ctType}, got {TensorType.Of(v)}", "cotangents");
-            return Autodiff.Interpreters.Interpreter.Evaluate(unknown, residuals.Append(v).ToArray())[0];
+            FiniteChecks.CheckInputs(new[] { v }, "cotangents");
+            var r = Autodiff.Interpreters.Interpreter.Evaluate(unknown, residuals.Append(v).ToArray())[0];
+            if (FiniteChecks.IsEnabled) FiniteChecks.ThrowIfNonFinite(r, "the NTK-vector product");
+            return r;
         };
     }
 
@@ -234,6 +251,7 @@ public static partial class Empirical
             return new NtkExplanation(NtkImplementation.JacobianContraction,
                 new[] { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts, NtkImplementation.StructuredDerivatives }
                     .Select(i => new NtkCostEstimate(i, 0, 0, true)).ToArray(), memoryBudgetBytes);
+        CheckVmapAxes(traced, parameters, vmapAxes, xs1, xs2);
         var options = new KernelOptions { MemoryBudget = (long)Math.Clamp(memoryBudgetBytes, 1, long.MaxValue / 2) };
         return KernelJob.Create(traced, parameters, xs1, xs2, new[] { KernelKind.Ntk }, axes, vmapAxes, NtkImplementation.Auto, SdRules.All,
             options, inMemory: true, explainOnly: true).Explanation!;
@@ -310,6 +328,38 @@ public static partial class Empirical
         return shapes.All(s => s.LongSize == 0) ? shapes.Select((s, j) => Tensor.Zeros(s, a[j].DType)).ToArray() : null;
     }
 
+    /// <summary>An in-memory kernel is one tensor: refuse one over <see cref="TensorSizeException.MaxElements"/> elements
+    /// by name (a disk-backed <see cref="Tiled"/> kernel may be larger).</summary>
+    private static void CheckKernelSizes(TracedApply f, Tensor[] x1, Tensor[]? x2, Params p, KernelAxes[] axes)
+    {
+        var a = f.OutputTypes(p, x1.Select(TensorType.Of).ToArray());
+        var b = x2 is null ? a : f.OutputTypes(p, x2.Select(TensorType.Of).ToArray());
+        for (int j = 0; j < axes.Length; j++)
+            TensorSizeException.Check(axes.Length == 1 ? "the kernel" : $"the kernel of output {j}", axes[j].KernelShape(a[j].Shape, b[j].Shape),
+                hint: "write it to disk in tiles (Empirical.Tiled, nt kernel --out k.npy)");
+    }
+
+    /// <summary>
+    /// With vmap axes, f traced on one example of x1 and x2 (size 1 on each batch axis), so that a vmap axis that is
+    /// not the batch axis is reported as a vmap_axes error before any work, not as a shape error inside f.
+    /// </summary>
+    private static void CheckVmapAxes(TracedApply f, Params p, VmapAxes? vmapAxes, Tensor[] x1, Tensor[]? x2)
+    {
+        if (vmapAxes is null) return;
+        foreach (var (xs, name) in x2 is null ? new[] { (x1, "x1") } : new[] { (x1, "x1"), (x2, "x2") })
+        {
+            var b = Batching.Resolve(vmapAxes, xs, f.OutputTypes(p, xs.Select(TensorType.Of).ToArray()));
+            if (b is null) continue;
+            var types = b.ExampleTypes(xs);
+            try { f.OutputTypes(p, types); }
+            catch (ArgumentException e) when (e.ParamName != "vmapAxes")
+            {
+                throw new ArgumentException($"vmap_axes: f cannot be applied to one example of {name} ({string.Join(", ", types.Select(t => t.ToString()))}: " +
+                    $"size 1 on the batch axis {string.Join(", ", b.In.Where(a => a is not null))}): {e.Message}; is that the batch axis?", "vmapAxes", e);
+            }
+        }
+    }
+
     /// <summary>Validates inputs and axes from the traced output types only — before any numeric work.</summary>
     private static KernelAxes[] Prepare(TracedApply f, Tensor[] x1, Tensor[]? x2, Params p, int[] traceAxes, int[] diagonalAxes)
     {
@@ -318,13 +368,15 @@ public static partial class Empirical
         if (x2 is not null && x2.Length != x1.Length)
             throw new ArgumentException($"x1 has {x1.Length} inputs but x2 has {x2.Length}", nameof(x2));
         CheckDTypes(x1, x2, p);
+        FiniteChecks.CheckInputs(x1, nameof(x1));
+        if (x2 is not null) FiniteChecks.CheckInputs(x2, nameof(x2));
+        FiniteChecks.CheckParams(p);
         var a = TraceTypes(f, p, x1, nameof(x1));
         var b = x2 is null ? a : TraceTypes(f, p, x2, nameof(x2));
         return a.Select((ta, j) =>
         {
             var axes = KernelAxes.Canonicalize(traceAxes, diagonalAxes, ta.Rank);
             axes.Validate(ta.Shape, b[j].Shape);
-            TensorSizeException.Check(a.Length == 1 ? "the kernel" : $"the kernel of output {j}", axes.KernelShape(ta.Shape, b[j].Shape));
             return axes;
         }).ToArray();
     }

@@ -32,7 +32,16 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
     public int Count => Rank;
 
     /// <summary>Size of axis <paramref name="axis"/>; negative axes count from the end.</summary>
-    public int this[int axis] => Dims[axis < 0 ? axis + Rank : axis];
+    /// <exception cref="ArgumentOutOfRangeException">Axis outside <c>[-rank, rank)</c> (e.g. any axis of a scalar).</exception>
+    public int this[int axis]
+    {
+        get
+        {
+            int a = axis < 0 ? axis + Rank : axis;
+            if ((uint)a >= (uint)Rank) throw new ArgumentOutOfRangeException(nameof(axis), $"axis {axis} is out of range for shape {this} of rank {Rank}");
+            return Dims[a];
+        }
+    }
 
     /// <summary>Number of elements (product of sizes; 1 for a scalar).</summary>
     /// <exception cref="TensorSizeException">More elements than one tensor can hold

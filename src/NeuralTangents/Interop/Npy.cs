@@ -16,14 +16,37 @@ public static class Npy
     private const int ChunkElements = 1 << 20;
 
     /// <summary>Reads the array stored in the <c>.npy</c> file at <paramref name="path"/>.</summary>
-    /// <exception cref="InvalidDataException">The file is not a well-formed <c>.npy</c> file (the message names it).</exception>
+    /// <exception cref="InvalidDataException">The file is not a well-formed <c>.npy</c> file (the message names it), or
+    /// it holds more data than its header's shape declares (NumPy ignores the extra bytes; this is stricter).</exception>
     /// <exception cref="NotSupportedException">The dtype is not <c>'&lt;f4'</c>/<c>'&lt;f8'</c>, the array is in Fortran order,
     /// or the format version is unknown.</exception>
     public static Tensor Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return Read(fs, path);
+        var t = Read(fs, path);
+        RequireEnd(fs, path, t.Shape);
+        return t;
+    }
+
+    /// <summary>
+    /// Stricter than NumPy, which ignores bytes after the data: a file (or archive entry) whose header declares fewer
+    /// elements than it holds is refused, since its shape is then almost certainly wrong (a truncated shape, a
+    /// header written for another array) and reading it would silently use part of the data.
+    /// </summary>
+    internal static void RequireEnd(Stream stream, string source, Shape shape)
+    {
+        Span<byte> probe = stackalloc byte[1];
+        if (ReadFully(stream, probe) == 0) return;
+        long extra = 1;
+        if (stream.CanSeek) extra = stream.Length - stream.Position + 1;
+        else
+        {
+            var buf = new byte[1 << 16];
+            for (int n; (n = stream.Read(buf)) > 0;) extra += n;
+        }
+        throw new InvalidDataException($"{source}: {extra} bytes follow the data of shape {shape}: the header declares fewer elements than the file holds " +
+            "(NumPy ignores them; here it is an error, as the shape is then probably wrong)");
     }
 
     /// <summary>Reads one <c>.npy</c> array from <paramref name="stream"/>, leaving it positioned after the data.
@@ -39,6 +62,13 @@ public static class Npy
 
     /// <summary>Reads one array; <paramref name="source"/> names the file (or archive entry) in error messages.</summary>
     internal static Tensor Read(Stream stream, string source)
+    {
+        var (dtype, shape) = ReadHeader(stream, source);
+        return dtype == DType.Float32 ? ReadData<float>(stream, shape, source) : ReadData<double>(stream, shape, source);
+    }
+
+    /// <summary>Reads the preamble and header, leaving the stream at the first data byte.</summary>
+    internal static (DType DType, Shape Shape) ReadHeader(Stream stream, string source)
     {
         Span<byte> pre = stackalloc byte[8];
         if (ReadFully(stream, pre) < 8 || !pre[..6].SequenceEqual(NpyHeader.Magic))
@@ -70,7 +100,40 @@ public static class Npy
             throw new NotSupportedException(
                 $"{source}: fortran_order True (column-major) arrays are not supported; save a C-ordered array (numpy.ascontiguousarray)");
 
-        return dtype == DType.Float32 ? ReadData<float>(stream, h.Shape, source) : ReadData<double>(stream, h.Shape, source);
+        return (dtype, h.Shape);
+    }
+
+    /// <summary>
+    /// The first non-finite value of the .npy file at <paramref name="path"/> (flat C-order index and value) and
+    /// how many there are, read in chunks so that a kernel larger than memory can be checked; null when all are finite.
+    /// </summary>
+    internal static (long First, double Value, long Count, Shape Shape)? ScanNonFinite(string path)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var (dtype, shape) = ReadHeader(fs, path);
+        return dtype == DType.Float32 ? Scan<float>(fs, shape) : Scan<double>(fs, shape);
+    }
+
+    private static (long, double, long, Shape)? Scan<T>(Stream s, Shape shape) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var buf = new T[ChunkElements];
+        long total = shape.LongSize, done = 0, first = -1, count = 0;
+        double value = 0;
+        while (done < total)
+        {
+            int n = (int)Math.Min(buf.Length, total - done);
+            var bytes = MemoryMarshal.AsBytes(buf.AsSpan(0, n));
+            if (ReadFully(s, bytes) < bytes.Length) throw new InvalidDataException($"truncated .npy data in {(s as FileStream)?.Name}");
+            if (!BitConverter.IsLittleEndian) ReverseEndianness(buf.AsSpan(0, n));
+            for (int i = 0; i < n; i++)
+                if (!T.IsFinite(buf[i]))
+                {
+                    if (first < 0) { first = done + i; value = double.CreateTruncating(buf[i]); }
+                    count++;
+                }
+            done += n;
+        }
+        return first < 0 ? null : (first, value, count, shape);
     }
 
     private static Tensor ReadData<T>(Stream stream, Shape shape, string source) where T : unmanaged

@@ -37,7 +37,9 @@ public static class Npz
                 if (result.ContainsKey(key))
                     throw new InvalidDataException($"{path}: more than one entry for key '{key}'");
                 using var s = entry.Open();
-                result.Add(key, Npy.Read(s, source));
+                var t = Npy.Read(s, source);
+                Npy.RequireEnd(s, source, t.Shape);
+                result.Add(key, t);
             }
             return result;
         }

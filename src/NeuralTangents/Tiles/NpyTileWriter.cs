@@ -29,7 +29,9 @@ public sealed class NpyTileWriter : IDisposable
         Path = path; DType = dtype; Shape = shape;
         var header = NpyHeader.Encode(dtype, shape);
         _dataStart = header.Length;
-        long total = _dataStart + (long)shape.Size * dtype.SizeOf();
+        // 64-bit: a kernel on disk may exceed 2³¹ elements (no tensor of that size is ever built).
+        long total = _dataStart + shape.LongSize * dtype.SizeOf();
+        if (create) CheckFreeSpace(path, total);
         _file = new FileStream(path, create ? FileMode.Create : FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.RandomAccess);
         _handle = _file.SafeFileHandle;
         if (create)
@@ -47,6 +49,19 @@ public sealed class NpyTileWriter : IDisposable
             }
         }
     }
+
+    /// <summary>Refuses before any work when the file system holding <paramref name="path"/> has less free space than the
+    /// kernel needs (a sparse file would otherwise be created and the disk fill up tiles later).</summary>
+    private static void CheckFreeSpace(string path, long bytes)
+    {
+        long free;
+        try { free = new DriveInfo(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!).AvailableFreeSpace; }
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException) { return; } // unknown: let the writes tell
+        if (bytes > free)
+            throw new IOException($"{path}: the kernel needs {Size(bytes)} on disk but only {Size(free)} are free there");
+    }
+
+    private static string Size(double bytes) => bytes >= 1L << 40 ? $"{bytes / (1L << 40):0.#} TiB" : bytes >= 1 << 30 ? $"{bytes / (1 << 30):0.#} GiB" : $"{bytes / (1 << 20):0.#} MiB";
 
     /// <summary>Creates (or replaces) <paramref name="path"/>: header written, data zero until tiles arrive.</summary>
     public static NpyTileWriter Create(string path, DType dtype, Shape shape) => new(path, dtype, shape, create: true);
