@@ -15,6 +15,7 @@ internal abstract class BinaryPrimitive : Primitive
         return inputs[0];
     }
 
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ElementwiseBatch(b, this, args, dims);
 
     /// <summary>Element-wise n-ary rule: equal batch axes pass through; otherwise all operands go to axis 0.</summary>

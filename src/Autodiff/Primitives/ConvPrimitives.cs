@@ -48,6 +48,7 @@ internal sealed class ConvPrimitive : Primitive
         var pair = new[] { (types[0].Rank - 1, types[1].Rank - 1) };
         return Params.FeatureGroupCount == 1 ? new StructureRule(pair) : new StructureRule(Array.Empty<(int, int)>()) { Diagonal = pair };
     }
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.Forward(b, Params, args, dims);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => BilinearJvp(b, this, p, t);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
@@ -82,6 +83,7 @@ internal sealed class ConvLhsTransposePrimitive : Primitive
     }
     internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvLhsTranspose(i[0], i[1], LhsShape, Params);
     internal override double Flops(TensorType[] i, TensorType o) => 2.0 * i[0].Shape.Elements * i[1].Shape.Take(i[1].Rank - 1).Aggregate(1.0, (a, d) => a * d);
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.LhsTranspose(b, Params, LhsShape, args, dims);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => BilinearJvp(b, this, p, t);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[]
@@ -112,6 +114,7 @@ internal sealed class ConvRhsTransposePrimitive : Primitive
     }
     internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvRhsTranspose(i[0], i[1], RhsShape, Params);
     internal override double Flops(TensorType[] i, TensorType o) => 2.0 * i[1].Shape.Elements * o.Shape.Take(o.Rank - 1).Aggregate(1.0, (a, d) => a * d);
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.RhsTranspose(b, Params, RhsShape, args, dims);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => BilinearJvp(b, this, p, t);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[]
@@ -208,6 +211,7 @@ internal sealed class ConvPatchesPrimitive : Primitive
     internal override TensorType InferType(TensorType[] i) => new(Patches.InferShape(i[0].Shape, Kernel, Params), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => Patches.Compute(i[0], Kernel, Params);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
         var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);

@@ -24,6 +24,7 @@ internal sealed class DotGeneralPrimitive : Primitive
     }
     internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.DotGeneral(i[0], i[1], Dims);
 
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
         Tracer lhs = args[0], rhs = args[1];

@@ -43,8 +43,12 @@ public abstract class Primitive
     internal virtual (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
         Transforms.BatchingUtil.LoopFallback(b, this, args, dims);
 
-    /// <summary>Whether this primitive has its own batching rule (false = the generic loop fallback).</summary>
-    internal bool HasBatchingRule => GetType().GetMethod(nameof(Batch), System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.DeclaringType != typeof(Primitive);
+    /// <summary>
+    /// Whether this primitive has its own batching rule (false = the generic loop fallback). Every override of
+    /// <see cref="Batch"/> also overrides this (a declared fact instead of reflection, so the library stays trimmable
+    /// and Native-AOT clean; <c>VmapTests</c> checks the two agree).
+    /// </summary>
+    internal virtual bool HasBatchingRule => false;
 
     /// <summary>
     /// Structure of <c>∂y/∂w</c> for operand <paramref name="w"/> of this (linear) primitive, for structured

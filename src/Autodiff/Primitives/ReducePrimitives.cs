@@ -17,6 +17,7 @@ internal sealed class ReduceSumPrimitive : Primitive
     internal override Tensor Evaluate(Tensor[] i) => Reductions.Sum(i[0], Axes);
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
         new(Enumerable.Range(0, types[0].Rank).Where(a => !Axes.Contains(a)).Select((a, i) => (i, a)).ToArray());
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
         (Lax.ReduceSum(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Axes.Select(a => a + 1).ToArray()), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? Lax.ReduceSum(x, Axes) : null;
@@ -47,6 +48,7 @@ internal sealed class ReduceMaxPrimitive : Primitive
     public override string ParamsText() => "axes=" + L(Axes);
     internal override TensorType InferType(TensorType[] i) => new(ReduceSumPrimitive.ReduceShape(Name, i[0].Shape, Axes), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => Reductions.Max(i[0], Axes);
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
         (Lax.ReduceMax(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Axes.Select(a => a + 1).ToArray()), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
@@ -82,6 +84,7 @@ internal sealed class ReduceWindowSumPrimitive : Primitive
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
         new(Enumerable.Range(0, Window.Length).Where(a => Window[a] == 1 && Strides[a] == 1 && Padding[a] == (0, 0)).Select(a => (a, a)).ToArray());
     internal ReduceWindowSumPrimitive Batched() => new(Window.Prepend(1).ToArray(), Strides.Prepend(1).ToArray(), Padding.Prepend((0, 0)).ToArray());
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
         (b.Emit(Batched(), Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0)), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
@@ -108,6 +111,7 @@ internal sealed class ReduceWindowSumTransposePrimitive : Primitive
         return new TensorType(InputShape, i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => ReduceWindow.SumTranspose(i[0], InputShape, Forward.Window, Forward.Strides, Forward.Padding);
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
         var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);

@@ -17,6 +17,7 @@ internal sealed class SelectPrimitive : Primitive
         return i[1];
     }
     internal override Tensor Evaluate(Tensor[] i) => Elementwise.Select(i[0], i[1], i[2]);
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => BinaryPrimitive.ElementwiseBatch(b, this, args, dims);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {

@@ -42,6 +42,7 @@ internal sealed class BroadcastInDimPrimitive : Primitive
             Broadcast = Enumerable.Range(0, Shape.Rank).Where(a => !kept.Any(k => Dimensions[k] == a)).ToArray(),
         };
     }
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
         var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
@@ -78,6 +79,7 @@ internal sealed class ReshapePrimitive : Primitive
     internal override Tensor Evaluate(Tensor[] i) => i[0].Reshape(Shape);
     /// <summary>y is read in w's shape (its cotangent reshaped back), so reshape is the identity on w.</summary>
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[0].Rank) with { YInWShape = true };
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
         var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
@@ -107,6 +109,7 @@ internal sealed class TransposePrimitive : Primitive
     internal override Tensor Evaluate(Tensor[] i) => i[0].Transpose(Permutation);
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
         new(Enumerable.Range(0, Permutation.Length).Select(a => (Array.IndexOf(Permutation, a), a)).ToArray());
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
         (Lax.Transpose(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Permutation.Select(p => p + 1).Prepend(0).ToArray()), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
@@ -135,6 +138,7 @@ internal sealed class PadPrimitive : Primitive
     /// <summary>Unpadded axes are traced.</summary>
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
         w != 0 ? StructureRule.None : new(Enumerable.Range(0, Config.Length).Where(a => Config[a] == (0, 0, 0)).Select(a => (a, a)).ToArray());
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
         (Lax.Pad(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Value, Config.Prepend((0, 0, 0)).ToArray()), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? Lax.Pad(x, 0, Config) : null;
@@ -178,6 +182,7 @@ internal sealed class SlicePrimitive : Primitive
         return new TensorType(new Shape(dims), i[0].DType);
     }
     internal override Tensor Evaluate(Tensor[] i) => i[0].Slice(Start, Limit, Strides);
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
         var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
@@ -217,6 +222,7 @@ internal sealed class ConcatenatePrimitive : Primitive
     /// <summary>Every axis but the concatenated one is traced, on all operands alike.</summary>
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
         new(Enumerable.Range(0, types[w].Rank).Where(a => a != Axis).Select(a => (a, a)).ToArray(), SliceOthers: true);
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
         int n = Transforms.BatchingUtil.Size(args, dims);
@@ -264,6 +270,7 @@ internal sealed class RevPrimitive : Primitive
     internal override Tensor Evaluate(Tensor[] i) => i[0].Rev(Axes);
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
         new(Enumerable.Range(0, types[0].Rank).Where(a => !Axes.Contains(a)).Select(a => (a, a)).ToArray());
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
         (b.Emit(new RevPrimitive(Axes.Select(a => a + 1).ToArray()), Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0)), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
@@ -283,6 +290,7 @@ internal sealed class ConvertElementTypePrimitive : Primitive
     internal override TensorType InferType(TensorType[] i) => new(i[0].Shape, NewDType);
     internal override Tensor Evaluate(Tensor[] i) => i[0].AsType(NewDType);
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[0].Rank);
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => (b.Emit(this, args[0]), dims[0]);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[] { Lax.Convert(ct, types[0].DType) };

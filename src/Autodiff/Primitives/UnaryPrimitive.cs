@@ -10,6 +10,7 @@ internal abstract class UnaryPrimitive : Primitive
     internal override TensorType InferType(TensorType[] inputs) => inputs[0];
     internal override Tensor Evaluate(Tensor[] inputs) => Elementwise.Unary(Op, inputs[0]);
 
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => (b.Emit(this, args[0]), dims[0]);
 
     /// <summary>f'(x), given x and y = f(x); null when f' is identically zero.</summary>
@@ -148,6 +149,7 @@ internal sealed class IntegerPowPrimitive : Primitive
     public override string ParamsText() => "y=" + Exponent;
     internal override TensorType InferType(TensorType[] inputs) => inputs[0];
     internal override Tensor Evaluate(Tensor[] inputs) => Elementwise.IntegerPow(inputs[0], Exponent);
+    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => (b.Emit(this, args[0]), dims[0]);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] primals, Tracer?[] tangents, Tracer output)
     {

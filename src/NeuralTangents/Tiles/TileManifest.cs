@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace NeuralTangents.Tiles;
 
@@ -17,13 +18,11 @@ internal sealed class TileManifest
     public int BlockSize { get; set; }
     public List<int> Done { get; set; } = new();
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
-
     public static TileManifest Load(string path)
     {
         try
         {
-            return JsonSerializer.Deserialize<TileManifest>(File.ReadAllText(path), Json)
+            return JsonSerializer.Deserialize(File.ReadAllText(path), TileManifestJson.Default.TileManifest)
                 ?? throw new InvalidDataException($"{path}: empty tile manifest");
         }
         catch (JsonException e)
@@ -35,7 +34,12 @@ internal sealed class TileManifest
     public void Save(string path)
     {
         var tmp = path + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(this, Json));
+        File.WriteAllText(tmp, JsonSerializer.Serialize(this, TileManifestJson.Default.TileManifest));
         File.Move(tmp, path, overwrite: true);
     }
 }
+
+/// <summary>Source-generated JSON for <see cref="TileManifest"/>: no reflection, so trimming and Native AOT stay clean.</summary>
+[JsonSourceGenerationOptions(WriteIndented = false)]
+[JsonSerializable(typeof(TileManifest))]
+internal sealed partial class TileManifestJson : JsonSerializerContext;

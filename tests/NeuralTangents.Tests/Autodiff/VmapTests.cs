@@ -82,11 +82,15 @@ public class VmapTests
     [Fact]
     public void PrimitivesStaxUsesHaveBatchingRules()
     {
-        var missing = typeof(Primitive).Assembly.GetTypes()
-            .Where(t => t.IsSubclassOf(typeof(Primitive)) && !t.IsAbstract)
-            .Where(t => typeof(Primitive).GetProperty("HasBatchingRule", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic) is { } prop
-                        && System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(t) is Primitive p && !(bool)prop.GetValue(p)!)
+        var flags = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
+        var types = typeof(Primitive).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Primitive)) && !t.IsAbstract).ToArray();
+        var prop = typeof(Primitive).GetProperty("HasBatchingRule", flags)!;
+        // The declared flag (no reflection in the library, for trimming/AOT) must match whether Batch is overridden.
+        var wrong = types.Where(t => (bool)prop.GetValue(System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(t))!
+                                     != (t.GetMethod("Batch", flags)!.DeclaringType != typeof(Primitive)))
             .Select(t => t.Name).ToArray();
+        Assert.Equal(Array.Empty<string>(), wrong);
+        var missing = types.Where(t => t.GetMethod("Batch", flags)!.DeclaringType == typeof(Primitive)).Select(t => t.Name).ToArray();
         // The generic per-example loop is only used by primitives listed here (and is itself tested above through them).
         Assert.Equal(Array.Empty<string>(), missing);
     }
