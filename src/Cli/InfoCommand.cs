@@ -66,6 +66,9 @@ internal static class InfoCommand
             $"({(parameters.ParameterCount * (dtype == DType.Float32 ? 4L : 8L) / 1024.0).ToString("0.#", CultureInfo.InvariantCulture)} KiB as {CliParsing.Name(dtype)})");
         stdout.WriteLine();
 
+        // The estimates trace zero inputs of these shapes: refuse impossible ones by option name.
+        TensorSizeException.Check("--input-shape", inputShape);
+        if (x2Shape is { } x2s) TensorSizeException.Check("--x2-shape", x2s);
         var x1 = Tensor.Zeros(inputShape, dtype);
         var x2 = x2Shape is { } s2 ? Tensor.Zeros(s2, dtype) : null;
         var ex = Empirical.ExplainNtk(net.Apply, x1, x2, parameters, traceAxes, diagonalAxes, common.VmapAxes);

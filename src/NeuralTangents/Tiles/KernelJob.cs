@@ -132,6 +132,8 @@ internal sealed class KernelJob
         if (d.Fits || explainOnly) return;
         var what = !ntk ? "the NNGP" : $"the NTK ({chosen}{(requested == NtkImplementation.Auto ? ", the smallest of AUTO's choices" : "")})";
         if (requested == NtkImplementation.Auto) d = decisions.MinBy(x => x.Bytes)!;
+        // Every implementation needs a tensor larger than one can be: say which, not "Infinity TiB".
+        if (d.CannotRun is { } why) throw new ArgumentException($"the {(ntk ? "NTK" : "NNGP")} cannot be computed by any implementation ({d.Impl}: {why})");
         throw new KernelMemoryException(
             $"{what} needs about {MemoryBudget.Format(d.Bytes)} {(d.Plan is null ? "computed whole" : $"even in tiles of {d.Plan.BlockSize} example{(d.Plan.BlockSize == 1 ? "" : "s")}")}" +
             $" but the memory budget is {MemoryBudget.Format(Budget)}; {d.Advice ?? "raise the memory budget"}", d.Bytes, Budget);

@@ -166,6 +166,11 @@ public sealed class HostileInputTests(HostileInputFixture fx) : IClassFixture<Ho
         Add("jacobian too large (jc, explain)", ["kernel", "--net", "Dense(20000)", "--seed", "0", "--x1", "@x.npy", "--implementation", "jacobian-contraction", "--explain", "--out", "@k.npy"],
             "the NTK (JacobianContraction) needs about");
 
+        Add("no implementation can run (explain)", ["kernel", "--net", "Dense(2000000)", "--seed", "0", "--x1", "@x1feature.npy", "--explain", "--out", "@k.npy"],
+            "the NTK cannot be computed by any implementation (");
+        Add("no implementation can run", ["kernel", "--net", "Dense(2000000)", "--seed", "0", "--x1", "@x1feature.npy", "--vmap-axes", "none", "--out", "@k.npy"],
+            "needs about 523.9 TiB computed whole but the memory budget is");
+
         // ---- ntk-vp
         Add("vp no cotangents", [.. Vp(), "--out", "@r.npy"], "--cotangents");
         Add("vp no out", [.. Vp(), "--cotangents", "@v.npy"], "--out");
@@ -253,6 +258,7 @@ public sealed class HostileInputTests(HostileInputFixture fx) : IClassFixture<Ho
         Add("info x2 shape zero", Info("--x2-shape", "0,5"), "--x2-shape");
         Add("info trace axes", Info("--trace-axes", "a"), "--trace-axes");
         Add("info vmap axes", Info("--vmap-axes", "q"), "--vmap-axes");
+        Add("info huge input shape", ["info", "--net", "Flatten,Dense(10)", "--input-shape", "1000000,3072"], "--input-shape of shape (1000000, 3072) would have 3,072,000,000 elements");
         Add("info net bad", ["info", "--net", "Dense(", "--input-shape", "3,5"], "net spec");
         Add("info params nan", Info("--params", "@pnan.npz"), "--params ");
         Add("unknown command", ["frobnicate"], "frobnicate");
