@@ -13,6 +13,7 @@ namespace NeuralTangents.Interop;
 public sealed class AtomicFile : IDisposable
 {
     private readonly FileStream _stream;
+    private readonly bool _flushToDisk;
     private bool _done;
 
     /// <summary>The file that <see cref="Commit"/> creates or replaces.</summary>
@@ -24,11 +25,14 @@ public sealed class AtomicFile : IDisposable
     /// <summary>Where to write the contents (a buffered, seekable <see cref="FileStream"/> on <see cref="TempPath"/>).</summary>
     public Stream Stream => _done ? throw new ObjectDisposedException(nameof(AtomicFile)) : _stream;
 
-    /// <summary>Creates the temporary file beside <paramref name="path"/>.</summary>
+    /// <summary>Creates the temporary file beside <paramref name="path"/>. With <paramref name="flushToDisk"/> (the default)
+    /// <see cref="Commit"/> forces the data to the device before the rename, so the file survives a crash too;
+    /// without, it only survives the process (cheaper for small files rewritten often, e.g. progress manifests).</summary>
     /// <exception cref="IOException">The target is a folder, or its folder does not exist or is not writable
     /// (<see cref="DirectoryNotFoundException"/>, <see cref="UnauthorizedAccessException"/>).</exception>
-    public AtomicFile(string path, int bufferSize = 1 << 16)
+    public AtomicFile(string path, int bufferSize = 1 << 16, bool flushToDisk = true)
     {
+        _flushToDisk = flushToDisk;
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = System.IO.Path.GetFullPath(path);
         if (Directory.Exists(Path)) throw new IOException($"{path} is a folder, not a file");
@@ -44,7 +48,7 @@ public sealed class AtomicFile : IDisposable
         ObjectDisposedException.ThrowIf(_done, this);
         try
         {
-            _stream.Flush(flushToDisk: true);
+            _stream.Flush(flushToDisk: _flushToDisk);
             _stream.Dispose();
             File.Move(TempPath, Path, overwrite: true);
             _done = true;
@@ -70,10 +74,10 @@ public sealed class AtomicFile : IDisposable
 
     /// <summary>Writes <paramref name="path"/> atomically with <paramref name="write"/>: all of it or, when
     /// <paramref name="write"/> or the disk fails, nothing (the previous file, if any, is kept).</summary>
-    public static void Write(string path, Action<Stream> write, int bufferSize = 1 << 16)
+    public static void Write(string path, Action<Stream> write, int bufferSize = 1 << 16, bool flushToDisk = true)
     {
         ArgumentNullException.ThrowIfNull(write);
-        using var f = new AtomicFile(path, bufferSize);
+        using var f = new AtomicFile(path, bufferSize, flushToDisk);
         write(f.Stream);
         f.Commit();
     }

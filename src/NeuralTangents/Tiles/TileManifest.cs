@@ -31,12 +31,9 @@ internal sealed class TileManifest
         }
     }
 
-    public void Save(string path)
-    {
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(this, TileManifestJson.Default.TileManifest));
-        File.Move(tmp, path, overwrite: true);
-    }
+    /// <summary>Replaces the manifest atomically; on a full disk the previous manifest (and no temporary file) remains.</summary>
+    public void Save(string path) =>
+        Interop.AtomicFile.Write(path, s => JsonSerializer.Serialize(s, this, TileManifestJson.Default.TileManifest), bufferSize: 4096, flushToDisk: false);
 }
 
 /// <summary>Source-generated JSON for <see cref="TileManifest"/>: no reflection, so trimming and Native AOT stay clean.</summary>
