@@ -121,4 +121,42 @@ public sealed class ClusterKernelTests : IAsyncLifetime, IDisposable
             ClusterHosting.ConnectAsync(new ClusterAddress([closed], null, "nt-real", null)));
         Assert.Contains("no worker gateway is listening", e2.Message);
     }
+
+    [Fact]
+    public async Task A_local_run_interrupted_midway_is_finished_by_the_cluster_with_the_same_bytes()
+    {
+        var x1 = Tensor.RandomNormal(new Random(10), new Shape(20, 6));
+        var req = Request(x1, null, 4); // 15 tiles
+        Local(req, P("whole.npy"));
+
+        using var cts = new CancellationTokenSource();
+        var stop = new SyncProgress(p => { if (p.TilesDone >= 4) cts.Cancel(); });
+        var interrupted = Request(x1, null, 4, cancel: cts.Token, progress: stop);
+        Assert.ThrowsAny<OperationCanceledException>(() => Local(interrupted, P("k.npy")));
+        Assert.True(File.Exists(P("k.npy.tiles.json")));
+
+        var stats = await ClusterKernel.RunAsync(_cluster.Client, req, NetSpecResolver.Instance, P("k.npy"), resume: true);
+        Assert.Equal(4, stats.TilesResumed);
+        Assert.Equal(11, stats.TilesComputed);
+        Assert.Equal(File.ReadAllBytes(P("whole.npy")), File.ReadAllBytes(P("k.npy")));
+    }
+
+    [Fact]
+    public async Task A_manifest_of_another_kernel_is_refused_before_any_tile()
+    {
+        var x1 = Tensor.RandomNormal(new Random(11), new Shape(12, 6));
+        using var cts = new CancellationTokenSource();
+        var stop = new SyncProgress(p => { if (p.TilesDone >= 2) cts.Cancel(); });
+        Assert.ThrowsAny<OperationCanceledException>(() => Local(Request(x1, null, 4, cancel: cts.Token, progress: stop), P("k.npy")));
+        var other = Request(x1, null, 3); // another tile size: another kernel file
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() =>
+            ClusterKernel.RunAsync(_cluster.Client, other, NetSpecResolver.Instance, P("k.npy"), resume: true));
+        Assert.Contains("different kernel", e.Message);
+    }
+
+    /// <summary>IProgress that runs on the reporting thread (Progress&lt;T&gt; posts to the thread pool).</summary>
+    internal sealed class SyncProgress(Action<KernelProgress> a) : IProgress<KernelProgress>
+    {
+        public void Report(KernelProgress value) => a(value);
+    }
 }
