@@ -89,11 +89,20 @@ internal static class CliApp
             var t => $"as {t}",
         });
 
+    /// <summary>Library parameter names (<see cref="ArgumentException.ParamName"/>) and the option that supplies them.</summary>
+    private static readonly Dictionary<string, string> OptionOf = new(StringComparer.Ordinal)
+    {
+        ["x1"] = "--x1", ["x2"] = "--x2", ["cotangents"] = "--cotangents", ["get"] = "--get",
+        ["traceAxes"] = "--trace-axes", ["diagonalAxes"] = "--diagonal-axes", ["vmapAxes"] = "--vmap-axes",
+    };
+
     private static string OneLine(Exception e)
     {
         var msg = e is ArgumentException { ParamName: { } p } ? e.Message.Replace($" (Parameter '{p}')", "") : e.Message;
-        // The library names vmap_axes as Neural Tangents does; here it is the --vmap-axes option.
-        if (e is ArgumentException { ParamName: "vmapAxes" }) msg = "--vmap-axes: " + Regex.Replace(msg, @"^vmap_axes:\s*", "");
+        // The library speaks Neural Tangents' names (trace_axes, vmap_axes, x2, cotangents, get); here they are options.
+        msg = Regex.Replace(msg, @"\b(trace_axes|diagonal_axes|vmap_axes)\b", m => "--" + m.Value.Replace('_', '-'));
+        if (e is ArgumentException { ParamName: { } name } && OptionOf.TryGetValue(name, out var option) && !msg.Contains(option, StringComparison.Ordinal))
+            msg = $"{option}: {msg}";
         return string.Join("; ", msg.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 }

@@ -7,7 +7,7 @@ public static partial class Stax
 
     private static void CheckAffine(string layer, double wStd, double? bStd, (int S0, int S1) s)
     {
-        if (wStd < 0 || bStd < 0) throw new ArgumentOutOfRangeException(nameof(wStd), $"{layer}: W_std and b_std must be non-negative, got {wStd} and {bStd}");
+        if (wStd < 0 || bStd < 0) throw new ArgumentOutOfRangeException(nameof(wStd), $"{layer}: W_std and b_std must be non-negative, got {wStd} and {(bStd is { } b ? b : "None")}");
         if (s.S0 < 1 || s.S1 < 1) throw new ArgumentOutOfRangeException(nameof(s), $"{layer}: s must be two positive integers, got ({s.S0}, {s.S1})");
     }
 

@@ -33,7 +33,7 @@ public sealed class NtkVpCommandTests : IDisposable
         e = new StringWriter();
         code = CliApp.Run(new[] { "ntk-vp", "--net", net, "--seed", "5", "--x1", P("x1.npy"), "--x2", P("x2.npy"), "--cotangents", P("bad.npy"), "--out", P("r2.npy") }, new StringWriter(), e);
         Assert.Equal(2, code);
-        Assert.StartsWith("nt: error: cotangents must be shaped like f(x2)", e.ToString());
+        Assert.StartsWith("nt: error: --cotangents: cotangents must be shaped like f(x2)", e.ToString());
     }
 
     [Fact]
