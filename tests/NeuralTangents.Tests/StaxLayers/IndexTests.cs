@@ -35,3 +35,38 @@ public class IndexTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Slice(0, 2, -1));
     }
 }
+
+public class AggregateTests
+{
+    [Fact]
+    public void AggregateSumsPredecessorsAndItsNtkMatchesFiniteDifferences()
+    {
+        // x (N=2, H=3, W=2, C=2), pattern over both spatial axes (2, 3, 2, 3, 2): y[n,j,c] = Σ_i x[n,i,c]·A[n,i,j].
+        var x = Random(1, 2, 3, 2, 2);
+        var a = Random(2, 2, 3, 2, 3, 2);
+        var y = Run(Aggregate(), new Params(), x, a).Single();
+        Assert.Equal(x.Shape, y.Shape);
+        for (int n = 0; n < 2; n++)
+            for (int j = 0; j < 6; j++)
+                for (int c = 0; c < 2; c++)
+                {
+                    double s = 0;
+                    for (int i = 0; i < 6; i++) s += x[n, i / 2, i % 2, c] * a[n, i / 2, i % 2, j / 2, j % 2];
+                    Assert.Equal(s, y[n, j / 2, j % 2, c], 13);
+                }
+        // One axis (W): a (2, 2, 2) pattern applied to every row.
+        var a1 = Random(3, 2, 2, 2);
+        var y1 = Run(Aggregate(new[] { 2 }), new Params(), x, a1).Single();
+        Assert.Equal(x[1, 2, 0, 1] * a1[1, 0, 1] + x[1, 2, 1, 1] * a1[1, 1, 1], y1[1, 2, 1, 1], 13);
+        Assert.Contains("pattern must have shape (2, 3, 2, 3, 2)", Assert.Throws<ArgumentException>(() => Run(Aggregate(), new Params(), x, a1)).Message);
+
+        // A graph network on [x, pattern]: the pattern is threaded past the Dense by Parallel(…, Identity).
+        var net = Serial(Parallel(Dense(3, bStd: 0.1), Identity()), Aggregate(), Relu(), GlobalAvgPool(), Dense(2));
+        var (_, p) = net.InitMany(0, new[] { x.Shape, a.Shape });
+        var x2 = Random(4, 1, 3, 2, 2); var a2 = Random(5, 1, 3, 2, 3, 2);
+        var sd = NeuralTangents.Empirical.NtkFn(net.ApplyMany, vmapAxes: 0, implementation: NtkImplementation.StructuredDerivatives)(new[] { x, a }, new[] { x2, a2 }, p)[0];
+        var jc = NeuralTangents.Empirical.NtkFn(net.ApplyMany, implementation: NtkImplementation.JacobianContraction)(new[] { x, a }, new[] { x2, a2 }, p)[0];
+        Assert.Equal(new Shape(2, 1), sd.Shape);
+        TestUtil.AssertClose(jc, sd, 1e-10, 1e-12);
+    }
+}
