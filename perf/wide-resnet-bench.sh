@@ -1,6 +1,6 @@
 #!/bin/bash
 # WideResnet(2, 2, 10) NTK on 20 optdigits images, trace [-1], float32, vmap-axes 0 (CLI default); one heavy lock for all runs.
-cd /tmp/i14
+cd "${1:-.}"   # folder with x20.npy, x20p.npy and nt-bin/
 NET8="WideResnet(2,2,10,pool_window=(2,2))"
 for impl in structured-derivatives jacobian-contraction ntk-vector-products auto; do
   for rep in 1 2 3; do
