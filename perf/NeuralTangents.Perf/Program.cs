@@ -4,6 +4,7 @@ using NeuralTangents.Perf;
 // `gpu-gemm [--size N]` runs the CUDA check (perf/gpu-check.sh).
 // `quick-conv` / `quick-ntk [--only cnn|fcn] [--reps R] [--profile-conv]`: Stopwatch tables for the conv kernels / NTKs.
 // `auto-check [--reps R] [--only NET] [--extended]`: times every implementation and checks AUTO's choice (issue 4).
+// `vs-peer [--peer PATH] [--rounds R] [--reps K] [--only rows] [--heavy]`: issue 12's side-by-side table against the torch peer.
 // `quick [n...]` prints Stopwatch GFLOP/s without BenchmarkDotNet (handy while tuning); anything else goes to BDN.
 if (args.Length > 0 && args[0] == "quick")
 {
@@ -13,6 +14,8 @@ if (args.Length > 0 && args[0] == "quick")
 if (args.Length > 0 && args[0] == "quick-conv") return QuickConv.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "quick-ntk") return QuickNtk.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "gpu-gemm") return GpuCheck.Run(args);
+if (args.Length > 0 && args[0] == "vs-peer") return PeerCompare.Run(args.Skip(1).ToArray());
+if (args.Length > 0 && args[0] == "peer-row") return PeerCompare.RunRow(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "auto-check") return AutoCheck.Run(args.Skip(1).ToArray());
 BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly).Run(args);
 return 0;

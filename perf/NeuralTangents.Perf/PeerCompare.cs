@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using NeuralTangents.Stax;
+using NeuralTangents.Tensors;
+using static NeuralTangents.Stax.Stax;
+
+namespace NeuralTangents.Perf;
+
+/// <summary>One row of issue 12's side-by-side table: our configuration and the torch peer's <c>bench</c> arguments.</summary>
+internal sealed record PeerRow(string Name, string Description, string PeerArgs, Func<(Layer Net, Tensor X)> Build,
+    int[] TraceAxes, NtkImplementation Impl, bool Heavy = false)
+{
+    private static Layer SeedCnn() => Serial(Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Flatten(), Dense(10));
+    private static Layer SeedFcn() => Serial(Flatten(), Dense(1024), Relu(), Dense(1024), Relu(), Dense(100));
+    // The peer's digits-fcn: Dense(512,W_std=1.5,b_std=0.05), Relu, Dense(512,...), Relu, Dense(10,...).
+    private static Layer DigitsFcn() => Serial(Dense(512, 1.5, 0.05), Relu(), Dense(512, 1.5, 0.05), Relu(), Dense(10, 1.5, 0.05));
+    private static Tensor Normal(params int[] shape) => Tensor.RandomNormal(new Random(1), new Shape(shape), DType.Float32);
+    private static Tensor Digits(int n)
+    {
+        var x = NeuralTangents.Data.OptDigits.Load(Path.Combine(NeuralTangents.Data.OptDigits.FindDataDirectory(),
+            NeuralTangents.Data.OptDigits.TestFileName), maxRows: n, dtype: DType.Float32).Images;
+        return x.Reshape(x.Shape[0], 64);
+    }
+
+    /// <summary>The issue's workloads, float32, x2 = null, VmapAxes = 0 for ours; the peer's best method per row.</summary>
+    public static readonly PeerRow[] All =
+    [
+        new("cnn", "seed CNN, N = 20, trace [-1]", "--net seed-cnn --n 20 --method struct --trace-axes -1",
+            () => (SeedCnn(), Normal(20, 32, 32, 3)), [-1], NtkImplementation.Auto),
+        new("cnn-full", "seed CNN, N = 20, trace []", "--net seed-cnn --n 20 --method struct --trace-axes \"\"",
+            () => (SeedCnn(), Normal(20, 32, 32, 3)), [], NtkImplementation.Auto),
+        new("fcn", "seed FCN, x (5,32,32,3), trace [-1]", "--net seed-fcn --n 5 --method struct --trace-axes -1",
+            () => (SeedFcn(), Normal(5, 32, 32, 3)), [-1], NtkImplementation.Auto),
+        new("fcn-full", "seed FCN, x (5,32,32,3), trace []", "--net seed-fcn --n 5 --method struct --trace-axes \"\"",
+            () => (SeedFcn(), Normal(5, 32, 32, 3)), [], NtkImplementation.Auto),
+        new("digits", "digits FCN 64-512-512-10, N = 1797, trace [-1]", "--net digits-fcn --n 1797 --method struct --trace-axes -1",
+            () => (DigitsFcn(), Digits(1797)), [-1], NtkImplementation.Auto),
+        new("digits-jc", "digits FCN, N = 400, JacobianContraction vs jac", "--net digits-fcn --n 400 --method jac --trace-axes -1",
+            () => (DigitsFcn(), Digits(400)), [-1], NtkImplementation.JacobianContraction, Heavy: true),
+    ];
+
+    public static PeerRow Find(string name) => All.FirstOrDefault(r => r.Name == name)
+        ?? throw new ArgumentException($"unknown row '{name}', expected one of {string.Join(", ", All.Select(r => r.Name))}");
+}
+
+/// <summary>
+/// Issue 12's side-by-side runner. <c>vs-peer --peer PATH [--rounds R] [--reps K] [--only a,b] [--heavy]</c> runs, for each
+/// round and each row, the peer's <c>bench</c> and then ours (<c>peer-row NAME --reps K</c>) as separate processes under
+/// <c>/usr/bin/time -f %M</c> (peak RSS), so both see the same machine load; every process makes one warm-up call and K timed
+/// calls. The table pools the warm calls of all rounds: medians, min/max, ours / peer, peak RSS (max over rounds) and our
+/// allocated bytes per warm call (<see cref="GC.GetTotalAllocatedBytes(bool)"/>, all threads).
+/// </summary>
+internal static class PeerCompare
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary><c>peer-row NAME [--reps K]</c>: our side of one row, in this process; prints one line per call.</summary>
+    public static int RunRow(string[] args)
+    {
+        var row = PeerRow.Find(args[0]);
+        int reps = QuickNtk.IntOpt(args, "--reps", 5);
+        var (net, x) = row.Build();
+        var p = net.Init(0, x.Shape, DType.Float32).Params;
+        var fn = Empirical.NtkFn(net.Apply, traceAxes: row.TraceAxes, vmapAxes: 0, implementation: row.Impl);
+        var sw = Stopwatch.StartNew();
+        var k = fn(x, null, p);
+        Console.WriteLine(FormattableString.Invariant($"warmup_seconds={sw.Elapsed.TotalSeconds:F6} kernel_shape={k.Shape}"));
+        if (row.Impl == NtkImplementation.Auto)
+            Console.WriteLine($"auto={Empirical.ExplainNtk(net.Apply, x, null, p, row.TraceAxes, vmapAxes: 0).Chosen}");
+        for (int r = 1; r <= reps; r++)
+        {
+            long a0 = GC.GetTotalAllocatedBytes(true);
+            sw.Restart();
+            fn(x, null, p);
+            double s = sw.Elapsed.TotalSeconds;
+            long alloc = GC.GetTotalAllocatedBytes(true) - a0;
+            Console.WriteLine(FormattableString.Invariant($"run {r}: {s:F6} s alloc {alloc}"));
+        }
+        return 0;
+    }
+
+    private sealed class Samples
+    {
+        public readonly List<double> Times = [];
+        public readonly List<double> Alloc = [];
+        public long PeakKb;
+        public string Note = "";
+        public int Failures;
+    }
+
+    public static int Run(string[] args)
+    {
+        string peer = StrOpt(args, "--peer") ?? Environment.GetEnvironmentVariable("TORCH_PEER") ?? "/tmp/torch-peer/out/torch-peer";
+        int rounds = QuickNtk.IntOpt(args, "--rounds", 3), reps = QuickNtk.IntOpt(args, "--reps", 5);
+        var only = StrOpt(args, "--only")?.Split(',');
+        bool heavy = args.Contains("--heavy");
+        if (!File.Exists(peer)) { Console.Error.WriteLine($"vs-peer: --peer: no torch-peer executable at '{peer}' (build it: perf/vs-peer.sh)"); return 2; }
+        var rows = PeerRow.All.Where(r => only is null ? heavy || !r.Heavy : only.Contains(r.Name)).ToArray();
+        var ours = rows.ToDictionary(r => r.Name, _ => new Samples());
+        var theirs = rows.ToDictionary(r => r.Name, _ => new Samples());
+        Console.WriteLine($"# vs-peer {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}, " +
+            $"{rounds} rounds × {reps} warm calls, load {QuickNtk.Load()}");
+        for (int round = 1; round <= rounds; round++)
+            foreach (var row in rows)
+            {
+                // Alternate who goes first so neither side always runs right after a build or the other's big free.
+                bool peerFirst = round % 2 == 1;
+                for (int side = 0; side < 2; side++)
+                {
+                    bool isPeer = (side == 0) == peerFirst;
+                    var s = isPeer ? theirs[row.Name] : ours[row.Name];
+                    var cmd = isPeer ? new[] { peer, "bench" }.Concat(SplitArgs(row.PeerArgs)).Concat(["--repeat", reps.ToString(Inv)]).ToArray()
+                        : SelfCommand(["peer-row", row.Name, "--reps", reps.ToString(Inv)]);
+                    var (lines, kb, ok) = Timed(cmd, TimeSpan.FromMinutes(15));
+                    Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] round {round} {row.Name} {(isPeer ? "peer" : "ours")}: " +
+                        $"{string.Join(" ", lines.Where(l => l.StartsWith("run ")).Select(l => l.Split(' ')[2]))} ({kb / 1024} MB){(ok ? "" : " FAILED")}");
+                    if (!ok) { s.Failures++; foreach (var l in lines.TakeLast(5)) Console.Error.WriteLine("  " + l); continue; }
+                    s.PeakKb = Math.Max(s.PeakKb, kb);
+                    foreach (var l in lines)
+                    {
+                        if (l.StartsWith("run "))
+                        {
+                            var f = l.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                            s.Times.Add(double.Parse(f[2], Inv));
+                            if (f.Length >= 6 && f[4] == "alloc") s.Alloc.Add(double.Parse(f[5], Inv));
+                        }
+                        if (l.StartsWith("auto=")) s.Note = "→ " + l[5..];
+                        if (l.StartsWith("net=") && l.Contains("method=")) s.Note = l[(l.IndexOf("method=", StringComparison.Ordinal) + 7)..].Split(' ')[0];
+                    }
+                }
+            }
+        Console.WriteLine();
+        Console.WriteLine("| row | peer (method) median [min–max] | peer RSS | ours median [min–max] | max/min | ours RSS | alloc/warm call | ours / peer |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var row in rows)
+        {
+            var (o, t) = (ours[row.Name], theirs[row.Name]);
+            string Cell(Samples s) => s.Times.Count == 0 ? "failed" : FormattableString.Invariant(
+                $"{Median(s.Times):F3} s [{s.Times.Min():F3}–{s.Times.Max():F3}]");
+            string ratio = o.Times.Count > 0 && t.Times.Count > 0 ? (Median(o.Times) / Median(t.Times)).ToString("F2", Inv) : "—";
+            string spread = o.Times.Count > 0 ? (o.Times.Max() / o.Times.Min()).ToString("F2", Inv) : "—";
+            string alloc = o.Alloc.Count > 0 ? FormattableString.Invariant($"{Median(o.Alloc) / 1e6:F1} MB") : "—";
+            Console.WriteLine($"| {row.Description} | {Cell(t)} ({t.Note}) | {t.PeakKb / 1024} MB | {Cell(o)} ({o.Note}) | {spread} | {o.PeakKb / 1024} MB | {alloc} | **{ratio}** |");
+        }
+        Console.WriteLine($"# done {DateTime.UtcNow:HH:mm} UTC, load {QuickNtk.Load()}");
+        return rows.All(r => ours[r.Name].Failures == 0 && theirs[r.Name].Failures == 0) ? 0 : 1;
+    }
+
+    private static double Median(List<double> v)
+    {
+        var s = v.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
+    }
+
+    private static string[] SelfCommand(string[] args)
+    {
+        var path = Environment.ProcessPath!;
+        return Path.GetFileNameWithoutExtension(path) == "dotnet"
+            ? [path, Assembly.GetEntryAssembly()!.Location, .. args] : [path, .. args];
+    }
+
+    private static IEnumerable<string> SplitArgs(string s) =>
+        s.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(a => a == "\"\"" ? "" : a);
+
+    /// <summary>Runs <paramref name="cmd"/> under <c>/usr/bin/time -f %M</c>; returns its stdout lines and peak RSS (KiB).</summary>
+    private static (List<string> Lines, long PeakKb, bool Ok) Timed(string[] cmd, TimeSpan timeout)
+    {
+        var rss = Path.GetTempFileName();
+        try
+        {
+            var psi = new ProcessStartInfo("/usr/bin/time") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { "-f", "%M", "-o", rss }.Concat(cmd)) psi.ArgumentList.Add(a);
+            psi.Environment["TORCH_PEER_QUIET"] = "1";
+            using var p = Process.Start(psi)!;
+            var lines = new List<string>();
+            p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (lines) lines.Add(e.Data); };
+            p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (lines) lines.Add("stderr: " + e.Data); };
+            p.BeginOutputReadLine(); p.BeginErrorReadLine();
+            if (!p.WaitForExit(timeout)) { p.Kill(entireProcessTree: true); return (lines, 0, false); }
+            p.WaitForExit();
+            var text = File.ReadAllText(rss).Trim().Split('\n');
+            long kb = long.TryParse(text[^1], out var v) ? v : 0;
+            return (lines, kb, p.ExitCode == 0);
+        }
+        finally { File.Delete(rss); }
+    }
+
+    private static string? StrOpt(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
