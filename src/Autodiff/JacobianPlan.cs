@@ -72,6 +72,9 @@ internal sealed class JacobianPlan
     public Tensor PerExample(Tensor[] inputs, int?[] exampleAxes, int examples) =>
         Interpreter.Evaluate(Batched(_out.Shape.Size, examples, exampleAxes), inputs.Append(StandardBasis.Of(_out.Shape, _out.DType, 0, _out.Shape.Size)).ToArray())[0];
 
+    /// <summary>Peak bytes of one <see cref="PerExample"/> evaluation over <paramref name="examples"/> examples (inputs included).</summary>
+    public double PeakBytes(int examples, int?[] exampleAxes) => GraphCost.PeakBytes(Batched(_out.Shape.Size, examples, exampleAxes));
+
     /// <summary>Estimated FLOPs of <see cref="Rows"/> (no <paramref name="examples"/>) or <see cref="PerExample"/> over all examples.</summary>
     public double Flops(int examples, int?[]? exampleAxes, int rowChunk = 256, int exampleChunk = 32)
     {

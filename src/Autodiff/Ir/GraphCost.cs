@@ -8,4 +8,33 @@ internal static class GraphCost
     /// <summary>Bytes of the largest intermediate (a lower bound on the peak working set of one evaluation).</summary>
     public static double LargestBytes(Graph g) =>
         g.Equations.Select(e => e.Output.Type.Shape.Elements * e.Output.Type.DType.SizeOf()).DefaultIfEmpty(0).Max();
+
+    /// <summary>
+    /// Peak bytes held while <see cref="Interpreters.Interpreter.Evaluate"/> runs <paramref name="g"/>: the inputs
+    /// (held by the caller) plus every intermediate from its definition to its last use, the interpreter's freeing
+    /// order. Views are counted as copies (an upper bound).
+    /// </summary>
+    public static double PeakBytes(Graph g)
+    {
+        static double Bytes(TensorType t) => t.Shape.Elements * t.DType.SizeOf();
+        var last = new int[g.VarCount];
+        Array.Fill(last, -1);
+        for (int k = 0; k < g.Equations.Count; k++)
+            foreach (var a in g.Equations[k].Inputs)
+                if (a is Var v) last[v.Id] = k;
+        foreach (var o in g.Outputs)
+            if (o is Var v) last[v.Id] = int.MaxValue;
+        var inputs = new HashSet<int>(g.Inputs.Select(v => v.Id));
+        double live = g.Inputs.Sum(v => Bytes(v.Type)), peak = live;
+        for (int k = 0; k < g.Equations.Count; k++)
+        {
+            var e = g.Equations[k];
+            live += Bytes(e.Output.Type);
+            peak = Math.Max(peak, live);
+            if (last[e.Output.Id] < 0) live -= Bytes(e.Output.Type);
+            foreach (var a in e.Inputs.OfType<Var>().Distinct())
+                if (last[a.Id] == k && !inputs.Contains(a.Id)) live -= Bytes(a.Type);
+        }
+        return peak;
+    }
 }

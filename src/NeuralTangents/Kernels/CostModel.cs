@@ -77,9 +77,14 @@ internal static class CostModel
         JacobianContraction.CheckSize(name, b is null ? dims : dims.Prepend(b.Count), p.ParameterCount);
         var plan = f.PlanFor(g, p.Count);
         var axes = Enumerable.Range(0, p.Count).Select(_ => (int?)null).Concat(b?.StackAxes ?? Array.Empty<int?>()).ToArray();
-        double flops = plan.Flops(b?.Count ?? 0, b is null ? null : axes);
-        double rows = (double)plan.OutputType.Shape.Size * (b?.Count ?? 1);
-        return (flops, rows * plan.ParameterCount * plan.OutputType.DType.SizeOf());
+        double size = plan.OutputType.DType.SizeOf();
+        double rowBytes = (double)plan.OutputType.Shape.Size * plan.ParameterCount * size;
+        if (b is null)
+            return (plan.Flops(0, null), 2 * rowBytes);   // row chunks, then their concatenation
+        int chunk = JacobianContraction.ChunkFor(b.Count, rowBytes);
+        double flops = plan.Flops(b.Count, axes, exampleChunk: chunk);
+        // The preallocated Jacobian plus one chunk's evaluation (its inputs, intermediates and output).
+        return (flops, b.Count * rowBytes + plan.PeakBytes(chunk, axes));
     }
 
     private static (double, double) Jc(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)
@@ -89,8 +94,8 @@ internal static class CostModel
         var o1 = f.OutputTypes(p, x1.Select(TensorType.Of).ToArray())[j];
         var o2 = x2 is null ? o1 : f.OutputTypes(p, x2.Select(TensorType.Of).ToArray())[j];
         double contraction = 2.0 * axes.KernelShape(o1.Shape, o2.Shape).Elements * axes.TraceSize(o1.Shape) * p.ParameterCount;
-        // Chunks of per-example Jacobians are concatenated (both held for a moment) and J1 stays while J2 is built.
-        return (f1 + f2 + contraction, x2 is null ? 2 * m1 : m1 + 2 * m2);
+        // J1 stays while J2 is built; the contraction's output is counted by the caller.
+        return (f1 + f2 + contraction, x2 is null ? m1 : m1 + m2);
     }
 
     private static (double, double) Sd(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)

@@ -10,8 +10,15 @@ namespace NeuralTangents.Kernels;
 /// </summary>
 internal static class JacobianContraction
 {
-    /// <summary>Examples per evaluation of the per-example Jacobian graph (bounds memory; the GEMMs inside are parallel).</summary>
+    /// <summary>At most this many examples per evaluation of the per-example Jacobian graph (the GEMMs inside are parallel).</summary>
     private const int ExampleChunk = 32;
+
+    /// <summary>Target bytes of one chunk of per-example Jacobians: wide networks get fewer examples per evaluation.</summary>
+    private const double ChunkBytes = 128.0 * (1 << 20);
+
+    /// <summary>Examples per evaluation for Jacobian rows of <paramref name="rowBytes"/> bytes per example.</summary>
+    internal static int ChunkFor(int examples, double rowBytes) =>
+        Math.Max(1, Math.Min(Math.Min(ExampleChunk, Math.Max(1, examples)), (int)(ChunkBytes / Math.Max(1, rowBytes))));
 
     /// <summary>Jacobian of output <paramref name="j"/> of f at xs, shape <c>f(xs)[j].Shape + (P,)</c>, in f's dtype.</summary>
     public static Tensor Jacobian(TracedApply f, Params p, Tensor[] xs, int j, Batching? batching, string name = "x")
@@ -32,13 +39,16 @@ internal static class JacobianContraction
         var plan1 = f.PlanFor(g1, p.Count);
         var batchedInputs = Enumerable.Range(0, p.Count).Select(_ => (int?)null).Concat(batching.StackAxes).ToArray();
         int n = batching.Count;
-        var chunks = new List<Tensor>();
-        for (int s = 0; s < n; s += ExampleChunk)
+        // Chunks are copied into one preallocated (n, out1.Size·P) array: the Jacobian is held once, not twice.
+        long row = (long)out1.Size * plan1.ParameterCount;
+        int chunk = ChunkFor(n, row * plan1.OutputType.DType.SizeOf());
+        var stacked = Tensor.Zeros(new Shape(n, out1.Size, plan1.ParameterCount), plan1.OutputType.DType);
+        for (int s = 0; s < n; s += chunk)
         {
-            int c = Math.Min(ExampleChunk, n - s);
-            chunks.Add(plan1.PerExample(TracedApply.Inputs(p, batching.Stack(xs, s, c)), batchedInputs, c));
+            int c = Math.Min(chunk, n - s);
+            var part = plan1.PerExample(TracedApply.Inputs(p, batching.Stack(xs, s, c)), batchedInputs, c).Contiguous();
+            Array.Copy(part.Storage, part.Offset, stacked.Storage, s * row, c * row);
         }
-        var stacked = chunks.Count == 1 ? chunks[0] : Structural.Concatenate(chunks, 0);      // (n, out1.Size, P)
         var withOut = stacked.Reshape(new Shape(new[] { n }.Concat(out1).Append(plan1.ParameterCount)));
         return Batching.Fold(withOut, 0, 1 + outAxis);
     }

@@ -280,10 +280,40 @@ internal sealed class KernelJob
         var a1 = Slice(_x1, t.Start1, t.Count1);
         Tensor[]? a2 = _x2 is not null ? Slice(_x2, t.Start2, t.Count2)
             : t.IsDiagonal ? null : Slice(_x1, t.Start2, t.Count2);
-        var r = Compute(a1, a2);
+        var r = Kinds is [KernelKind.Ntk] && Implementation == NtkImplementation.JacobianContraction ? JcTile(t, a1, a2) : Compute(a1, a2);
         if (plan.Symmetric && t.IsDiagonal)
             for (int k = 0; k < r.Length; k++) r[k] = Symmetrize(r[k], k % Outputs);
         return r;
+    }
+
+    private readonly object _rowLock = new();
+    private (int Start, int Count, Tensor[] J)? _row;
+
+    /// <summary>
+    /// A JacobianContraction tile reusing the x1 block's Jacobians across its row of tiles (tiles come row by row), so
+    /// each tile computes one new Jacobian instead of two. The cached block is dropped before the next row's is built,
+    /// so at most J1 and J2 are held, as estimated.
+    /// </summary>
+    private Tensor[] JcTile(Tile t, Tensor[] a1, Tensor[]? a2)
+    {
+        var b1 = Batching.Resolve(_vmap, a1, _f.OutputTypes(_p, a1.Select(TensorType.Of).ToArray()));
+        var b2 = a2 is null ? b1 : Batching.Resolve(_vmap, a2, _f.OutputTypes(_p, a2.Select(TensorType.Of).ToArray()));
+        Tensor[] j1;
+        lock (_rowLock)
+        {
+            if (_row is { } row && row.Start == t.Start1 && row.Count == t.Count1) j1 = row.J;
+            else
+            {
+                _row = null;
+                j1 = _axes.Select((_, j) => JacobianContraction.Jacobian(_f, _p, a1, j, b1, "x1").Contiguous()).ToArray();
+                _row = (t.Start1, t.Count1, j1);
+            }
+        }
+        return _axes.Select((ax, j) =>
+        {
+            var j2 = a2 is null ? j1[j] : JacobianContraction.Jacobian(_f, _p, a2, j, b2, "x2").Contiguous();
+            return ax.Contract(j1[j], j2, 1);
+        }).ToArray();
     }
 
     /// <summary>Where kernel <paramref name="k"/>'s tile goes: start index per kernel axis.</summary>

@@ -122,6 +122,9 @@ public sealed class TiledKernel
         return kernels;
     }
 
+    /// <summary>Tiles estimated above this many bytes return their memory to the OS after each tile.</summary>
+    private const double ReleaseAboveBytes = 64.0 * (1 << 20);
+
     private static void RunTiles(KernelJob job, TilePlan plan, KernelOptions options, HashSet<int> done,
         Action<int, Tensor, int[]> write, Action<Tile>? finished)
     {
@@ -138,6 +141,10 @@ public sealed class TiledKernel
                 if (plan.Symmetric && !t.IsDiagonal) write(k, job.Mirror(r[k], k), job.Offsets(k, t, true));
             }
             finished?.Invoke(t);
+            r = Array.Empty<Tensor>();
+            // Large tiles leave large-object-heap garbage that a gen-2 collection only returns to the OS when asked;
+            // without this the process's resident memory grows well past the budget between tiles.
+            if (job.EstimatedBytes > ReleaseAboveBytes) GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             count++; computed++;
             var elapsed = sw.Elapsed;
             options.Progress?.Report(new KernelProgress(count, total, elapsed, elapsed / computed * (total - count)));
