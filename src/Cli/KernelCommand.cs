@@ -97,7 +97,8 @@ internal static class KernelCommand
                 : common.ImplementationText + (explain ? " (--implementation auto follows the estimates)" : "");
             stdout.WriteLine($"NTK implementation: {runs}");
         }
-        var plan = tiled is { Plan.Tiles.Count: > 1 } ? $", {tiled.Plan}" : "";
+        var plan = tiled is null ? "" : (tiled.Plan.Tiles.Count > 1 ? $", {tiled.Plan}" : "") +
+            $", estimated peak {MemoryBudget.Format(tiled.EstimatedPeakBytes)} of {MemoryBudget.Format(tiled.MemoryBudget)}";
         stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)}, {backend.Name}{plan})…");
         var sw = Stopwatch.StartNew();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
