@@ -97,10 +97,9 @@ internal static class KernelCommand
                 : common.ImplementationText + (explain ? " (--implementation auto follows the estimates)" : "");
             stdout.WriteLine($"NTK implementation: {runs}");
         }
-        var plan = "";
-        stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)}, {backend.Name}{plan})…");
-        if (tiled is not null)
-            stderr.WriteLine($"memory: {(tiled.Plan.Tiles.Count > 1 ? tiled.Plan.ToString() : "computed whole")}, estimated peak {MemoryBudget.Format(tiled.EstimatedPeakBytes)} (budget {MemoryBudget.Format(tiled.MemoryBudget)})");
+        var plan = tiled is null ? "" : $" {(tiled.Plan.Tiles.Count > 1 ? $"in {tiled.Plan}" : "whole")}, estimated peak " +
+            $"{MemoryBudget.Format(tiled.EstimatedPeakBytes)} (budget {MemoryBudget.Format(tiled.MemoryBudget)})";
+        stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)}, {backend.Name})…{plan}");
         var sw = Stopwatch.StartNew();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
         Console.CancelKeyPress += onCancel;
