@@ -73,8 +73,8 @@ internal static class CostModel
     private static (double, double) JacobianCost(TracedApply f, Params p, Tensor[] xs, int j, Batching? b, string name)
     {
         var g = f.OutputGraph(f.GraphFor(p, b?.ExampleTypes(xs) ?? xs.Select(TensorType.Of).ToArray()), j);
-        var dims = g.Outputs[0].Type.Shape.Select(d => (long)d);
-        JacobianContraction.CheckSize(name, b is null ? dims : dims.Prepend(b.Count), p.ParameterCount);
+        var one = g.Outputs[0].Type.Shape;
+        JacobianContraction.CheckSize(name, b is null ? one.Select(d => (long)d) : JacobianContraction.WithExamples(one, b.Out[j], b.Count), p.ParameterCount);
         var plan = f.PlanFor(g, p.Count);
         var axes = Enumerable.Range(0, p.Count).Select(_ => (int?)null).Concat(b?.StackAxes ?? Array.Empty<int?>()).ToArray();
         double size = plan.OutputType.DType.SizeOf();

@@ -32,7 +32,7 @@ internal static class JacobianContraction
         }
         var g1 = f.OutputGraph(f.GraphFor(p, batching.ExampleTypes(xs)), j);
         var out1 = g1.Outputs[0].Type.Shape;
-        CheckSize(name, out1.Select(d => (long)d).Prepend(batching.Count), p.ParameterCount);
+        CheckSize(name, WithExamples(out1, batching.Out[j], batching.Count), p.ParameterCount);
         int outAxis = batching.Out[j];
         if (out1[outAxis] != 1)
             throw new ArgumentException($"vmap_axes: output axis {outAxis} of f on one example has size {out1[outAxis]}, expected 1 (output shape {out1})", "vmapAxes");
@@ -53,7 +53,11 @@ internal static class JacobianContraction
         return Batching.Fold(withOut, 0, 1 + outAxis);
     }
 
-    /// <summary>The whole Jacobian (examples, outputs…, P) is one tensor: refuse before tracing anything of that size.</summary>
+    /// <summary>f's output shape for <paramref name="examples"/> examples, from one example's (size 1 on <paramref name="axis"/>).</summary>
+    internal static IEnumerable<long> WithExamples(Shape one, int axis, int examples) =>
+        one.Select((d, a) => a == (axis < 0 ? axis + one.Rank : axis) ? examples : (long)d);
+
+    /// <summary>The whole Jacobian (outputs…, P) is one tensor: refuse before tracing anything of that size.</summary>
     internal static void CheckSize(string name, IEnumerable<long> outDims, long parameters) =>
         TensorSizeException.Check($"the Jacobian of f({name}) (outputs × {parameters} parameters)", outDims.Append(parameters).ToArray(), name,
             "JacobianContraction holds it whole; StructuredDerivatives or NtkVectorProducts need far less");
