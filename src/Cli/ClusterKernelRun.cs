@@ -39,7 +39,7 @@ internal static class ClusterKernelRun
             var options = new ClusterKernelOptions { Log = line => { progress.Finish(); stderr.WriteLine(line); } };
             var stats = ClusterKernel.RunAsync(client, request, NetSpecResolver.Instance, outPath, resume, options).GetAwaiter().GetResult();
             progress.Finish();
-            stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}: {stats.TilesComputed} tiles on {stats.Workers} workers ({stats.WorkersLost} lost, " +
+            stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}: {stats.TilesComputed} tiles on {stats.Workers} worker{(stats.Workers == 1 ? "" : "s")} ({stats.WorkersLost} lost, " +
                 $"{stats.Retries} tiles retried), {stats.BytesSentPerTile / 1e3:0.#} kB sent and {stats.BytesReceivedPerTile / 1e3:0.#} kB received per tile, " +
                 $"{stats.WorkerSeconds:0.0} s of worker compute");
             stdout.WriteLine($"{request.Get[0].ToString().ToLowerInvariant()}: shape {job.Shapes[0]} {CliParsing.Name(job.DType)} -> {outPath}");
