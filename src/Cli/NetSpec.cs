@@ -373,7 +373,7 @@ internal static class NetSpec
                         : throw Error(x.Column, $"{Where()} expects numbers, got {Show(x)}")).ToArray();
                 throw Error(v.Column, $"{Where()} expects a non-empty tuple of numbers like (1,0,0.5)");
             case Kind.Padding:
-                return Choice("SAME or VALID", ("SAME", Padding.Same), ("VALID", Padding.Valid));
+                return Choice("SAME, VALID or CIRCULAR", ("SAME", Padding.Same), ("VALID", Padding.Valid), ("CIRCULAR", Padding.Circular));
             case Kind.Bool:
                 return Choice("True or False", ("True", true), ("False", false));
             case Kind.Parameterization:

@@ -88,9 +88,10 @@ public static partial class Stax
         int width = standard ? outChan * sc.S1 : outChan;
         if (width % featureGroupCount != 0) throw new ArgumentException($"Conv: out_chan {width} must be divisible by feature_group_count {featureGroupCount}", nameof(featureGroupCount));
         var desc = $"Conv({outChan},{Tup(filterShape)}{(strides is null ? "" : ",strides=" + Tup(st))}" +
-                   $"{(padding == Padding.Same ? ",padding=SAME" : "")}{(wStd != 1 ? ",W_std=" + F(wStd) : "")}{(bStd is { } b0 ? ",b_std=" + F(b0) : "")}" +
+                   $"{PaddingText(padding)}{(wStd != 1 ? ",W_std=" + F(wStd) : "")}{(bStd is { } b0 ? ",b_std=" + F(b0) : "")}" +
                    $"{ParamText(parameterization, sc)}{(rhsDilation is null ? "" : ",rhs_dilation=" + Tup(dil))}{(featureGroupCount != 1 ? ",feature_group_count=" + featureGroupCount : "")})";
-        ConvParams Params(Shape x) => new(st, padding == Padding.Same
+        // CIRCULAR: SAME's output shape; the input is wrapped by SAME's pads, then convolved with VALID.
+        ConvParams Params(Shape x, bool applying = false) => new(st, padding == Padding.Same || (padding == Padding.Circular && !applying)
                 ? ConvPadding.Same(x.Dims[1..^1], filterShape, st, dil)
                 : ConvPadding.Valid(d), dil, featureGroupCount);
         int FanIn(Shape x) => x[-1] / featureGroupCount * filterShape.Aggregate(1, (a, b) => a * b);
@@ -118,7 +119,8 @@ public static partial class Stax
             (p, x) =>
             {
                 CheckInput(x.Shape, "inputs");
-                var c = Lax.Conv(x, p["W"], Params(x.Shape));
+                var xin = padding == Padding.Circular ? WrapPad(x, ConvPadding.Same(x.Shape.Dims[1..^1], filterShape, st, dil), "Conv") : x;
+                var c = Lax.Conv(xin, p["W"], Params(x.Shape, applying: true));
                 if (standard)
                 {
                     var y = sc.S0 == 1 ? c : c * (1 / Math.Sqrt(sc.S0));
@@ -148,6 +150,7 @@ public static partial class Stax
         int d = filterShape.Length;
         var st = strides ?? Enumerable.Repeat(1, d).ToArray();
         if (st.Length != d || st.Any(v => v < 1)) throw new ArgumentException($"ConvTranspose: strides ({string.Join(", ", st)}) must be {d} positive values", nameof(strides));
+        if (padding == Padding.Circular) throw new ArgumentException("ConvTranspose: CIRCULAR padding is not supported; use SAME or VALID", nameof(padding));
         var sc = s ?? (1, 1);
         CheckAffine("ConvTranspose", wStd, bStd, sc);
         bool standard = parameterization == Parameterization.Standard;

@@ -26,9 +26,9 @@ public static partial class Stax
         var st = strides ?? Enumerable.Repeat(1, d).ToArray();
         if (d == 0 || windowShape.Any(w => w < 1) || st.Length != d || st.Any(s => s < 1))
             throw new ArgumentException($"{name}: window ({string.Join(", ", windowShape)}) and strides ({string.Join(", ", st)}) must be {d} positive values", nameof(windowShape));
-        (int[] w, int[] s, (int, int)[] pad) Cfg(Shape x)
+        (int[] w, int[] s, (int, int)[] pad) Cfg(Shape x, bool applying = false)
         {
-            var sp = padding == Padding.Same
+            var sp = padding == Padding.Same || (padding == Padding.Circular && !applying)
                 ? ConvPadding.Same(x.Dims[1..^1], windowShape, st, Enumerable.Repeat(1, d).ToArray())
                 : ConvPadding.Valid(d);
             return (windowShape.Prepend(1).Append(1).ToArray(), st.Prepend(1).Append(1).ToArray(), sp.Prepend((0, 0)).Append((0, 0)).ToArray());
@@ -38,7 +38,7 @@ public static partial class Stax
         {
             if (s.Rank != d + 2) throw new ArgumentException($"{name}: a {d}-D window needs inputs of rank {d + 2}, got shape {s}", what);
         }
-        var desc = $"{name}({Tup(windowShape)}{(strides is null ? "" : ",strides=" + Tup(st))}{(padding == Padding.Same ? ",padding=SAME" : "")}" +
+        var desc = $"{name}({Tup(windowShape)}{(strides is null ? "" : ",strides=" + Tup(st))}{PaddingText(padding)}" +
                    $"{(kind == PoolKind.AvgNormalized ? ",normalize_edges=True" : "")})";
         return Layer.Single(desc,
             (rng, s, dtype, prefix, into) =>
@@ -50,7 +50,10 @@ public static partial class Stax
             (p, x) =>
             {
                 Check(x.Shape, "inputs");
-                var (w, ss, pad) = Cfg(x.Shape);
+                // CIRCULAR: wrap by SAME's pads, then pool with VALID (every window is full).
+                if (padding == Padding.Circular)
+                    x = WrapPad(x, ConvPadding.Same(x.Shape.Dims[1..^1], windowShape, st, Enumerable.Repeat(1, d).ToArray()), name);
+                var (w, ss, pad) = Cfg(x.Shape, applying: true);
                 var sum = Lax.ReduceWindowSum(x, w, ss, pad);
                 switch (kind)
                 {

@@ -16,6 +16,33 @@ public static partial class Stax
 
     private static string Tup(IEnumerable<double> xs) => "(" + string.Join(",", xs.Select(F)) + ")";
 
+    private static string PaddingText(Padding padding) => padding switch { Padding.Same => ",padding=SAME", Padding.Circular => ",padding=CIRCULAR", _ => "" };
+
+    /// <summary>Wraps spatial axes 1…d of an NHWC tensor around by (lo, hi) (CIRCULAR padding).</summary>
+    private static Tracer WrapPad(Tracer x, (int Lo, int Hi)[] pads, string layer)
+    {
+        for (int i = 0; i < pads.Length; i++)
+        {
+            int a = i + 1, n = x.Shape[a];
+            var (lo, hi) = pads[i];
+            if (lo > n || hi > n)
+                throw new ArgumentException($"{layer}: CIRCULAR padding ({lo}, {hi}) exceeds the size {n} of spatial axis {a} (input shape {x.Shape})");
+            if (lo == 0 && hi == 0) continue;
+            Tracer Part(int from, int to)
+            {
+                var start = new int[x.Rank]; var limit = x.Shape.ToArray();
+                start[a] = from; limit[a] = to;
+                return Lax.Slice(x, start, limit);
+            }
+            var parts = new List<Tracer>();
+            if (lo > 0) parts.Add(Part(n - lo, n));
+            parts.Add(x);
+            if (hi > 0) parts.Add(Part(0, hi));
+            x = Lax.Concatenate(parts, a);
+        }
+        return x;
+    }
+
     /// <summary><c>stax.Flatten()</c>: <c>(N, …) → (N, Π …)</c> in row-major order (NHWC flat index <c>(h·W + w)·C + c</c>).</summary>
     public static Layer Flatten() => Layer.Single("Flatten",
         (rng, s, dtype, prefix, into) => new Shape(s[0], s.Rank == 1 ? 1 : s.Dims[1..].Aggregate(1, (a, b) => a * b)),

@@ -15,6 +15,7 @@ public sealed class NetSpecTests
     [InlineData("Dense(4),Repeat(Serial(Dense(4,parameterization=standard,s=(2,2)),Gelu(approximate=True)),3),FanOut(3),Parallel(Tanh,Sign,Abs),FanInConcat(0),FanInConcat")]
     [InlineData("ABRelu(-0.5,2),LeakyRelu(0.1),Sigmoid_like,Gelu,Cos(a=2,b=1,c=0),Exp(a=1.5,b=-0.5),Gaussian,Rbf(0.5),Monomial(3),RectifiedMonomial(2),Polynomial((1,-2,0.5)),Hermite(4)")]
     [InlineData("Conv(6,(2,2),rhs_dilation=(2,1),feature_group_count=2),ConvTranspose(3,(2,2),strides=(2,2),padding=SAME,b_std=0.1),SumPool((2,2)),AvgPool((3,3),padding=SAME,normalize_edges=True),GlobalSumPool")]
+    [InlineData("Conv(4,(3,3),strides=(2,1),padding=CIRCULAR),AvgPool((2,2),padding=CIRCULAR),SumPool((3,3),strides=(2,2),padding=CIRCULAR)")]
     [InlineData("LayerNorm,LayerNorm(axis=(1,2),eps=1E-06),Dropout(0.9),Dropout(0.5,mode=test,seed=2),FanOut(2),FanInProd")]
     [InlineData("GlobalSelfAttention(8,4,2,4),GlobalSelfAttention(8,4,2,2,linear_scaling=False,W_key_std=2,b_std=0.1,attention_mechanism=RELU,pos_emb_type=CONCAT,n_chan_pos_emb=3,val_pos_emb=True)")]
     public void Descriptions_round_trip(string spec)
@@ -73,7 +74,7 @@ public sealed class NetSpecTests
     [InlineData("Dense(W_std=1, 10)", 16, "positional argument after keyword argument 'W_std'")]
     [InlineData("Relu(1)", 6, "Relu takes at most 0 positional arguments")]
     [InlineData("Conv(8, 3)", 9, "Conv argument 'filter_shape' expects a non-empty tuple of integers like (3,3)")]
-    [InlineData("Conv(8, (3,3), padding=FULL)", 24, "Conv argument 'padding' expects SAME or VALID")]
+    [InlineData("Conv(8, (3,3), padding=FULL)", 24, "Conv argument 'padding' expects SAME, VALID or CIRCULAR, got FULL")]
     [InlineData("Dense(0)", 1, "Dense: out_dim must be positive, got 0")]
     [InlineData("Dense(10) ; Relu", 11, "unexpected character ';'")]
     [InlineData("Dense(10, W_std='a)", 17, "unterminated string")]

@@ -232,4 +232,38 @@ public class LayerValueTests
         }
         Assert.Throws<ArgumentException>(() => Conv(5, new[] { 2, 2 }, featureGroupCount: 2));
     }
+
+    /// <summary>CIRCULAR = periodic cross-correlation with SAME's offsets: y[o] = Σ_j x[(o·s + j − lo) mod L]·w[j].</summary>
+    [Theory]
+    [InlineData(3, 1)]
+    [InlineData(3, 2)]
+    [InlineData(4, 1)]
+    [InlineData(2, 3)]
+    public void CircularConvAndPoolArePeriodic(int k, int s)
+    {
+        int L = 5, cin = 2, cout = 2;
+        var x = Random(6, 2, L, cin);
+        var layer = Conv(cout, new[] { k }, new[] { s }, Padding.Circular);
+        var (shape, p) = layer.Init(0, x.Shape);
+        int size = (L + s - 1) / s;
+        Assert.Equal(new Shape(2, size, cout), shape);
+        int total = Math.Max((size - 1) * s + k - L, 0), lo = total / 2;
+        var y = Run1(layer, p, x);
+        var pool = Run1(SumPool(new[] { k }, new[] { s }, Padding.Circular), new Params(), x);
+        Assert.Equal(new Shape(2, size, cin), pool.Shape);
+        for (int n = 0; n < 2; n++)
+            for (int o = 0; o < size; o++)
+            {
+                for (int b = 0; b < cout; b++)
+                {
+                    double r = 0;
+                    for (int j = 0; j < k; j++)
+                        for (int a = 0; a < cin; a++) r += x[n, ((o * s + j - lo) % L + L) % L, a] * p["W"][j, a, b];
+                    Assert.Equal(r / Math.Sqrt(cin * k), y[n, o, b], 13);
+                }
+                for (int a = 0; a < cin; a++)
+                    Assert.Equal(Enumerable.Range(0, k).Sum(j => x[n, ((o * s + j - lo) % L + L) % L, a]), pool[n, o, a], 13);
+            }
+        Assert.Throws<ArgumentException>(() => ConvTranspose(2, new[] { 2 }, padding: Padding.Circular));
+    }
 }

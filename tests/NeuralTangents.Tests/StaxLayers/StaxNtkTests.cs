@@ -41,6 +41,8 @@ public class StaxNtkTests
         new("nonlinearity-zoo", NonlinearityZoo(), new[] { 3, 2 }, new[] { 2, 2 }),
         new("conv-zoo", ConvZoo(), new[] { 2, 4, 4, 2 }, new[] { 1, 4, 4, 2 }),
         new("attention-concat-layernorm", AttentionNet(), new[] { 2, 2, 2, 2 }, new[] { 1, 2, 2, 2 }),
+        new("circular-conv-pool", Serial(Conv(3, new[] { 3, 2 }, new[] { 2, 1 }, Padding.Circular, bStd: 0.1), Erf(), AvgPool(new[] { 2, 2 }, padding: Padding.Circular), Flatten(), Dense(2)),
+            new[] { 2, 4, 3, 2 }, new[] { 1, 4, 3, 2 }),
         new("index-slices", Serial(Conv(3, new[] { 2, 2 }, padding: Padding.Same), Relu(),
             Index(NeuralTangents.Stax.Slice.All, new NeuralTangents.Stax.Slice(1, null, 2), NeuralTangents.Stax.Slice.Ellipsis, NeuralTangents.Stax.Slice.Int(-1)), Flatten(), Dense(2)),
             new[] { 2, 5, 3, 2 }, new[] { 1, 5, 3, 2 }),
