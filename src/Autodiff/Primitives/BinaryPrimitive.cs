@@ -155,6 +155,7 @@ internal sealed class ComparePrimitive : BinaryPrimitive
     internal ComparePrimitive(CompareOp op) => Op = op;
     /// <inheritdoc/>
     public override string Name => Op.ToString().ToLowerInvariant();
+    private protected override object? Parameters => Op;
     internal override Tensor Evaluate(Tensor[] i) => Elementwise.Compare(Op, i[0], i[1]);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => null;
 }

@@ -17,6 +17,7 @@ internal sealed class ConvPrimitive : Primitive
     public override string Name => "conv_general_dilated";
     /// <inheritdoc/>
     public override string ParamsText() => ConvText(Params);
+    private protected override object? Parameters => Params;
     internal static string ConvText(ConvParams p) =>
         $"strides={L(p.Strides)} padding=({string.Join(",", p.Padding.Select(x => $"({x.Lo},{x.Hi})"))}) rhs_dilation={L(p.RhsDilation)} groups={p.FeatureGroupCount}";
     internal override TensorType InferType(TensorType[] i)
@@ -74,6 +75,7 @@ internal sealed class ConvLhsTransposePrimitive : Primitive
     public override string Name => "conv_lhs_transpose";
     /// <inheritdoc/>
     public override string ParamsText() => ConvPrimitive.ConvText(Params) + " lhs_shape=" + LhsShape;
+    private protected override object? Parameters => (Params, LhsShape);
     internal override TensorType InferType(TensorType[] i)
     {
         RequireSameDType(Name, i[0], i[1]);
@@ -105,6 +107,7 @@ internal sealed class ConvRhsTransposePrimitive : Primitive
     public override string Name => "conv_rhs_transpose";
     /// <inheritdoc/>
     public override string ParamsText() => ConvPrimitive.ConvText(Params) + " rhs_shape=" + RhsShape;
+    private protected override object? Parameters => (Params, RhsShape);
     internal override TensorType InferType(TensorType[] i)
     {
         RequireSameDType(Name, i[0], i[1]);
@@ -208,6 +211,7 @@ internal sealed class ConvPatchesPrimitive : Primitive
     public override string Name => "conv_patches";
     /// <inheritdoc/>
     public override string ParamsText() => ConvPrimitive.ConvText(Params) + " kernel=" + L(Kernel);
+    private protected override object? Parameters => (Params, ValueArray.Of(Kernel));
     internal override TensorType InferType(TensorType[] i) => new(Patches.InferShape(i[0].Shape, Kernel, Params), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => Patches.Compute(i[0], Kernel, Params);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;

@@ -16,6 +16,7 @@ internal sealed class DotGeneralPrimitive : Primitive
     /// <inheritdoc/>
     public override string ParamsText() =>
         $"contract={L(Dims.LhsContracting)}x{L(Dims.RhsContracting)} batch={L(Dims.LhsBatch)}x{L(Dims.RhsBatch)}";
+    private protected override object? Parameters => Dims;
 
     internal override TensorType InferType(TensorType[] i)
     {

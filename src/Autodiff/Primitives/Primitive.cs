@@ -8,13 +8,32 @@ namespace NeuralTangents.Autodiff.Primitives;
 /// type inference (the only place that validates shapes), evaluation, the JVP rule and, for linear primitives,
 /// the transpose rule. Reverse mode is linearize-then-transpose, so there are no VJP rules.
 /// </summary>
-public abstract class Primitive
+public abstract class Primitive : IEquatable<Primitive>
 {
     /// <summary>The name used in printed graphs (XLA/lax spelling, e.g. <c>dot_general</c>).</summary>
     public abstract string Name { get; }
 
     /// <summary>Static parameters as text, for printing.</summary>
     public virtual string ParamsText() => "";
+
+    /// <summary>
+    /// The static parameters as one value-equal object (a tuple of enums, ints, <see cref="Shape"/>s, value-equal
+    /// records and <see cref="ValueArray{T}"/>s; doubles as their bit patterns); null for a primitive without
+    /// parameters. Every parameter that changes a result must be in it: it is the primitive's identity together with
+    /// its CLR type (<see cref="Equals(Primitive?)"/>), which common-subexpression elimination relies on.
+    /// </summary>
+    private protected virtual object? Parameters => null;
+
+    /// <summary>Same primitive: the same CLR type and equal <see cref="Parameters"/> (JAX: the same primitive and params).</summary>
+    /// <param name="other">The primitive to compare with.</param>
+    public bool Equals(Primitive? other) =>
+        other is not null && (ReferenceEquals(this, other) || other.GetType() == GetType() && Equals(Parameters, other.Parameters));
+
+    /// <inheritdoc/>
+    public sealed override bool Equals(object? obj) => obj is Primitive p && Equals(p);
+
+    /// <inheritdoc/>
+    public sealed override int GetHashCode() => HashCode.Combine(GetType(), Parameters);
 
     /// <summary>Output type for the given operand types; throws <see cref="ArgumentException"/> on invalid operands.</summary>
     internal abstract TensorType InferType(TensorType[] inputs);

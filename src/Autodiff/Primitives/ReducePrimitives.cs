@@ -13,6 +13,7 @@ internal sealed class ReduceSumPrimitive : Primitive
     public override string Name => "reduce_sum";
     /// <inheritdoc/>
     public override string ParamsText() => "axes=" + L(Axes);
+    private protected override object? Parameters => ValueArray.Of(Axes);
     internal override TensorType InferType(TensorType[] i) => new(ReduceShape(Name, i[0].Shape, Axes), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => Reductions.Sum(i[0], Axes);
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) =>
@@ -46,6 +47,7 @@ internal sealed class ReduceMaxPrimitive : Primitive
     public override string Name => "reduce_max";
     /// <inheritdoc/>
     public override string ParamsText() => "axes=" + L(Axes);
+    private protected override object? Parameters => ValueArray.Of(Axes);
     internal override TensorType InferType(TensorType[] i) => new(ReduceSumPrimitive.ReduceShape(Name, i[0].Shape, Axes), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => Reductions.Max(i[0], Axes);
     internal override bool HasBatchingRule => true;
@@ -77,6 +79,7 @@ internal sealed class ReduceWindowSumPrimitive : Primitive
     public override string Name => "reduce_window_sum";
     /// <inheritdoc/>
     public override string ParamsText() => $"window={L(Window)} strides={L(Strides)} padding=({string.Join(",", Padding.Select(x => $"({x.Lo},{x.Hi})"))})";
+    private protected override object? Parameters => (ValueArray.Of(Window), ValueArray.Of(Strides), ValueArray.Of(Padding));
     internal override TensorType InferType(TensorType[] i) => new(ReduceWindow.SumInferShape(i[0].Shape, Window, Strides, Padding), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => ReduceWindow.Sum(i[0], Window, Strides, Padding);
     internal override double Flops(TensorType[] i, TensorType o) => o.Shape.Elements * Window.Aggregate(1.0, (a, d) => a * d);
@@ -104,6 +107,7 @@ internal sealed class ReduceWindowSumTransposePrimitive : Primitive
     public override string Name => "reduce_window_sum_transpose";
     /// <inheritdoc/>
     public override string ParamsText() => Forward.ParamsText() + " shape=" + InputShape;
+    private protected override object? Parameters => (Forward, InputShape);
     internal override TensorType InferType(TensorType[] i)
     {
         var expect = ReduceWindow.SumInferShape(InputShape, Forward.Window, Forward.Strides, Forward.Padding);

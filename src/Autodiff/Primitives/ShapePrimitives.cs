@@ -15,6 +15,7 @@ internal sealed class BroadcastInDimPrimitive : Primitive
     public override string Name => "broadcast_in_dim";
     /// <inheritdoc/>
     public override string ParamsText() => $"shape={Shape} dims={L(Dimensions)}";
+    private protected override object? Parameters => (Shape, ValueArray.Of(Dimensions));
     internal override TensorType InferType(TensorType[] i)
     {
         var s = i[0].Shape;
@@ -71,6 +72,7 @@ internal sealed class ReshapePrimitive : Primitive
     public override string Name => "reshape";
     /// <inheritdoc/>
     public override string ParamsText() => "new_sizes=" + Shape;
+    private protected override object? Parameters => Shape;
     internal override TensorType InferType(TensorType[] i)
     {
         if (i[0].Shape.Size != Shape.Size) throw new ArgumentException($"reshape: cannot reshape {i[0].Shape} ({i[0].Shape.Size} elements) into {Shape} ({Shape.Size} elements)");
@@ -99,6 +101,7 @@ internal sealed class TransposePrimitive : Primitive
     public override string Name => "transpose";
     /// <inheritdoc/>
     public override string ParamsText() => "permutation=" + L(Permutation);
+    private protected override object? Parameters => ValueArray.Of(Permutation);
     internal override TensorType InferType(TensorType[] i)
     {
         var s = i[0].Shape;
@@ -133,6 +136,7 @@ internal sealed class PadPrimitive : Primitive
     public override string Name => "pad";
     /// <inheritdoc/>
     public override string ParamsText() => $"value={Value} config=({string.Join(",", Config.Select(c => $"({c.Lo},{c.Hi},{c.Interior})"))})";
+    private protected override object? Parameters => (BitConverter.DoubleToInt64Bits(Value), ValueArray.Of(Config));
     internal override TensorType InferType(TensorType[] i) => new(Structural.PadShape(i[0].Shape, Config), i[0].DType);
     internal override Tensor Evaluate(Tensor[] i) => Structural.Pad(i[0], Value, Config);
     /// <summary>Unpadded axes are traced.</summary>
@@ -167,6 +171,7 @@ internal sealed class SlicePrimitive : Primitive
     public override string Name => "slice";
     /// <inheritdoc/>
     public override string ParamsText() => $"start={L(Start)} limit={L(Limit)} strides={L(Strides)}";
+    private protected override object? Parameters => (ValueArray.Of(Start), ValueArray.Of(Limit), ValueArray.Of(Strides));
     internal override TensorType InferType(TensorType[] i)
     {
         var s = i[0].Shape;
@@ -213,6 +218,7 @@ internal sealed class ConcatenatePrimitive : Primitive
     public override string Name => "concatenate";
     /// <inheritdoc/>
     public override string ParamsText() => "dimension=" + Axis;
+    private protected override object? Parameters => Axis;
     internal override TensorType InferType(TensorType[] i)
     {
         for (int k = 1; k < i.Length; k++) RequireSameDType(Name, i[0], i[k]);
@@ -262,6 +268,7 @@ internal sealed class RevPrimitive : Primitive
     public override string Name => "rev";
     /// <inheritdoc/>
     public override string ParamsText() => "dimensions=" + L(Axes);
+    private protected override object? Parameters => ValueArray.Of(Axes);
     internal override TensorType InferType(TensorType[] i)
     {
         foreach (var a in Axes) if (a < 0 || a >= i[0].Rank) throw new ArgumentException($"rev: axis {a} out of range for operand shape {i[0].Shape}");
@@ -287,6 +294,7 @@ internal sealed class ConvertElementTypePrimitive : Primitive
     public override string Name => "convert_element_type";
     /// <inheritdoc/>
     public override string ParamsText() => "new_dtype=" + NewDType.Name();
+    private protected override object? Parameters => NewDType;
     internal override TensorType InferType(TensorType[] i) => new(i[0].Shape, NewDType);
     internal override Tensor Evaluate(Tensor[] i) => i[0].AsType(NewDType);
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[0].Rank);

@@ -147,6 +147,7 @@ internal sealed class IntegerPowPrimitive : Primitive
     public override string Name => "integer_pow";
     /// <inheritdoc/>
     public override string ParamsText() => "y=" + Exponent;
+    private protected override object? Parameters => Exponent;
     internal override TensorType InferType(TensorType[] inputs) => inputs[0];
     internal override Tensor Evaluate(Tensor[] inputs) => Elementwise.IntegerPow(inputs[0], Exponent);
     internal override bool HasBatchingRule => true;

@@ -12,7 +12,7 @@ namespace NeuralTangents.Kernels;
 internal sealed class TracedApply
 {
     private readonly MultiApplyFn _f;
-    private readonly ConcurrentDictionary<string, Graph> _cache = new();
+    private readonly ConcurrentDictionary<TypesKey, Graph> _cache = new();
     private readonly ConcurrentDictionary<(Graph, int), Graph> _single = new();
     private readonly ConcurrentDictionary<Graph, JacobianPlan> _plans = new(ReferenceEqualityComparer.Instance);
 
@@ -28,7 +28,7 @@ internal sealed class TracedApply
 
     public Graph GraphFor(Params p, IReadOnlyList<TensorType> xs)
     {
-        var key = string.Join(";", p.Select(kv => kv.Key + ":" + TensorType.Of(kv.Value))) + "|" + string.Join(",", xs);
+        var key = new TypesKey(p.Values.Select(TensorType.Of).Concat(xs).ToArray(), p.Keys.ToArray());
         return _cache.GetOrAdd(key, _ => Trace(p, xs));
     }
 

@@ -15,7 +15,7 @@ internal sealed class TaylorFunction
     private readonly string[] _names;
     private readonly Tensor[] _theta0;
     private readonly int _degree;
-    private readonly ConcurrentDictionary<string, Graph> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TypesKey, Graph> _cache = new();
 
     public TaylorFunction(MultiApplyFn f, Params params0, int degree)
     {
@@ -39,8 +39,8 @@ internal sealed class TaylorFunction
         }
         var b = inputs.Length > 0 ? inputs[0].Builder : theta.Length > 0 ? theta[0].Builder
             : throw new ArgumentException("a Taylor expansion needs at least one input or parameter to trace into", nameof(inputs));
-        var key = string.Join(";", inputs.Select(x => x.Type.ToString()));
-        var graph = _cache.GetOrAdd(key, _ => Build(inputs.Select(x => x.Type).ToArray()));
+        var types = inputs.Select(x => x.Type).ToArray();
+        var graph = _cache.GetOrAdd(new TypesKey(types), _ => Build(types));
         var theta0 = _theta0.Select(b.Constant).ToArray();
         var delta = theta.Select((t, i) => Lax.Sub(t, theta0[i]));
         return Interpreter.Inline(b, graph, theta0.Concat(inputs).Concat(delta).ToArray());
