@@ -9,7 +9,7 @@ namespace NeuralTangents;
 /// <c>empirical_ntk_fn</c>, <c>empirical_kernel_fn</c>, <c>empirical_ntk_vp_fn</c>; Novak, Sohl-Dickstein,
 /// Schoenholz, ICML 2022).
 /// <para>
-/// Kernel layout (spec §2): for output axes in order, a trace axis is contracted (and the kernel divided by its
+/// Kernel layout (docs/conventions.md#kernel-layout): for output axes in order, a trace axis is contracted (and the kernel divided by its
 /// size: a mean), a diagonal axis appears once at its own position, any other axis appears as the pair
 /// (x1 axis, x2 axis). E.g. outputs (N1, 10) and (N2, 10) with the default <c>traceAxes = [-1]</c> give (N1, N2);
 /// with <c>traceAxes = []</c> they give (N1, N2, 10, 10).
@@ -87,7 +87,7 @@ public static partial class Empirical
         Single(NtkFn(ToMulti(f), traceAxes, diagonalAxes, vmapAxes, implementation, SdRules.All, options));
 
     /// <summary><see cref="NtkFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/> for several inputs and outputs:
-    /// one kernel per output (no cross terms, spec §1.4).</summary>
+    /// one kernel per output (no cross terms, docs/conventions.md#outputs).</summary>
     public static MultiKernelFunction NtkFn(MultiApplyFn f, int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
         NtkImplementation implementation = NtkImplementation.JacobianContraction) => NtkFn(f, traceAxes, diagonalAxes, vmapAxes, implementation, SdRules.All, null);
 
@@ -200,7 +200,7 @@ public static partial class Empirical
     }
 
     /// <summary>
-    /// NTK-vector products without materialising the NTK (<c>nt.empirical_ntk_vp_fn</c>, spec §1.5, §5): returns
+    /// NTK-vector products without materialising the NTK (<c>nt.empirical_ntk_vp_fn</c>, docs/conventions.md#implementations): returns
     /// <c>v ↦ J1·(J2ᵀ·v)</c> for cotangents v shaped like f(x2) (f(x1) when <paramref name="x2"/> is null),
     /// giving results shaped like f(x1). No trace, no diagonal, no normalisation. The forward passes run once here;
     /// each call costs one VJP and one JVP.

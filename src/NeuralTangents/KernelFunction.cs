@@ -8,7 +8,7 @@ namespace NeuralTangents;
 /// <param name="x1">First batch, e.g. <c>(N1, …)</c>.</param>
 /// <param name="x2">Second batch, e.g. <c>(N2, …)</c>, or null.</param>
 /// <param name="parameters">Network parameters (same dtype as the inputs).</param>
-/// <returns>The kernel, shaped as spec §2.2, in f's output dtype.</returns>
+/// <returns>The kernel, shaped as docs/conventions.md#kernel-layout, in f's output dtype.</returns>
 public delegate Tensor KernelFunction(Tensor x1, Tensor? x2, Params parameters);
 
 /// <summary>

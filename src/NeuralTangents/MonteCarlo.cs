@@ -6,7 +6,7 @@ namespace NeuralTangents;
 public static partial class Empirical
 {
     /// <summary>
-    /// Monte Carlo estimate of the infinite-width kernels (<c>nt.monte_carlo_kernel_fn</c>, spec §1.8): the empirical
+    /// Monte Carlo estimate of the infinite-width kernels (<c>nt.monte_carlo_kernel_fn</c>): the empirical
     /// kernels of <paramref name="net"/> averaged over <paramref name="nSamples"/> initialisations, sample s using
     /// seed <see cref="MonteCarloSeed"/>(baseSeed, s) and parameters <c>net.Init(seed, x1.Shape, x1.DType)</c>.
     /// Samples run in parallel and are summed (in float64) in sample order, so the result is deterministic.

@@ -14,8 +14,8 @@ public enum NtkImplementation
     Auto = 0,
     /// <summary>Materialises the Jacobians <c>∂f(x)/∂θ</c> by reverse mode and contracts them (the default).</summary>
     JacobianContraction = 1,
-    /// <summary>Builds the NTK from VJP-then-JVP products (spec §5), never materialising a Jacobian.</summary>
+    /// <summary>Builds the NTK from VJP-then-JVP products (docs/conventions.md#implementations), never materialising a Jacobian.</summary>
     NtkVectorProducts = 2,
-    /// <summary>Structured derivatives: MJJMPs of ∂f/∂y with structure-compressed ∂y/∂w (spec §6, paper §4).</summary>
+    /// <summary>Structured derivatives: MJJMPs of ∂f/∂y with structure-compressed ∂y/∂w (Novak et al. 2022 §4, docs/conventions.md#implementations).</summary>
     StructuredDerivatives = 3,
 }

@@ -6,7 +6,7 @@ public static partial class Empirical
 {
     /// <summary>
     /// The linearization of <paramref name="f"/> in its parameters around <paramref name="params0"/>
-    /// (<c>nt.linearize</c>, spec §1.6 / §8): <c>f_lin(θ, x) = f(θ₀, x) + J_θ f(θ₀, x)·(θ − θ₀)</c>, computed with one
+    /// (<c>nt.linearize</c>, docs/conventions.md#taylor): <c>f_lin(θ, x) = f(θ₀, x) + J_θ f(θ₀, x)·(θ − θ₀)</c>, computed with one
     /// JVP. The result is traceable like any apply function (its NTK, NNGP, vmap, … work), affine in θ, exactly
     /// <c>f(θ₀, x)</c> at <c>θ = θ₀</c>, and not linear in x. Equals <see cref="TaylorExpand(ApplyFn, Params, int)"/>
     /// with degree 1.
@@ -21,7 +21,7 @@ public static partial class Empirical
 
     /// <summary>
     /// The Taylor polynomial of <paramref name="f"/> in its parameters around <paramref name="params0"/>
-    /// (<c>nt.taylor_expand</c>, spec §1.7 / §8): <c>f_d(θ, x) = Σ_{k=0..d} D^k f(θ₀, x)[Δ^k]/k!</c> with
+    /// (<c>nt.taylor_expand</c>, docs/conventions.md#taylor): <c>f_d(θ, x) = Σ_{k=0..d} D^k f(θ₀, x)[Δ^k]/k!</c> with
     /// <c>Δ = θ − θ₀</c>, by nested JVPs along Δ combined as Neural Tangents does
     /// (<c>R(d) = g_d</c>, <c>R(m) = g_m + R(m+1)/(m+1)</c>). Degree 0 is the constant <c>f(θ₀, x)</c>; degree 1 is
     /// <see cref="Linearize(ApplyFn, Params)"/>. Terms shared between derivative orders are merged (common-subexpression

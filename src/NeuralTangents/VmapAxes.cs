@@ -2,7 +2,7 @@ namespace NeuralTangents;
 
 /// <summary>
 /// Batch axes of the inputs and outputs of a function whose examples do not interact (Neural Tangents'
-/// <c>vmap_axes</c>, spec §3). An int means the same axis for every input and output (<c>vmapAxes: 0</c>); the
+/// <c>vmap_axes</c>, docs/conventions.md#vmap-axes). An int means the same axis for every input and output (<c>vmapAxes: 0</c>); the
 /// two-list form gives one axis per input (null = not batched, shared by all examples) and one per output.
 /// Negative axes count from the end of each leaf. Only speed and memory change: values are identical when the
 /// promise holds. A network that couples examples (e.g. batch centring) gives a different, per-example result,

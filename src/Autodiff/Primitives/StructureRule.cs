@@ -4,7 +4,7 @@ namespace NeuralTangents.Autodiff.Primitives;
 
 /// <summary>
 /// Structure of <c>∂y/∂w</c> for one operand w of a linear primitive (Neural Tangents' <c>Structure</c>, paper §4,
-/// spec §6.2). Three kinds of compression:
+/// Neural Tangents' <c>rules.py</c> <c>Structure</c>). Three kinds of compression:
 /// <list type="bullet">
 /// <item><see cref="Trace"/> (Y, W): constant block-diagonal, <c>∂y[…u…]/∂w[…v…] = δ_uv·C</c> with C independent of u.
 /// Both axes are trimmed to size 1 and the y axis becomes one summed index shared by the x1 and x2 sides

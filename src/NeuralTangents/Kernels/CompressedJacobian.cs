@@ -4,7 +4,7 @@ using NeuralTangents.Autodiff.Primitives;
 namespace NeuralTangents.Kernels;
 
 /// <summary>
-/// The structure-compressed Jacobian <c>∂y'/∂w'</c> of one linear equation for one parameter operand w (spec §6.1
+/// The structure-compressed Jacobian <c>∂y'/∂w'</c> of one linear equation for one parameter operand w (Neural Tangents' <c>rules.py</c>
 /// step 3): shape <c>(y'…, w'…)</c> with <see cref="StructureRule.TrimY"/> and <see cref="StructureRule.TrimW"/>. It is
 /// the primitive's own Jacobian rule when it has one for this structure; otherwise a generic Jacobian of the linear
 /// map w' ↦ y' (forward over the basis of w', or reverse over the basis of y' when that is smaller), the map built

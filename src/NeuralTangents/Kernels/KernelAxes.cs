@@ -1,7 +1,7 @@
 namespace NeuralTangents.Kernels;
 
 /// <summary>
-/// The output-shape convention of Neural Tangents' empirical kernels (spec §2): canonical trace/diagonal axes,
+/// The output-shape convention of Neural Tangents' empirical kernels (docs/conventions.md#kernel-layout): canonical trace/diagonal axes,
 /// validation, and the contraction that lays out <c>zip(fx1.shape, fx2.shape)</c> with trace axes removed (a mean)
 /// and diagonal axes kept once at their own position.
 /// </summary>
@@ -13,7 +13,7 @@ internal sealed class KernelAxes
 
     private KernelAxes(int[] trace, int[] diagonal, int rank) { Trace = trace; Diagonal = diagonal; Rank = rank; }
 
-    /// <summary>Canonicalises axes for outputs of rank <paramref name="rank"/> (mod rank, deduplicated, sorted; §2.1).</summary>
+    /// <summary>Canonicalises axes for outputs of rank <paramref name="rank"/> (mod rank, deduplicated, sorted; Neural Tangents' <c>canonicalize_axis</c>).</summary>
     public static KernelAxes Canonicalize(int[] traceAxes, int[] diagonalAxes, int rank)
     {
         var t = Canon(traceAxes, rank, nameof(traceAxes));
@@ -46,7 +46,7 @@ internal sealed class KernelAxes
                         "traced and diagonal axes must have equal sizes", name == "trace_axes" ? "traceAxes" : "diagonalAxes");
     }
 
-    /// <summary>The kernel shape (<c>_ntk_shape</c>, §2.2).</summary>
+    /// <summary>The kernel shape (<c>_ntk_shape</c>, docs/conventions.md#kernel-layout).</summary>
     public Shape KernelShape(Shape a, Shape b)
     {
         var dims = new List<int>();
@@ -65,7 +65,7 @@ internal sealed class KernelAxes
     /// <summary>
     /// Contracts <paramref name="a"/> = fx1-shaped tensor plus <paramref name="extra"/> trailing axes with
     /// <paramref name="b"/> likewise: the trailing axes and the trace axes are summed, diagonal axes are batched,
-    /// the result is laid out as §2.2 and divided by |T|. Used by the NNGP (extra = 0) and the Jacobian
+    /// the result is laid out as docs/conventions.md#kernel-layout and divided by |T|. Used by the NNGP (extra = 0) and the Jacobian
     /// contraction (extra = 1, the flattened parameter axis).
     /// </summary>
     public Tensor Contract(Tensor a, Tensor b, int extra)
@@ -76,7 +76,7 @@ internal sealed class KernelAxes
         var dims = new DotDimensionNumbers(contract, contract, Diagonal, Diagonal);
         var k = SymmetricDot.TryDotGeneral(a, b, dims) ?? ComputeBackend.Current.DotGeneral(a, b, dims);
 
-        // dot_general output: [diagonal…, free of a…, free of b…]; map each kernel axis (§2.2 order) to it.
+        // dot_general output: [diagonal…, free of a…, free of b…]; map each kernel axis (kernel-layout order) to it.
         var free = Enumerable.Range(0, Rank).Where(x => !Trace.Contains(x) && !Diagonal.Contains(x)).ToList();
         int nd = Diagonal.Length, nf = free.Count;
         var perm = new List<int>();
@@ -95,9 +95,9 @@ internal sealed class KernelAxes
     }
 
     /// <summary>
-    /// Neural Tangents' <c>_trace_and_diagonal</c> (§2.4): from the un-zipped full kernel of shape
+    /// Neural Tangents' <c>_trace_and_diagonal</c>: from the un-zipped full kernel of shape
     /// <c>fx1.shape + fx2.shape</c>, takes the diagonals of the pairs (t, r+t) and (d, r+d) as zero-copy views,
-    /// lays the axes out as §2.2, then sums the trace axes and divides by |T|.
+    /// lays the axes out as docs/conventions.md#kernel-layout, then sums the trace axes and divides by |T|.
     /// </summary>
     public Tensor FromFull(Tensor full)
     {

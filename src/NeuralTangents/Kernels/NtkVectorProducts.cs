@@ -4,7 +4,7 @@ using NeuralTangents.Autodiff.Transforms;
 namespace NeuralTangents.Kernels;
 
 /// <summary>
-/// NTK from NTK-vector products (Neural Tangents' <c>NTK_VECTOR_PRODUCTS</c>, spec §5): the map
+/// NTK from NTK-vector products (Neural Tangents' <c>NTK_VECTOR_PRODUCTS</c>, docs/conventions.md#implementations): the map
 /// <c>v ↦ J1·(J2ᵀ·v)</c> is a VJP of f(x2) followed by a JVP of f(x1), never materialising a Jacobian; vmapped
 /// over the standard basis of f(x2) it gives the full un-zipped kernel, which is then traced and diagonalised
 /// (<see cref="KernelAxes.FromFull"/>). With <c>VmapAxes</c>, blocks are computed per pair of examples under

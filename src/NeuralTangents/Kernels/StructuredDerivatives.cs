@@ -5,7 +5,7 @@ using NeuralTangents.Autodiff.Transforms;
 namespace NeuralTangents.Kernels;
 
 /// <summary>
-/// NTK by structured derivatives (Neural Tangents' <c>STRUCTURED_DERIVATIVES</c>; Novak et al. 2022 §4, spec §6).
+/// NTK by structured derivatives (Neural Tangents' <c>STRUCTURED_DERIVATIVES</c>; Novak et al. 2022 §4, docs/conventions.md#implementations).
 /// f is linearised (JVP w.r.t. the parameters, then partial evaluation leaves the linear tangent program). For
 /// every equation that consumes a parameter tangent w directly, we obtain <c>∂f/∂y</c> (one backward pass over the
 /// standard basis of f's output, recording the cotangent of y) and a structure-compressed <c>∂y/∂w</c>: along each
@@ -111,7 +111,7 @@ internal static class StructuredDerivatives
         return new Side { JacobianRules = rules?.Jacobian != false, Linear = linear, Residuals = residuals, Known = Known, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Examples = b?.Count ?? 0 };
     }
 
-    /// <summary>NT's <c>get_structure</c> sanity checks (spec §6.2): a faulty rule is a bug of ours, reported as such
+    /// <summary>NT's <c>get_structure</c> sanity checks (Neural Tangents' <c>rules.py</c>): a faulty rule is a bug of ours, reported as such
     /// rather than as an einsum size mismatch that would look like bad input.</summary>
     private static void CheckRule(Equation eq, Use use, Shape w)
     {
@@ -207,7 +207,7 @@ internal static class StructuredDerivatives
         from a in Enumerable.Range(0, s1.Uses.Count) from b in Enumerable.Range(0, s2.Uses.Count) where s1.Uses[a].W == s2.Uses[b].W select (a, b);
 
     /// <summary>The four MJJMP operands with their einsum ids (values when computed, shapes always) and the output ids
-    /// (spec §6.1 step 5): a traced or diagonal y axis takes an id keyed by its w axis, shared by both ∂f/∂y factors
+    /// (Neural Tangents' <c>_get_ntk_structured</c>): a traced or diagonal y axis takes an id keyed by its w axis, shared by both ∂f/∂y factors
     /// (and, when diagonal, by both Jacobians); a broadcast y axis of ∂f/∂y is summed on its own side.</summary>
     private static (List<(Tensor? Value, Shape Shape, int[] Ids, object Key)>, int[]) Operands(Side s1, int a, Side s2, int b, KernelAxes axes, int? out1, int? out2,
         Dictionary<int, HashSet<int>> compressed)

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace NeuralTangents.Stax;
 
 /// <summary>
-/// Layers mirroring <c>neural_tangents.stax</c> (spec §9) with its names, defaults and parameter layouts. By default
+/// Layers mirroring <c>neural_tangents.stax</c> (docs/conventions.md#layers) with its names, defaults and parameter layouts. By default
 /// the 'ntk' parameterization: weights are N(0, 1) and the forward pass multiplies by <c>W_std/√fan_in</c>; a bias
 /// exists only when <c>bStd</c> is given and is multiplied by <c>b_std</c>. Layouts: NHWC inputs (batch first, channels
 /// last), HWIO filters. Combinators and the parameter naming scheme: see <c>Combinators.cs</c> (<see cref="Serial"/>).

@@ -4,7 +4,7 @@ using NeuralTangents.Autodiff.Transforms;
 namespace NeuralTangents.Taylor;
 
 /// <summary>
-/// Builds the graphs of a Taylor expansion in the parameters by nested JVPs along one direction Δ (spec §8).
+/// Builds the graphs of a Taylor expansion in the parameters by nested JVPs along one direction Δ (docs/conventions.md#taylor).
 /// The input graph has inputs <c>(θ₁…θ_P, x₁…x_K)</c> and outputs <c>y₁…y_M</c>; built graphs have inputs
 /// <c>(θ, x, Δ)</c> with Δ typed like θ.
 /// </summary>
