@@ -124,17 +124,13 @@ internal sealed class SignPrimitive : UnaryPrimitive
     internal override Tracer? Derivative(Tracer x, Tracer y) => null;
 }
 
-/// <summary><c>−x</c> (linear).</summary>
-internal sealed class NegPrimitive : UnaryPrimitive
+/// <summary><c>−x</c> (linear, its own transpose).</summary>
+internal sealed class NegPrimitive : LinearUnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "neg";
-    internal override UnaryOp Op => UnaryOp.Neg;
-    internal override Tracer? Derivative(Tracer x, Tracer y) => throw new UnreachableException();
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] primals, Tracer?[] tangents, Tracer output) =>
-        tangents[0] is { } t ? Lax.Neg(t) : null;
+    internal override Tensor Evaluate(Tensor[] inputs) => Elementwise.Unary(UnaryOp.Neg, inputs[0]);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] inputTypes) => new[] { Lax.Neg(ct) };
-    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[0].Rank);
 }
 
 /// <summary><c>x^n</c> for an integer n (JAX's <c>integer_pow</c>).</summary>
@@ -161,27 +157,23 @@ internal sealed class IntegerPowPrimitive : Primitive
 }
 
 /// <summary>Identity (<c>copy</c>): marks a parameter that is itself an output, so structured derivatives see a consumer.</summary>
-internal sealed class CopyPrimitive : UnaryPrimitive
+internal sealed class CopyPrimitive : LinearUnaryPrimitive
 {
     /// <inheritdoc/>
     public override string Name => "copy";
-    internal override UnaryOp Op => throw new UnreachableException();
     internal override Tensor Evaluate(Tensor[] inputs) => inputs[0];
-    internal override Tracer? Derivative(Tracer x, Tracer y) => throw new UnreachableException();
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] primals, Tracer?[] tangents, Tracer output) =>
-        tangents[0] is { } t ? b.Emit(this, t) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] inputTypes) => new[] { ct };
-    internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[0].Rank);
     internal override bool FoldConstants => false;
 }
 
 /// <summary><c>stop_gradient</c>: the identity with a zero derivative (e.g. the max subtracted inside a softmax).</summary>
-internal sealed class StopGradientPrimitive : UnaryPrimitive
+internal sealed class StopGradientPrimitive : Primitive
 {
     /// <inheritdoc/>
     public override string Name => "stop_gradient";
-    internal override UnaryOp Op => throw new UnreachableException();
+    internal override TensorType InferType(TensorType[] inputs) => inputs[0];
     internal override Tensor Evaluate(Tensor[] inputs) => inputs[0];
-    internal override Tracer? Derivative(Tracer x, Tracer y) => null;
+    internal override bool HasBatchingRule => true;
+    internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => (b.Emit(this, args[0]), dims[0]);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] primals, Tracer?[] tangents, Tracer output) => null;
 }

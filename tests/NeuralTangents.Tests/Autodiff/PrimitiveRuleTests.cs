@@ -72,6 +72,7 @@ public class PrimitiveRuleTests
         // stop_gradient has a zero derivative; a softmax does not depend on the max it subtracts, so its JVP still
         // matches finite differences only if stop_gradient evaluates as the identity (and its dropped tangent cancels).
         new("stop_gradient (softmax)", new[] { new[] { 2, 4 } }, x => Np.Softmax(x[0], -1)),
+        new("copy", new[] { new[] { 2, 3 } }, x => x[0].Builder.Emit(new NeuralTangents.Autodiff.Primitives.CopyPrimitive(), x[0]), new[] { true }),
         new("convert_element_type", new[] { new[] { 4 } }, x => Lax.Convert(Lax.Convert(x[0], DType.Float32), DType.Float64), Eps: 1e-2),
     };
 
@@ -134,5 +135,42 @@ public class PrimitiveRuleTests
         for (int i = 0; i < x.Length; i++)
             if (c.Linear[i]) rhs += Reductions.Dot(cts[k++], x[i]);
         Assert.Equal(lhs, rhs, 1e-10 * (1 + Math.Abs(lhs)));
+    }
+
+    /// <summary>
+    /// Every primitive the harness covers, by class name: each must occur in a case's graph, in its JVP graph or (for
+    /// linear cases) in its transpose graph, so its rules ran above. A primitive added to the library without a case
+    /// fails <see cref="EveryPrimitiveIsCovered"/> until it is listed here and given one.
+    /// </summary>
+    public static readonly string[] CoveredPrimitives =
+    {
+        "AbsPrimitive", "AddPrimitive", "BroadcastInDimPrimitive", "ComparePrimitive", "ConcatenatePrimitive",
+        "ConvLhsTransposePrimitive", "ConvPatchesPrimitive", "ConvPrimitive", "ConvRhsTransposePrimitive",
+        "ConvertElementTypePrimitive", "CopyPrimitive", "CosPrimitive", "DivPrimitive", "DotGeneralPrimitive",
+        "ErfPrimitive", "ExpPrimitive", "IntegerPowPrimitive", "LogPrimitive", "LogisticPrimitive", "MaxPrimitive",
+        "MinPrimitive", "MulPrimitive", "NegPrimitive", "PadPrimitive", "PowPrimitive", "ReduceMaxPrimitive",
+        "ReduceSumPrimitive", "ReduceWindowSumPrimitive", "ReduceWindowSumTransposePrimitive", "ReshapePrimitive",
+        "RevPrimitive", "RsqrtPrimitive", "SelectPrimitive", "SignPrimitive", "SinPrimitive", "SlicePrimitive",
+        "SqrtPrimitive", "StopGradientPrimitive", "SubPrimitive", "TanhPrimitive", "TransposePrimitive",
+    };
+
+    [Fact]
+    public void EveryPrimitiveIsCovered()
+    {
+        var all = typeof(NeuralTangents.Autodiff.Primitives.Primitive).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(NeuralTangents.Autodiff.Primitives.Primitive)) && !t.IsAbstract)
+            .Select(t => t.Name).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(all, CoveredPrimitives.Order(StringComparer.Ordinal).ToArray());
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        void Add(Graph g) { foreach (var e in g.Equations) seen.Add(e.Primitive.GetType().Name); }
+        foreach (var c in Cases)
+        {
+            var g = Trace(c);
+            Add(g);
+            Add(Ad.JvpGraph(g));
+            if (c.Linear is not null) Add(Ad.TransposeGraph(g, c.Linear, new[] { true }));
+        }
+        Assert.Equal(Array.Empty<string>(), CoveredPrimitives.Where(n => !seen.Contains(n)).ToArray());
     }
 }
