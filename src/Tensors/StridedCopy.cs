@@ -1,8 +1,10 @@
+using System.Runtime.CompilerServices;
 namespace NeuralTangents.Tensors;
 
 /// <summary>Copies a strided view into contiguous C-ordered memory; the innermost axis is a tight loop.</summary>
 internal static class StridedCopy
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
     public static void Copy<T>(T[] src, int offset, int[] strides, int[] dims, Span<T> dst)
     {
         int rank = dims.Length;

@@ -174,6 +174,7 @@ internal static unsafe partial class Blas
         private readonly T GetB(T* b, int p, int j) => TransB ? b[(nint)j * Ldb + p] : b[(nint)p * Ldb + j];
 
         /// <summary>Direct loops for tiny products (k &lt;= 4096, so float sums in double need no blocking).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimised from the first call (tier-0 made early warm calls 2-5x slower)
         private readonly void Naive(T* a, T* b, T* c, int i0, int mm, int j0, int nn)
         {
             for (int i = i0; i < i0 + mm; i++)
@@ -196,6 +197,7 @@ internal static unsafe partial class Blas
         }
 
         /// <summary>Each output is a dot product of two contiguous length-k vectors.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimised from the first call (tier-0 made early warm calls 2-5x slower)
         private readonly void Dots(T* a, T* b, T* c, int i0, int mm, int j0, int nn)
         {
             for (int i = i0; i < i0 + mm; i++)
@@ -217,6 +219,7 @@ internal static unsafe partial class Blas
         /// One output tile: for each kc block, pack the tile's B block once, then for each L2-sized row block of A pack
         /// it and sweep micro-tiles (B micro-panel in L1, A block in L2).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimised from the first call (tier-0 made early warm calls 2-5x slower)
         private readonly void Tile(T* a, T* b, T* c, int i0, int mm, int j0, int nn)
         {
             int mr = MR, nr = Nr<T>(Isa), mc = McMax<T>();
@@ -271,6 +274,7 @@ internal static unsafe partial class Blas
     }
 
     /// <summary>float32 block partial sums into the float64 accumulator; the last block writes C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimised from the first call (tier-0 made early warm calls 2-5x slower)
     private static void CombineWide(double* acc, int ldAcc, float* c, int ldc, float* tile, int nr, int rows, int cols,
         bool first, bool last, bool accumulate)
     {
@@ -318,6 +322,7 @@ internal static unsafe partial class Blas
     internal static int RoundUp(int x, int to) => (x + to - 1) / to * to;
 
     /// <summary>Dot product of contiguous vectors: per-kc-block SIMD partial sums, combined in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimised from the first call (tier-0 made early warm calls 2-5x slower)
     internal static double Dot<T>(T* x, T* y, int k) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double total = 0;
@@ -346,6 +351,7 @@ internal static unsafe partial class Blas
         return total;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimised from the first call (tier-0 made early warm calls 2-5x slower)
     private static double DotStrided<T>(T* x, nint incx, T* y, nint incy, int k) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double total = 0;

@@ -55,6 +55,7 @@ internal static unsafe partial class Blas
         return x * y + acc;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimised from the first call (tier-0 made early warm calls 2-5x slower)
     private static void Kernel256<T>(int kc, T* a, T* b, T* c, nint ldc, bool load) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int w = Vector256<T>.Count;
@@ -89,6 +90,7 @@ internal static unsafe partial class Blas
         Vector256.Store(v1, c + w);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimised from the first call (tier-0 made early warm calls 2-5x slower)
     private static void Kernel512<T>(int kc, T* a, T* b, T* c, nint ldc, bool load) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int w = Vector512<T>.Count;
@@ -123,6 +125,7 @@ internal static unsafe partial class Blas
         Vector512.Store(v1, c + w);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimised from the first call (tier-0 made early warm calls 2-5x slower)
     private static void KernelScalar<T>(int kc, T* a, T* b, T* c, nint ldc, bool load) where T : unmanaged, IFloatingPointIeee754<T>
     {
         const int nr = 8;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace NeuralTangents.Tensors;
@@ -9,6 +10,7 @@ namespace NeuralTangents.Tensors;
 internal static unsafe partial class Blas
 {
     /// <summary>Rows i0..i0+mm, k range p0..p0+kc of op(A) into panels of mr rows: dst[panel][p][r].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimised from the first call (tier-0 made early warm calls 2-5x slower)
     private static void PackA<T>(T* a, nint lda, bool trans, int i0, int mm, int p0, int kc, int mr, T* dst)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -41,6 +43,7 @@ internal static unsafe partial class Blas
     }
 
     /// <summary>k range p0..p0+kc, columns j0..j0+nn of op(B) into panels of nr columns: dst[panel][p][q].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: fully optimised from the first call (tier-0 made early warm calls 2-5x slower)
     private static void PackB<T>(T* b, nint ldb, bool trans, int p0, int kc, int j0, int nn, int nr, T* dst)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
@@ -54,6 +55,7 @@ internal static class Elementwise
 
     private const int WidenBlock = 512;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
     internal static void UnarySpan<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float) && IsTranscendental(op))
@@ -250,6 +252,7 @@ internal static class Elementwise
         return a.DType == DType.Float32 ? Compare<float>(op, a, b) : Compare<double>(op, a, b);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
     private static Tensor Compare<T>(CompareOp op, Tensor a, Tensor b) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var x = OpChecks.Elements<T>(a);
@@ -287,6 +290,7 @@ internal static class Elementwise
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
     private static Tensor Select<TP, T>(Tensor pred, Tensor onTrue, Tensor onFalse)
         where TP : unmanaged, IFloatingPointIeee754<TP> where T : unmanaged, IFloatingPointIeee754<T>
     {

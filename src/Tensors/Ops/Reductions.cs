@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -74,6 +75,7 @@ internal static class Reductions
         return x.DType == DType.Float32 ? Reduce<float>(x, reduced, outShape, max) : Reduce<double>(x, reduced, outShape, max);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
     private static Tensor Reduce<T>(Tensor x, bool[] reduced, Shape outShape, bool max) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int k = outShape.Size;
@@ -120,6 +122,7 @@ internal static class Reductions
         return Tensor.Wrap(dst, outShape);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
     private static void ReduceLeading<T>(ReadOnlySpan<T> s, int r, T[] dst, bool max) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int k = dst.Length;
@@ -152,6 +155,7 @@ internal static class Reductions
 
     // Blocks summed with vectorised kernels and combined in double; float32 blocks are widened first, so float32
     // results carry only the final rounding.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
     internal static double SumRow<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double acc = 0;

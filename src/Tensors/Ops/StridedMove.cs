@@ -1,8 +1,10 @@
+using System.Runtime.CompilerServices;
 namespace NeuralTangents.Tensors;
 
 /// <summary>Copies between two strided layouts of the same dims (used to write blocks into pad/concatenate outputs).</summary>
 internal static class StridedMove
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
     public static void Copy<T>(T[] src, int srcOffset, int[] srcStrides, T[] dst, int dstOffset, int[] dstStrides, int[] dims)
     {
         int rank = dims.Length;

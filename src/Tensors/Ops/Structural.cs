@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace NeuralTangents.Tensors;
 
 /// <summary>Shape-changing primitives that copy: <c>lax.pad</c> and <c>lax.concatenate</c>.</summary>
@@ -40,6 +41,7 @@ internal static class Structural
         return x.DType == DType.Float32 ? Pad(x, (float)value, config, outShape) : Pad(x, value, config, outShape);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
     private static Tensor Pad<T>(Tensor x, T value, (int Lo, int Hi, int Interior)[] config, Shape outShape)
     {
         var dst = new T[outShape.Size];
