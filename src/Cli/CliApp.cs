@@ -39,8 +39,12 @@ internal static class CliApp
             // more useful "Unrecognized command" when a command name is mistyped.
             var messages = parsed.Errors.Select(e => WithOption(e, FriendlyTypes(Regex.Replace(e.Message, @"\s*\n\s*", " ")))).ToList();
             if (messages.Count > 1) messages.RemoveAll(m => m.StartsWith("Required command was not provided", StringComparison.Ordinal));
-            var help = parsed.CommandResult.Command == root ? "nt --help" : $"nt {parsed.CommandResult.Command.Name} --help";
-            stderr.WriteLine($"nt: error: {string.Join("; ", messages)} (see '{help}')");
+            // The full command path ("nt plot kernel --help"), not only the innermost command's name.
+            var names = new List<string>();
+            for (var r = parsed.CommandResult; r is not null && r.Command != root; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+                names.Insert(0, r.Command.Name);
+            var help = string.Join(" ", ["nt", .. names, "--help"]);
+            stderr.WriteLine($"nt: error: {string.Join("; ", messages.Select(m => m.TrimEnd('.')))} (see '{help}')");
             return UserError;
         }
         try

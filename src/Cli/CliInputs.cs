@@ -48,7 +48,7 @@ internal static class CliInputs
         (bad.Count > 1 ? $" ({bad.Count.ToString("N0", CultureInfo.InvariantCulture)} non-finite values in all)" : "") +
         $"; NaN/Inf give a NaN kernel ({AllowNonFiniteOption} to compute anyway)";
 
-    private static void CheckReadable(string path, string option, string kind)
+    internal static void CheckReadable(string path, string option, string kind)
     {
         if (path.Length == 0) throw new ArgumentException($"{option}: expected a {kind} file, got an empty path");
         if (Directory.Exists(path)) throw new ArgumentException($"{option}: '{path}' is a folder; expected a {kind} file");

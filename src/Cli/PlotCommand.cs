@@ -81,6 +81,7 @@ internal static class PlotCommand
 
     private static (Tensor K, string Name) Load(string path, string? entry)
     {
+        CliInputs.CheckReadable(path, "kernel", path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) ? ".npz" : ".npy");
         Tensor k;
         string name;
         if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase))
@@ -100,11 +101,16 @@ internal static class PlotCommand
         }
         if (k.Shape.Rank != 2)
             throw new ArgumentException($"kernel: expected a 2-D (N, M) kernel (compute it with the default --trace-axes -1), got shape {k.Shape}");
+        // A NaN/Inf cell would be drawn blank and spoil the colour scale: refuse, as the spectrum's solver does.
+        if (FiniteChecks.FindNonFinite(k) is { } bad)
+            throw new ArgumentException($"kernel: {name} {k.Shape} has {NonFiniteException.Spell(bad.Value)} at index " +
+                $"{NonFiniteException.FormatIndex(bad.Index)} ({bad.Count} non-finite values in all); nothing sensible to draw");
         return (k, name);
     }
 
     private static int[] Labels(string path, int n)
     {
+        CliInputs.CheckReadable(path, "--labels", ".npy");
         var t = Npy.Read(path);
         if (t.Shape.Rank != 1 || t.Shape[0] != n)
             throw new ArgumentException($"--labels: expected a 1-D array of {n} labels (one per kernel row), got shape {t.Shape}");

@@ -20,6 +20,8 @@ public static class KernelPlots
     public static Plot KernelHeatmap(double[] k, int rows, int cols, int[]? labels = null, string title = "kernel")
     {
         ArgumentNullException.ThrowIfNull(k);
+        if (rows == 0 || cols == 0)
+            throw new ArgumentException($"kernel: the kernel of shape ({rows}, {cols}) is empty; there is nothing to plot", nameof(k));
         if (rows < 1 || cols < 1 || k.Length != (long)rows * cols)
             throw new ArgumentException($"kernel: expected {rows}×{cols} = {(long)rows * cols} values, got {k.Length}", nameof(k));
         if (labels is not null && (rows != cols || labels.Length != rows))
@@ -67,10 +69,28 @@ public static class KernelPlots
         }
         else
         {
-            plot.XLabel($"column (0…{cols - 1})");
-            plot.YLabel($"row (0 at the top, {rows - 1} at the bottom)");
+            // Integer ticks at cell centres; row i is drawn at y = rows − 1 − i, so its tick says i (ScottPlot's
+            // default ticks would count from the bottom and fall on half rows).
+            var xTicks = new ScottPlot.TickGenerators.NumericManual();
+            var yTicks = new ScottPlot.TickGenerators.NumericManual();
+            int xStep = IndexTickStep(cols), yStep = IndexTickStep(rows);
+            for (int j = 0; j < cols; j += xStep) xTicks.AddMajor(j, j.ToString(CultureInfo.InvariantCulture));
+            for (int i = 0; i < rows; i += yStep) yTicks.AddMajor(rows - 1 - i, i.ToString(CultureInfo.InvariantCulture));
+            plot.Axes.Bottom.TickGenerator = xTicks;
+            plot.Axes.Left.TickGenerator = yTicks;
+            plot.XLabel("column");
+            plot.YLabel("row (0 at the top)");
         }
         return plot;
+    }
+
+    /// <summary>A 1-2-5 step giving at most about 10 ticks over <paramref name="n"/> indices.</summary>
+    private static int IndexTickStep(int n)
+    {
+        int step = 1;
+        while (n / step > 10)
+            step = step.ToString(CultureInfo.InvariantCulture)[0] == '2' ? step * 5 / 2 : step * 2;
+        return step;
     }
 
     /// <summary>

@@ -22,8 +22,8 @@ internal sealed class ResumableNpy : IDisposable
         (_path, _partial, _manifestPath) = (path, path + ".partial", path + ".tiles.json");
         if (resume)
         {
-            if (!File.Exists(_manifestPath)) throw new FileNotFoundException($"nothing to resume: {_manifestPath} does not exist", _manifestPath);
-            if (!File.Exists(_partial)) throw new FileNotFoundException($"nothing to resume: {_partial} does not exist", _partial);
+            if (!File.Exists(_manifestPath)) throw new FileNotFoundException($"--resume: nothing to resume: {_manifestPath} does not exist", _manifestPath);
+            if (!File.Exists(_partial)) throw new FileNotFoundException($"--resume: nothing to resume: {_partial} does not exist", _partial);
             _manifest = TileManifest.Load(_manifestPath);
             if (_manifest.Hash != kernelHash)
                 throw new InvalidDataException($"{_manifestPath} was written for a different kernel (network, parameters, inputs, axes, " +

@@ -174,8 +174,10 @@ public sealed class TiledKernel
         NpyTileWriter writer;
         if (resume)
         {
-            if (!File.Exists(manifestPath)) throw new FileNotFoundException($"nothing to resume: {manifestPath} does not exist", manifestPath);
-            if (!File.Exists(partial)) throw new FileNotFoundException($"nothing to resume: {partial} does not exist", partial);
+            if (!File.Exists(manifestPath)) throw new FileNotFoundException(File.Exists(path) && !File.Exists(partial)
+                ? $"--resume: nothing to resume: {path} is already complete (no {Path.GetFileName(manifestPath)} beside it)"
+                : $"--resume: nothing to resume: {manifestPath} does not exist", manifestPath);
+            if (!File.Exists(partial)) throw new FileNotFoundException($"--resume: nothing to resume: {partial} does not exist (delete {Path.GetFileName(manifestPath)} and run without --resume)", partial);
             manifest = TileManifest.Load(manifestPath);
             if (manifest.Hash != hash)
                 throw new InvalidDataException($"{manifestPath} was written for a different kernel (network, parameters, inputs, axes, " +

@@ -89,6 +89,36 @@ public sealed class PlotTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
     }
 
+    [Theory]
+    [InlineData("nan", "nt: error: kernel: nan (2, 2) has nan at index [0, 1] (2 non-finite values in all)")]
+    [InlineData("empty", "nt: error: kernel: the kernel of shape (0, 0) is empty")]
+    [InlineData("missing", "nt: error: kernel: file '")]
+    [InlineData("nolabels", "nt: error: --labels: file '")]
+    public void Plot_kernel_refuses_nonfinite_empty_and_missing_kernels(string kind, string expected)
+    {
+        WriteKernel();
+        Npy.Write(P("nan.npy"), Tensor.FromArray(new[] { 1.0, double.NaN, double.NaN, 1.0 }, new Shape(2, 2)));
+        Npy.Write(P("empty.npy"), Tensor.Zeros(new Shape(0, 0)));
+        File.WriteAllText(P("k.png"), "keep me");
+        string[] args = kind == "nolabels"
+            ? ["plot", "kernel", P("k.npy"), "--labels", P("none.npy"), "--out", P("k.png")]
+            : ["plot", "kernel", P(kind + ".npy"), "--out", P("k.png")];
+        var r = Run(args);
+        Assert.Equal(2, r.Code);
+        Assert.StartsWith(expected, r.Err);
+        Assert.Single(r.Err.TrimEnd().Split('\n'));
+        Assert.Equal("keep me", File.ReadAllText(P("k.png")));
+    }
+
+    [Fact]
+    public void A_parse_error_in_a_subcommand_points_to_its_own_help()
+    {
+        var r = Run("plot", "kernel");
+        Assert.Equal(2, r.Code);
+        Assert.EndsWith("(see 'nt plot kernel --help')", r.Err.TrimEnd());
+        Assert.DoesNotContain(".;", r.Err);
+    }
+
     [Fact]
     public void Demo_plots_writes_the_four_pictures()
     {
