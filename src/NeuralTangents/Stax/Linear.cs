@@ -5,6 +5,39 @@ public static partial class Stax
     private static string ParamText(Parameterization parameterization, (int, int) s) =>
         (parameterization == Parameterization.Standard ? ",parameterization=standard" : "") + (s != (1, 1) ? $",s=({s.Item1},{s.Item2})" : "");
 
+    /// <summary>
+    /// The W/b part shared by Dense, Conv and ConvTranspose: drawing W (then b, shape <c>(1, …, 1, width)</c>) and
+    /// scaling the product, under Neural Tangents' 'ntk' or 'standard' parameterization.
+    /// </summary>
+    private sealed record Affine(bool Standard, double WStd, double? BStd, int S0, int Width)
+    {
+        /// <summary>'standard' draws W ~ N(0, W_std²·s₀/fan_in) and b ~ N(0, b_std²); 'ntk' draws both N(0, 1).</summary>
+        public void Init(Random rng, Shape wShape, int rank, DType dtype, string prefix, Params into, double fanIn)
+        {
+            var w = Tensor.RandomNormal(rng, wShape, dtype);
+            into.Add(prefix + "W", Standard ? NeuralTangents.Tensors.Elementwise.Scale(w, WStd / Math.Sqrt(fanIn / S0)) : w);
+            if (BStd is { } bs0)
+            {
+                var bs = Enumerable.Repeat(1, rank).ToArray(); bs[^1] = Width;
+                var b = Tensor.RandomNormal(rng, new Shape(bs), dtype);
+                into.Add(prefix + "b", Standard ? NeuralTangents.Tensors.Elementwise.Scale(b, bs0) : b);
+            }
+        }
+
+        /// <summary>'standard': <c>y/√s₀ + b</c>; 'ntk': <c>(W_std/√fan_in)·y + b_std·b</c>.</summary>
+        public Tracer Output(Tracer y, ParamTracers p, double fanIn)
+        {
+            if (Standard)
+            {
+                var ys = S0 == 1 ? y : y * (1 / Math.Sqrt(S0));
+                return BStd is null ? ys : ys + p["b"];
+            }
+            var yn = y * (WStd / Math.Sqrt(fanIn));
+            if (BStd is { } bs) yn = yn + p["b"] * bs;
+            return yn;
+        }
+    }
+
     private static void CheckAffine(string layer, double wStd, double? bStd, (int S0, int S1) s)
     {
         if (wStd < 0 || bStd < 0) throw new ArgumentOutOfRangeException(nameof(wStd), $"{layer}: W_std and b_std must be non-negative, got {wStd} and {(bStd is { } b ? b : "None")}");
@@ -25,6 +58,7 @@ public static partial class Stax
         CheckAffine("Dense", wStd, bStd, sc);
         bool standard = parameterization == Parameterization.Standard;
         int width = standard ? outDim * sc.S1 : outDim;
+        var aff = new Affine(standard, wStd, bStd, sc.S0, width);
         var desc = $"Dense({outDim}{(wStd != 1 ? ",W_std=" + F(wStd) : "")}{(bStd is { } b0 ? ",b_std=" + F(b0) : "")}{ParamText(parameterization, sc)})";
         return Layer.Single(desc,
             (rng, s, dtype, prefix, into) =>
@@ -32,14 +66,7 @@ public static partial class Stax
                 if (s.Rank < 1) throw new ArgumentException($"Dense: input shape {s} needs at least one axis", "inputShape");
                 var wShape = new Shape(s[-1], width);
                 TensorSizeException.Check($"parameter {prefix}W of Dense({outDim})", wShape, "inputShape");
-                var w = Tensor.RandomNormal(rng, wShape, dtype);
-                into.Add(prefix + "W", standard ? NeuralTangents.Tensors.Elementwise.Scale(w, wStd / Math.Sqrt(s[-1] / (double)sc.S0)) : w);
-                if (bStd is { } bs0)
-                {
-                    var bs = Enumerable.Repeat(1, s.Rank).ToArray(); bs[^1] = width;
-                    var b = Tensor.RandomNormal(rng, new Shape(bs), dtype);
-                    into.Add(prefix + "b", standard ? NeuralTangents.Tensors.Elementwise.Scale(b, bs0) : b);
-                }
+                aff.Init(rng, wShape, s.Rank, dtype, prefix, into, s[-1]);
                 var o = s.ToArray(); o[^1] = width;
                 return new Shape(o);
             },
@@ -49,14 +76,7 @@ public static partial class Stax
                 if (w.Shape[0] != x.Shape[-1])
                     throw new ArgumentException($"Dense: input channel size {x.Shape[-1]} (input shape {x.Shape}) does not match W of shape {w.Shape}");
                 var prod = Np.TensorDot(x, w, new[] { x.Rank - 1 }, new[] { 0 });
-                if (standard)
-                {
-                    var y = sc.S0 == 1 ? prod : prod * (1 / Math.Sqrt(sc.S0));
-                    return bStd is null ? y : y + p["b"];
-                }
-                var yn = prod * (wStd / Math.Sqrt(x.Shape[-1]));
-                if (bStd is { } bs) yn = yn + p["b"] * bs;
-                return yn;
+                return aff.Output(prod, p, x.Shape[-1]);
             });
     }
 
@@ -86,6 +106,7 @@ public static partial class Stax
         CheckAffine("Conv", wStd, bStd, sc);
         bool standard = parameterization == Parameterization.Standard;
         int width = standard ? outChan * sc.S1 : outChan;
+        var aff = new Affine(standard, wStd, bStd, sc.S0, width);
         if (width % featureGroupCount != 0) throw new ArgumentException($"Conv: out_chan {width} must be divisible by feature_group_count {featureGroupCount}", nameof(featureGroupCount));
         var desc = $"Conv({outChan},{Tup(filterShape)}{(strides is null ? "" : ",strides=" + Tup(st))}" +
                    $"{PaddingText(padding)}{(wStd != 1 ? ",W_std=" + F(wStd) : "")}{(bStd is { } b0 ? ",b_std=" + F(b0) : "")}" +
@@ -106,14 +127,7 @@ public static partial class Stax
                 CheckInput(s, "inputShape");
                 var wShape = new Shape(filterShape.Append(s[-1] / featureGroupCount).Append(width));
                 TensorSizeException.Check($"parameter {prefix}W of Conv({outChan})", wShape, "inputShape");
-                var w = Tensor.RandomNormal(rng, wShape, dtype);
-                into.Add(prefix + "W", standard ? NeuralTangents.Tensors.Elementwise.Scale(w, wStd / Math.Sqrt(FanIn(s) / (double)sc.S0)) : w);
-                if (bStd is { } bs0)
-                {
-                    var bs = Enumerable.Repeat(1, d + 2).ToArray(); bs[^1] = width;
-                    var b = Tensor.RandomNormal(rng, new Shape(bs), dtype);
-                    into.Add(prefix + "b", standard ? NeuralTangents.Tensors.Elementwise.Scale(b, bs0) : b);
-                }
+                aff.Init(rng, wShape, d + 2, dtype, prefix, into, FanIn(s));
                 return NeuralTangents.Tensors.Conv.InferShape(s, wShape, Params(s));
             },
             (p, x) =>
@@ -121,14 +135,7 @@ public static partial class Stax
                 CheckInput(x.Shape, "inputs");
                 var xin = padding == Padding.Circular ? WrapPad(x, ConvPadding.Same(x.Shape.Dims[1..^1], filterShape, st, dil), "Conv") : x;
                 var c = Lax.Conv(xin, p["W"], Params(x.Shape, applying: true));
-                if (standard)
-                {
-                    var y = sc.S0 == 1 ? c : c * (1 / Math.Sqrt(sc.S0));
-                    return bStd is null ? y : y + p["b"];
-                }
-                var yn = c * (wStd / Math.Sqrt(FanIn(x.Shape)));
-                if (bStd is { } bs) yn = yn + p["b"] * bs;
-                return yn;
+                return aff.Output(c, p, FanIn(x.Shape));
             });
     }
 
@@ -155,6 +162,7 @@ public static partial class Stax
         CheckAffine("ConvTranspose", wStd, bStd, sc);
         bool standard = parameterization == Parameterization.Standard;
         int width = standard ? outChan * sc.S1 : outChan;
+        var aff = new Affine(standard, wStd, bStd, sc.S0, width);
         var desc = $"ConvTranspose({outChan},{Tup(filterShape)}{(strides is null ? "" : ",strides=" + Tup(st))}" +
                    $"{(padding == Padding.Same ? ",padding=SAME" : "")}{(wStd != 1 ? ",W_std=" + F(wStd) : "")}{(bStd is { } b0 ? ",b_std=" + F(b0) : "")}{ParamText(parameterization, sc)})";
         // jax.lax._conv_transpose_padding
@@ -179,28 +187,14 @@ public static partial class Stax
                 CheckInput(s, "inputShape");
                 var wShape = new Shape(filterShape.Append(s[-1]).Append(width));
                 TensorSizeException.Check($"parameter {prefix}W of ConvTranspose({outChan})", wShape, "inputShape");
-                var w = Tensor.RandomNormal(rng, wShape, dtype);
-                into.Add(prefix + "W", standard ? NeuralTangents.Tensors.Elementwise.Scale(w, wStd / Math.Sqrt(FanIn(s) / (double)sc.S0)) : w);
-                if (bStd is { } bs0)
-                {
-                    var bs = Enumerable.Repeat(1, d + 2).ToArray(); bs[^1] = width;
-                    var b = Tensor.RandomNormal(rng, new Shape(bs), dtype);
-                    into.Add(prefix + "b", standard ? NeuralTangents.Tensors.Elementwise.Scale(b, bs0) : b);
-                }
+                aff.Init(rng, wShape, d + 2, dtype, prefix, into, FanIn(s));
                 return NeuralTangents.Tensors.Conv.InferShape(Structural.PadShape(s, cfg), wShape, convParams);
             },
             (p, x) =>
             {
                 CheckInput(x.Shape, "inputs");
                 var c = Lax.Conv(Lax.Pad(x, 0, cfg), p["W"], convParams);
-                if (standard)
-                {
-                    var y = sc.S0 == 1 ? c : c * (1 / Math.Sqrt(sc.S0));
-                    return bStd is null ? y : y + p["b"];
-                }
-                var yn = c * (wStd / Math.Sqrt(FanIn(x.Shape)));
-                if (bStd is { } bs) yn = yn + p["b"] * bs;
-                return yn;
+                return aff.Output(c, p, FanIn(x.Shape));
             });
     }
 }
