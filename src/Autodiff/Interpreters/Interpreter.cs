@@ -54,7 +54,8 @@ public static class Interpreter
     private static Tensor Read(Tensor?[] env, Atom a) =>
         a is Literal l ? l.Value : env[((Var)a).Id] ?? throw new InvalidOperationException($"variable {a} read after free or before definition");
 
-    private static int[] LastUses(Graph g)
+    /// <summary>Index of each variable's last reading equation (-1: never read; int.MaxValue: a graph output).</summary>
+    internal static int[] LastUses(Graph g)
     {
         var last = new int[g.VarCount];
         Array.Fill(last, -1);

@@ -17,13 +17,7 @@ internal static class GraphCost
     public static double PeakBytes(Graph g)
     {
         static double Bytes(TensorType t) => t.Shape.Elements * t.DType.SizeOf();
-        var last = new int[g.VarCount];
-        Array.Fill(last, -1);
-        for (int k = 0; k < g.Equations.Count; k++)
-            foreach (var a in g.Equations[k].Inputs)
-                if (a is Var v) last[v.Id] = k;
-        foreach (var o in g.Outputs)
-            if (o is Var v) last[v.Id] = int.MaxValue;
+        var last = Interpreters.Interpreter.LastUses(g); // the interpreter's own freeing points
         var inputs = new HashSet<int>(g.Inputs.Select(v => v.Id));
         double live = g.Inputs.Sum(v => Bytes(v.Type)), peak = live;
         for (int k = 0; k < g.Equations.Count; k++)
