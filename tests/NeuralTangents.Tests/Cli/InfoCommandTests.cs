@@ -1,15 +1,10 @@
+using static NeuralTangents.Tests.Cli.CliRunner;
 using NeuralTangents.Cli;
 
 namespace NeuralTangents.Tests.Cli;
 
 public sealed class InfoCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void Info_lists_layers_output_shapes_parameters_and_autos_choice()

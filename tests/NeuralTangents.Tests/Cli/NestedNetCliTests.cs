@@ -1,3 +1,4 @@
+using static NeuralTangents.Tests.Cli.CliRunner;
 using NeuralTangents.Cli;
 using NeuralTangents.Interop;
 using NtEmpirical = NeuralTangents.Empirical;
@@ -13,13 +14,6 @@ public sealed class NestedNetCliTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     public static IEnumerable<object[]> Nets() => new[]
     {

@@ -1,3 +1,4 @@
+using static NeuralTangents.Tests.Cli.CliRunner;
 using NeuralTangents.Cli;
 using NeuralTangents.Interop;
 using SkiaSharp;
@@ -11,12 +12,6 @@ public sealed class PlotTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
     private string P(string name) => Path.Combine(_dir, name);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     /// <summary>Decodes the PNG and checks its size; returns the number of distinct colours (a blank picture has 1).</summary>
     private static int AssertPng(string path, int width, int height)

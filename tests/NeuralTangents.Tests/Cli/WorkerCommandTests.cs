@@ -1,3 +1,4 @@
+using static NeuralTangents.Tests.Cli.CliRunner;
 using NeuralTangents.Cli;
 using NeuralTangents.Interop;
 
@@ -10,13 +11,6 @@ public sealed class WorkerCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Theory]
     [InlineData("--silo-port|0", "--silo-port: expected a port in 1..65535, got 0")]

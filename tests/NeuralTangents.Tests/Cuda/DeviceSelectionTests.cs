@@ -1,3 +1,4 @@
+using NeuralTangents.Tests.Cli;
 using NeuralTangents.Cli;
 using NeuralTangents.Cuda;
 using NeuralTangents.Interop;
@@ -53,13 +54,6 @@ public sealed class DeviceSelectionTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => Device.Cuda(CudaRuntime.DeviceCount).Backend);
     }
 
-    private static (int Code, string Out, string Err) Nt(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     private string[] KernelArgs(string device, string outName)
     {
@@ -73,7 +67,7 @@ public sealed class DeviceSelectionTests : IDisposable
     {
         foreach (var device in new[] { "cuda", "cuda:0", "CUDA:1" })
         {
-            var r = Nt(KernelArgs(device, "k.npy"));
+            var r = CliRunner.Run(KernelArgs(device, "k.npy"));
             Assert.Equal(2, r.Code);
             Assert.Equal($"nt: error: {Unavailable}{Environment.NewLine}", r.Err);
             Assert.Equal("", r.Out);
@@ -84,7 +78,7 @@ public sealed class DeviceSelectionTests : IDisposable
     [Fact]
     public void Nt_kernel_rejects_unknown_devices()
     {
-        var r = Nt(KernelArgs("gpu", "k.npy"));
+        var r = CliRunner.Run(KernelArgs("gpu", "k.npy"));
         Assert.Equal(2, r.Code);
         Assert.Equal($"nt: error: --device: expected cpu, cuda or cuda:N, got 'gpu'{Environment.NewLine}", r.Err);
     }
@@ -92,11 +86,11 @@ public sealed class DeviceSelectionTests : IDisposable
     [Fact]
     public void Nt_kernel_on_cpu_is_the_default_and_gives_the_same_file()
     {
-        var a = Nt(KernelArgs("cpu", "a.npy"));
+        var a = CliRunner.Run(KernelArgs("cpu", "a.npy"));
         Assert.True(a.Code == 0, a.Err);
         Assert.Contains(", cpu)", a.Err);
         var args = KernelArgs("cpu", "b.npy");
-        var b = Nt(args[..^2]);   // without --device
+        var b = CliRunner.Run(args[..^2]);   // without --device
         Assert.True(b.Code == 0, b.Err);
         Assert.Equal(Npy.Read(Path.Combine(_dir, "a.npy")).ToDoubleArray(), Npy.Read(Path.Combine(_dir, "b.npy")).ToDoubleArray());
     }
@@ -105,8 +99,8 @@ public sealed class DeviceSelectionTests : IDisposable
     [Trait("Category", "Gpu")]
     public void Nt_kernel_on_cuda_matches_cpu()
     {
-        var a = Nt(KernelArgs("cpu", "a.npy"));
-        var g = Nt(KernelArgs("cuda:0", "g.npy"));
+        var a = CliRunner.Run(KernelArgs("cpu", "a.npy"));
+        var g = CliRunner.Run(KernelArgs("cuda:0", "g.npy"));
         Assert.True(g.Code == 0, g.Err);
         Assert.Contains(", cuda:0)", g.Err);
         var ka = Npy.Read(Path.Combine(_dir, "a.npy")).ToDoubleArray();

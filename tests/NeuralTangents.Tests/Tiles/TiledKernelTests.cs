@@ -1,3 +1,4 @@
+using NeuralTangents.Tests.Cli;
 using NeuralTangents.Cli;
 using NeuralTangents.Interop;
 using NeuralTangents.Tiles;
@@ -216,12 +217,6 @@ public class TiledKernelTests
     [Fact]
     public void DefaultBudgetIsAtMostFourGiB() => Assert.InRange(MemoryBudget.DefaultBytes, 1, 4L << 30);
 
-    private static (int Code, string Out, string Err) Nt(params string[] args)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void CliTilesToDiskRefusesImpossibleBudgetsAndResumes()
@@ -232,9 +227,9 @@ public class TiledKernelTests
         Npy.Write(P("x.npy"), x1);
         const string net = "Dense(6),Relu,Dense(3)";
         var common = new[] { "kernel", "--net", net, "--seed", "1", "--x1", P("x.npy"), "--vmap-axes", "0", "--trace-axes", "" };
-        var mem = Nt(common.Concat(new[] { "--out", P("mem.npz") }).ToArray());
+        var mem = CliRunner.Run(common.Concat(new[] { "--out", P("mem.npz") }).ToArray());
         Assert.Equal(0, mem.Code);
-        var tiled = Nt(common.Concat(new[] { "--out", P("k.npy"), "--memory-budget", "64MiB", "--batch-size", "3" }).ToArray());
+        var tiled = CliRunner.Run(common.Concat(new[] { "--out", P("k.npy"), "--memory-budget", "64MiB", "--batch-size", "3" }).ToArray());
         Assert.Equal(0, tiled.Code);
         Assert.Contains("6 tiles of 3 examples", tiled.Err);
         Assert.Contains("tiles 6/6", tiled.Err);
@@ -242,7 +237,7 @@ public class TiledKernelTests
 
         File.WriteAllText(P("keep.npy"), "sentinel");
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var refused = Nt(common.Concat(new[] { "--out", P("keep.npy"), "--memory-budget", "64" }).ToArray());
+        var refused = CliRunner.Run(common.Concat(new[] { "--out", P("keep.npy"), "--memory-budget", "64" }).ToArray());
         Assert.Equal(2, refused.Code);
         Assert.True(sw.Elapsed.TotalSeconds < 5);
         Assert.StartsWith("nt: error: the NTK", refused.Err.Split('\n')[^2]);
@@ -250,10 +245,10 @@ public class TiledKernelTests
         Assert.Equal("sentinel", File.ReadAllText(P("keep.npy")));
         Assert.False(File.Exists(P("keep.npy.partial")));
 
-        var bad = Nt(common.Concat(new[] { "--out", P("k2.npy"), "--memory-budget", "lots" }).ToArray());
+        var bad = CliRunner.Run(common.Concat(new[] { "--out", P("k2.npy"), "--memory-budget", "lots" }).ToArray());
         Assert.Equal(2, bad.Code);
         Assert.Contains("--memory-budget: expected a size", bad.Err);
-        var noResume = Nt(common.Concat(new[] { "--out", P("k3.npy"), "--resume" }).ToArray());
+        var noResume = CliRunner.Run(common.Concat(new[] { "--out", P("k3.npy"), "--resume" }).ToArray());
         Assert.Equal(2, noResume.Code);
         Assert.Contains("nothing to resume", noResume.Err);
     }
