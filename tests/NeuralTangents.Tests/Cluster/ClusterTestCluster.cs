@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using NeuralTangents.Cli;
 using NeuralTangents.Cluster.Grains;
 using NeuralTangents.Cluster.Hosting;
@@ -66,6 +67,15 @@ internal sealed class RealWorkers : IAsyncDisposable
             w.Hosts.Add(host);
             w.Gateways.Add(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, gateway));
             primary ??= new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, silo);
+        }
+        // Tests assert how many workers took part: wait until every silo is an active member, so that a loaded machine
+        // cannot finish a small job before the last silo has joined.
+        var management = w.Hosts[0].Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while ((await management.GetHosts(onlyActive: true)).Count < n)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"only some of the {n} worker silos joined within 60 s");
+            await Task.Delay(100);
         }
         return w;
     }
