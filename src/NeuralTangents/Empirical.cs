@@ -249,8 +249,7 @@ public static partial class Empirical
         var axes = Prepare(traced, xs1, xs2, parameters, traceAxes ?? DefaultTrace, diagonalAxes ?? Array.Empty<int>());
         if (EmptyKernels(traced, xs1, xs2, parameters, axes) is not null)
             return new NtkExplanation(NtkImplementation.JacobianContraction,
-                new[] { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts, NtkImplementation.StructuredDerivatives }
-                    .Select(i => new NtkCostEstimate(i, 0, 0, true)).ToArray(), memoryBudgetBytes);
+                NtkImplementations.All.Select(m => new NtkCostEstimate(m.Kind, 0, 0, true)).ToArray(), memoryBudgetBytes);
         CheckVmapAxes(traced, parameters, vmapAxes, xs1, xs2);
         var options = new KernelOptions { MemoryBudget = (long)Math.Clamp(memoryBudgetBytes, 1, long.MaxValue / 2) };
         return KernelJob.Create(traced, parameters, xs1, xs2, new[] { KernelKind.Ntk }, axes, vmapAxes, NtkImplementation.Auto, SdRules.All,
@@ -280,14 +279,9 @@ public static partial class Empirical
             return k(new[] { x1 }, x2 is null ? null : new[] { x2 }, p)[0];
         };
 
-    private static NtkImplementation CheckImplementation(NtkImplementation implementation) => implementation switch
-    {
-        NtkImplementation.Auto => NtkImplementation.Auto,
-        NtkImplementation.JacobianContraction => NtkImplementation.JacobianContraction,
-        NtkImplementation.NtkVectorProducts => NtkImplementation.NtkVectorProducts,
-        NtkImplementation.StructuredDerivatives => NtkImplementation.StructuredDerivatives,
-        _ => throw new ArgumentOutOfRangeException(nameof(implementation), $"unknown NtkImplementation {(int)implementation}; expected 0..3"),
-    };
+    private static NtkImplementation CheckImplementation(NtkImplementation implementation) =>
+        implementation == NtkImplementation.Auto || NtkImplementations.All.Any(m => m.Kind == implementation) ? implementation
+            : throw new ArgumentOutOfRangeException(nameof(implementation), $"unknown NtkImplementation {(int)implementation}; expected 0..3");
 
     private static void CheckDTypes(Tensor[] x1, Tensor[]? x2, Params p)
     {

@@ -62,10 +62,38 @@ internal static class JacobianContraction
         TensorSizeException.Check($"the Jacobian of f({name}) (outputs × {parameters} parameters)", outDims.Append(parameters).ToArray(), name,
             "JacobianContraction holds it whole; StructuredDerivatives or NtkVectorProducts need far less");
 
-    public static Tensor Ntk(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)
+    public static Tensor Ntk(KernelRequest r)
     {
-        var j1 = Jacobian(f, p, x1, j, b1, "x1").Contiguous();
-        var j2 = x2 is null ? j1 : Jacobian(f, p, x2, j, b2, "x2").Contiguous();   // the same tensor: a symmetric contraction
-        return axes.Contract(j1, j2, 1);
+        var j1 = Jacobian(r.F, r.Parameters, r.X1, r.Output, r.Batching1, "x1").Contiguous();
+        // With x2 = x1 the same tensor: a symmetric contraction.
+        var j2 = r.SameInputs ? j1 : Jacobian(r.F, r.Parameters, r.X2, r.Output, r.Batching2, "x2").Contiguous();
+        return r.Axes.Contract(j1, j2, 1);
+    }
+
+    /// <summary>FLOPs of both Jacobians and their contraction; bytes held at once (J1 stays while J2 is built; the
+    /// contraction's output is counted by the caller).</summary>
+    public static (double Flops, double Bytes) Estimate(KernelRequest r)
+    {
+        var (f1, m1) = JacobianCost(r.F, r.Parameters, r.X1, r.Output, r.Batching1, "x1");
+        var (f2, m2) = r.SameInputs ? (0.0, 0.0) : JacobianCost(r.F, r.Parameters, r.X2, r.Output, r.Batching2, "x2");
+        double contraction = 2.0 * r.Axes.KernelShape(r.Out1.Shape, r.Out2.Shape).Elements * r.Axes.TraceSize(r.Out1.Shape) * r.Parameters.ParameterCount;
+        return (f1 + f2 + contraction, r.SameInputs ? m1 : m1 + m2);
+    }
+
+    private static (double, double) JacobianCost(TracedApply f, Params p, Tensor[] xs, int j, Batching? b, string name)
+    {
+        var g = f.OutputGraph(f.GraphFor(p, b?.ExampleTypes(xs) ?? xs.Select(TensorType.Of).ToArray()), j);
+        var one = g.Outputs[0].Type.Shape;
+        CheckSize(name, b is null ? one.Select(d => (long)d) : WithExamples(one, b.Out[j], b.Count), p.ParameterCount);
+        var plan = f.PlanFor(g, p.Count);
+        var axes = Enumerable.Range(0, p.Count).Select(_ => (int?)null).Concat(b?.StackAxes ?? Array.Empty<int?>()).ToArray();
+        double size = plan.OutputType.DType.SizeOf();
+        double rowBytes = (double)plan.OutputType.Shape.Size * plan.ParameterCount * size;
+        if (b is null)
+            return (plan.Flops(0, null), 2 * rowBytes);   // row chunks, then their concatenation
+        int chunk = ChunkFor(b.Count, rowBytes);
+        double flops = plan.Flops(b.Count, axes, exampleChunk: chunk);
+        // The preallocated Jacobian plus one chunk's evaluation (its inputs, intermediates and output).
+        return (flops, b.Count * rowBytes + plan.PeakBytes(chunk, axes));
     }
 }

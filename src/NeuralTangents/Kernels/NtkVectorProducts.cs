@@ -39,11 +39,11 @@ internal static class NtkVectorProducts
         }, types);
     }
 
-    public static Tensor Ntk(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2)
+    public static Tensor Ntk(KernelRequest r)
     {
-        var xs2 = x2 ?? x1;
-        var full = b1 is null ? FullKernel(f, p, x1, xs2, j) : FullKernelPerPair(f, p, x1, xs2, j, b1, b2 ?? b1);
-        return axes.FromFull(full);
+        var full = r.Batching1 is null ? FullKernel(r.F, r.Parameters, r.X1, r.X2, r.Output)
+            : FullKernelPerPair(r.F, r.Parameters, r.X1, r.X2, r.Output, r.Batching1, r.Batching2!);
+        return r.Axes.FromFull(full);
     }
 
     /// <summary>Full kernel (fx1.shape + fx2.shape) from one vmapped graph over chunks of the fx2 basis.</summary>
@@ -122,9 +122,9 @@ internal static class NtkVectorProducts
     }
 
     /// <summary>Estimated FLOPs (from the graphs this implementation would evaluate) and the bytes of the full kernel it builds.</summary>
-    public static (double Flops, double Bytes) Estimate(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, Batching? b1, Batching? b2)
+    public static (double Flops, double Bytes) Estimate(KernelRequest r)
     {
-        var xs2 = x2 ?? x1;
+        var (f, p, x1, xs2, j, b1) = (r.F, r.Parameters, r.X1, r.X2, r.Output, r.Batching1);
         if (b1 is null)
         {
             var vp = VpGraph(f, p, x1.Select(TensorType.Of).ToArray(), xs2.Select(TensorType.Of).ToArray(), j);
@@ -134,7 +134,7 @@ internal static class NtkVectorProducts
             double bytes = (double)vp.Outputs[0].Type.Shape.Size * m2 * vp.Outputs[0].Type.DType.SizeOf();
             return (GraphCost.Flops(known) + GraphCost.Flops(vg) * Math.Ceiling((double)m2 / c), 2 * bytes + GraphCost.LargestBytes(vg));
         }
-        var bb2 = b2 ?? b1;
+        var bb2 = r.Batching2!;
         var e1 = b1.ExampleTypes(x1); var e2 = bb2.ExampleTypes(xs2);
         var g = VpGraph(f, p, e1, e2, j);
         int np = p.Count, k1 = x1.Length, m2e = g.Inputs[^1].Type.Shape.Size;

@@ -36,30 +36,51 @@ internal static class StructuredDerivatives
         public Tensor[] J = Array.Empty<Tensor>();   // compressed ∂y/∂w per use: ([E,] y'…, w'…)
     }
 
-    public static Tensor Ntk(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, int j, KernelAxes axes, Batching? b1, Batching? b2, SdRules? rules = null)
+    public static Tensor Ntk(KernelRequest r)
     {
-        var s1 = Prepare(f, p, x1, j, b1, rules);
-        var s2 = x2 is null ? s1 : Prepare(f, p, x2, j, b2 ?? b1, rules);
+        var (f, p, j, axes, b1, b2) = (r.F, r.Parameters, r.Output, r.Axes, r.Batching1, r.Batching2);
+        var s1 = Prepare(f, p, r.X1, j, b1, r.Rules);
+        var s2 = r.SameInputs ? s1 : Prepare(f, p, r.X2, j, b2, r.Rules);
         var compressed = CompressedAxes(s1, s2);
         Compute(s1, p, compressed, b1);
-        if (!ReferenceEquals(s1, s2)) Compute(s2, p, compressed, b2 ?? b1);
+        if (!ReferenceEquals(s1, s2)) Compute(s2, p, compressed, b2);
 
-        var fx1 = Shape1(s1, x1, b1, j, f, p); var fx2 = Shape1(s2, x2 ?? x1, b2 ?? b1, j, f, p);
-        var kShape = axes.KernelShape(fx1, fx2);
+        var kShape = axes.KernelShape(r.Out1.Shape, r.Out2.Shape);
         Tensor? total = null;
         foreach (var (a, b) in UsePairs(s1, s2))
         {
-            var term = Mjjmp(s1, a, s2, b, axes, b1?.Out[j], b2?.Out[j] ?? b1?.Out[j], compressed);
+            var term = Mjjmp(s1, a, s2, b, axes, r.OutAxis1, r.OutAxis2, compressed);
             total = total is null ? term : Elementwise.Binary(BinaryOp.Add, total, term);
         }
-        var dtype = f.OutputTypes(p, x1.Select(TensorType.Of).ToArray())[j].DType;
-        if (total is null) return Tensor.Zeros(kShape, dtype);
-        double norm = axes.TraceSize(fx1);
+        if (total is null) return Tensor.Zeros(kShape, r.Out1.DType);
+        double norm = axes.TraceSize(r.Out1.Shape);
         return norm == 1 ? total : Elementwise.Scale(total, 1.0 / norm);
     }
 
-    private static Shape Shape1(Side s, Tensor[] xs, Batching? b, int j, TracedApply f, Params p) =>
-        b is null ? s.Fx : f.OutputTypes(p, xs.Select(TensorType.Of).ToArray())[j].Shape;
+    /// <summary>FLOPs of the passes and the MJJMP einsums (paths planned on shapes), and the bytes held at once.</summary>
+    public static (double Flops, double Bytes) Estimate(KernelRequest r)
+    {
+        var (f, p, j, b1, b2) = (r.F, r.Parameters, r.Output, r.Batching1, r.Batching2);
+        var s1 = Prepare(f, p, r.X1, j, b1, r.Rules);
+        var s2 = r.SameInputs ? s1 : Prepare(f, p, r.X2, j, b2, r.Rules);
+        var compressed = CompressedAxes(s1, s2);
+        var (macs, largest) = ContractionPlan(s1, s2, r.Axes, r.OutAxis1, r.OutAxis2, compressed);
+        double einsum = 2 * macs;
+        // Forward pass, ∂f/∂y pass (one backward pass per output element that stops at the parameter consumers) and
+        // the compressed Jacobians, from the very graphs SD evaluates.
+        double passes = PassFlops(s1, p, compressed, b1) + (r.SameInputs ? 0 : PassFlops(s2, p, compressed, b2));
+        // Held at once: ∂f/∂y and the compressed ∂y/∂w of every use, plus the largest einsum intermediate.
+        double bytes = 0;
+        foreach (var s in r.SameInputs ? new[] { s1 } : new[] { s1, s2 })
+            foreach (var u in s.Uses)
+            {
+                var eq = s.Linear.Equations[u.Eqn];
+                var rule = u.Rule.Restrict(compressed[u.W]);
+                double n = Math.Max(1, s.Examples), size = eq.Output.Type.DType.SizeOf();
+                bytes += n * size * (s.Fx.Size * (double)u.Y.Size + rule.TrimY(u.Y).Elements * rule.TrimW(eq.Inputs[u.Input].Type.Shape).Elements);
+            }
+        return (passes + einsum, bytes + largest * s1.Linear.Outputs[0].Type.DType.SizeOf());
+    }
 
     /// <summary>The compressed axes of each parameter: the intersection over every use on both sides (NT's cache
     /// structure), so that all uses trim the same w axes and their Jacobians share w's remaining indices.</summary>

@@ -108,7 +108,7 @@ internal sealed class KernelJob
     {
         bool ntk = Kinds.Contains(KernelKind.Ntk);
         var candidates = !ntk ? new[] { NtkImplementation.JacobianContraction }
-            : requested == NtkImplementation.Auto ? new[] { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts, NtkImplementation.StructuredDerivatives }
+            : requested == NtkImplementation.Auto ? NtkImplementations.All.Select(m => m.Kind).ToArray()
             : new[] { requested };
         if (KernelBytes == 0)
         {
@@ -211,10 +211,7 @@ internal sealed class KernelJob
                 flops += fl; bytes = Math.Max(bytes, by);
                 continue;
             }
-            var o1 = _f.OutputTypes(_p, a1.Select(TensorType.Of).ToArray());
-            var b1 = Batching.Resolve(_vmap, a1, o1);
-            var b2 = a2 is null ? b1 : Batching.Resolve(_vmap, a2, _f.OutputTypes(_p, a2.Select(TensorType.Of).ToArray()));
-            var (f2, by2) = CostModel.Estimate(impl, _f, _p, a1, a2, _axes, b1, b2);
+            var (f2, by2) = NtkImplementations.Estimate(impl, Requests(a1, a2));
             flops += f2; bytes = Math.Max(bytes, by2);
         }
         return (flops, bytes);
@@ -231,6 +228,9 @@ internal sealed class KernelJob
         }
         return (flops, bytes);
     }
+
+    /// <summary>The NTK requests of every output for these inputs (x2 = null: x2 = a1), batching resolved once.</summary>
+    private KernelRequest[] Requests(Tensor[] a1, Tensor[]? a2) => KernelRequest.ForOutputs(_f, _p, a1, a2, _axes, _vmap, Budget, _rules);
 
     /// <summary>Examples [start, start+count) of every batched input (a contiguous copy; unbatched inputs as they are).</summary>
     internal Tensor[] Slice(Tensor[] xs, int start, int count)
@@ -261,14 +261,8 @@ internal sealed class KernelJob
                 results.AddRange(_axes.Select((ax, j) => ax.Contract(f1[j], f2[j], 0)));
                 continue;
             }
-            var b1 = Batching.Resolve(_vmap, a1, _f.OutputTypes(_p, a1.Select(TensorType.Of).ToArray()));
-            var b2 = a2 is null ? b1 : Batching.Resolve(_vmap, a2, _f.OutputTypes(_p, a2.Select(TensorType.Of).ToArray()));
-            results.AddRange(_axes.Select((ax, j) => Implementation switch
-            {
-                NtkImplementation.NtkVectorProducts => NtkVectorProducts.Ntk(_f, _p, a1, a2, j, ax, b1, b2),
-                NtkImplementation.StructuredDerivatives => StructuredDerivatives.Ntk(_f, _p, a1, a2, j, ax, b1, b2, _rules),
-                _ => JacobianContraction.Ntk(_f, _p, a1, a2, j, ax, b1, b2),
-            }));
+            var impl = NtkImplementations.For(Implementation);
+            results.AddRange(Requests(a1, a2).Select(impl.Ntk));
         }
         return results.ToArray();
     }
@@ -296,8 +290,7 @@ internal sealed class KernelJob
     /// </summary>
     private Tensor[] JcTile(Tile t, Tensor[] a1, Tensor[]? a2)
     {
-        var b1 = Batching.Resolve(_vmap, a1, _f.OutputTypes(_p, a1.Select(TensorType.Of).ToArray()));
-        var b2 = a2 is null ? b1 : Batching.Resolve(_vmap, a2, _f.OutputTypes(_p, a2.Select(TensorType.Of).ToArray()));
+        var requests = Requests(a1, a2);
         Tensor[] j1;
         lock (_rowLock)
         {
@@ -305,14 +298,14 @@ internal sealed class KernelJob
             else
             {
                 _row = null;
-                j1 = _axes.Select((_, j) => JacobianContraction.Jacobian(_f, _p, a1, j, b1, "x1").Contiguous()).ToArray();
+                j1 = requests.Select(r => JacobianContraction.Jacobian(_f, _p, a1, r.Output, r.Batching1, "x1").Contiguous()).ToArray();
                 _row = (t.Start1, t.Count1, j1);
             }
         }
-        return _axes.Select((ax, j) =>
+        return requests.Select(r =>
         {
-            var j2 = a2 is null ? j1[j] : JacobianContraction.Jacobian(_f, _p, a2, j, b2, "x2").Contiguous();
-            return ax.Contract(j1[j], j2, 1);
+            var j2 = r.SameInputs ? j1[r.Output] : JacobianContraction.Jacobian(_f, _p, a2!, r.Output, r.Batching2, "x2").Contiguous();
+            return r.Axes.Contract(j1[r.Output], j2, 1);
         }).ToArray();
     }
 
