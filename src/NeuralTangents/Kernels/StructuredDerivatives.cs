@@ -22,53 +22,94 @@ internal static class StructuredDerivatives
     /// <paramref name="Y"/> is its output shape as the MJJMP sees it (w's shape for a reshape).</summary>
     internal sealed record Use(int Eqn, int Input, int W, StructureRule Rule, Shape Y);
 
+    /// <summary>
+    /// The immutable plan of one side (x1 or x2): the linear tangent program, the forward graph producing its
+    /// residuals (vmapped over examples when batched), the parameter consumers and f's output shape (per example
+    /// when batched). Built from types only; <see cref="Evaluate"/> computes the values.
+    /// </summary>
     internal sealed class Side
     {
-        public required Graph Linear;           // (residuals…, tparams…) ↦ ty
-        public required bool JacobianRules;     // use primitives' J rules (NT's _j_rules)
-        public required Lazy<Tensor[]> Residuals; // per-example stacks (E, …) when batched; evaluated on first use
-        public required Func<Batching?, Graph> Known; // the forward graph producing the residuals (vmapped when batched)
-        public required List<Use> Uses;
-        public required Shape Fx;               // output shape (per example when batched)
-        public required int NumResiduals;
-        public int Examples;                     // number of examples when batched
-        public Tensor[] A = Array.Empty<Tensor>();   // ∂f/∂y per use: ([E,] fx…, y…)
-        public Tensor[] J = Array.Empty<Tensor>();   // compressed ∂y/∂w per use: ([E,] y'…, w'…)
+        public required Graph Linear { get; init; }           // (residuals…, tparams…) ↦ ty
+        public required Graph Known { get; init; }            // (params…, inputs…) ↦ residuals (per-example stacks (E, …) when batched)
+        public required bool JacobianRules { get; init; }     // use primitives' J rules (NT's _j_rules)
+        public required IReadOnlyList<Use> Uses { get; init; }
+        public required Shape Fx { get; init; }               // output shape (per example when batched)
+        public required int NumResiduals { get; init; }
+        public Batching? Batching { get; init; }
+        public int Examples => Batching?.Count ?? 0;
+    }
+
+    /// <summary>The values of one side: ∂f/∂y per use <c>([E,] fx…, y…)</c> and compressed ∂y/∂w per use <c>([E,] y'…, w'…)</c>.</summary>
+    internal sealed record SideValues(Tensor[] A, Tensor[] J);
+
+    /// <summary>One operand of an MJJMP einsum: its shape and ids, and which value it is (∂f/∂y or ∂y/∂w of a use of
+    /// a side). The key makes the einsum compute a repeated pairwise step once (with x2 = null both sides are the
+    /// same <see cref="Side"/>).</summary>
+    internal sealed record Operand(Shape Shape, int[] Ids, Side Side, int Use, bool Jacobian)
+    {
+        public object Key => (Side, Use, Jacobian ? 1 : 0);
+    }
+
+    /// <summary>One MJJMP: use <paramref name="A"/> of side 1 and use <paramref name="B"/> of side 2 (of the same
+    /// parameter), its four operands and the output ids in kernel layout.</summary>
+    internal sealed record Term(int A, int B, Operand[] Operands, int[] Output);
+
+    /// <summary>
+    /// The immutable plan of one request: both sides (the same object when x2 is x1), the compressed axes of each
+    /// parameter and every MJJMP's einsum. AUTO's estimate reads it; <see cref="Ntk"/> evaluates it.
+    /// </summary>
+    internal sealed class Plan
+    {
+        public required Side Side1 { get; init; }
+        public required Side Side2 { get; init; }
+        public required IReadOnlyDictionary<int, HashSet<int>> Compressed { get; init; }
+        public required IReadOnlyList<Term> Terms { get; init; }
+    }
+
+    /// <summary>Plans the request from types only: linearises f on each side, finds the parameter consumers, intersects
+    /// their compressed axes and lays out every MJJMP.</summary>
+    internal static Plan PlanFor(KernelRequest r)
+    {
+        var s1 = Prepare(r.F, r.Parameters, r.X1, r.Output, r.Batching1, r.Rules);
+        var s2 = r.SameInputs ? s1 : Prepare(r.F, r.Parameters, r.X2, r.Output, r.Batching2, r.Rules);
+        var compressed = CompressedAxes(s1, s2);
+        var terms = UsePairs(s1, s2).Select(t => Operands(s1, t.A, s2, t.B, r.Axes, r.OutAxis1, r.OutAxis2, compressed)).ToArray();
+        return new Plan { Side1 = s1, Side2 = s2, Compressed = compressed, Terms = terms };
     }
 
     public static Tensor Ntk(KernelRequest r)
     {
-        var (f, p, j, axes, b1, b2) = (r.F, r.Parameters, r.Output, r.Axes, r.Batching1, r.Batching2);
-        var s1 = Prepare(f, p, r.X1, j, b1, r.Rules);
-        var s2 = r.SameInputs ? s1 : Prepare(f, p, r.X2, j, b2, r.Rules);
-        var compressed = CompressedAxes(s1, s2);
-        Compute(s1, p, compressed, b1);
-        if (!ReferenceEquals(s1, s2)) Compute(s2, p, compressed, b2);
-
-        var kShape = axes.KernelShape(r.Out1.Shape, r.Out2.Shape);
-        Tensor? total = null;
-        foreach (var (a, b) in UsePairs(s1, s2))
+        var plan = PlanFor(r);
+        var p = r.Parameters;
+        var v1 = Evaluate(plan.Side1, p, r.X1, plan.Compressed);
+        var v2 = ReferenceEquals(plan.Side1, plan.Side2) ? v1 : Evaluate(plan.Side2, p, r.X2, plan.Compressed);
+        Tensor Value(Operand o)
         {
-            var term = Mjjmp(s1, a, s2, b, axes, r.OutAxis1, r.OutAxis2, compressed);
+            var v = ReferenceEquals(o.Side, plan.Side1) ? v1 : v2;
+            return (o.Jacobian ? v.J : v.A)[o.Use];
+        }
+
+        Tensor? total = null;
+        foreach (var t in plan.Terms)
+        {
+            var term = Einsum.Contract(t.Operands.Select(o => new Einsum.Operand(Value(o), o.Ids, o.Key)).ToArray(), t.Output);
             total = total is null ? term : Elementwise.Binary(BinaryOp.Add, total, term);
         }
-        if (total is null) return Tensor.Zeros(kShape, r.Out1.DType);
-        double norm = axes.TraceSize(r.Out1.Shape);
+        if (total is null) return Tensor.Zeros(r.Axes.KernelShape(r.Out1.Shape, r.Out2.Shape), r.Out1.DType);
+        double norm = r.Axes.TraceSize(r.Out1.Shape);
         return norm == 1 ? total : Elementwise.Scale(total, 1.0 / norm);
     }
 
     /// <summary>FLOPs of the passes and the MJJMP einsums (paths planned on shapes), and the bytes held at once.</summary>
     public static (double Flops, double Bytes) Estimate(KernelRequest r)
     {
-        var (f, p, j, b1, b2) = (r.F, r.Parameters, r.Output, r.Batching1, r.Batching2);
-        var s1 = Prepare(f, p, r.X1, j, b1, r.Rules);
-        var s2 = r.SameInputs ? s1 : Prepare(f, p, r.X2, j, b2, r.Rules);
-        var compressed = CompressedAxes(s1, s2);
-        var (macs, largest) = ContractionPlan(s1, s2, r.Axes, r.OutAxis1, r.OutAxis2, compressed);
+        var plan = PlanFor(r);
+        var (s1, s2, compressed) = (plan.Side1, plan.Side2, plan.Compressed);
+        var (macs, largest) = ContractionPlan(plan);
         double einsum = 2 * macs;
         // Forward pass, ∂f/∂y pass (one backward pass per output element that stops at the parameter consumers) and
         // the compressed Jacobians, from the very graphs SD evaluates.
-        double passes = PassFlops(s1, p, compressed, b1) + (r.SameInputs ? 0 : PassFlops(s2, p, compressed, b2));
+        double passes = PassFlops(s1, r.Parameters, compressed) + (r.SameInputs ? 0 : PassFlops(s2, r.Parameters, compressed));
         // Held at once: ∂f/∂y and the compressed ∂y/∂w of every use, plus the largest einsum intermediate.
         double bytes = 0;
         foreach (var s in r.SameInputs ? new[] { s1 } : new[] { s1, s2 })
@@ -84,7 +125,7 @@ internal static class StructuredDerivatives
 
     /// <summary>The compressed axes of each parameter: the intersection over every use on both sides (NT's cache
     /// structure), so that all uses trim the same w axes and their Jacobians share w's remaining indices.</summary>
-    internal static Dictionary<int, HashSet<int>> CompressedAxes(Side s1, Side s2)
+    private static Dictionary<int, HashSet<int>> CompressedAxes(Side s1, Side s2)
     {
         var compressed = new Dictionary<int, HashSet<int>>();
         foreach (var u in s1.Uses.Concat(s2.Uses))
@@ -96,7 +137,7 @@ internal static class StructuredDerivatives
     }
 
     /// <summary>Linearises f on this side and finds the equations that consume a parameter tangent.</summary>
-    internal static Side Prepare(TracedApply f, Params p, Tensor[] xs, int j, Batching? b, SdRules? rules = null)
+    private static Side Prepare(TracedApply f, Params p, Tensor[] xs, int j, Batching? b, SdRules rules)
     {
         int np = p.Count;
         var g = f.OutputGraph(f.GraphFor(p, b?.ExampleTypes(xs) ?? xs.Select(TensorType.Of).ToArray()), j);
@@ -112,9 +153,8 @@ internal static class StructuredDerivatives
         var unknown = Enumerable.Range(0, tangent.Inputs.Count).Select(i => i >= tangent.Inputs.Count - np).ToArray();
         var (known, linear) = PartialEval.Split(tangent, unknown);
         int nr = linear.Inputs.Count - np;
-        Graph Known(Batching? bb) => bb is null ? known
-            : Ad.Vmap(known, Enumerable.Repeat((int?)null, np).Concat(bb.StackAxes).ToArray(), Enumerable.Repeat(0, known.Outputs.Count).ToArray(), bb.Count);
-        var residuals = new Lazy<Tensor[]>(() => Interpreter.Evaluate(Known(b), TracedApply.Inputs(p, b is null ? xs : b.Stack(xs, 0, b.Count))));
+        var knownBatched = b is null ? known
+            : Ad.Vmap(known, Enumerable.Repeat((int?)null, np).Concat(b.StackAxes).ToArray(), Enumerable.Repeat(0, known.Outputs.Count).ToArray(), b.Count);
         var tparams = linear.Inputs.Skip(nr).ToArray();
         var uses = new List<Use>();
         for (int e = 0; e < linear.Equations.Count; e++)
@@ -123,13 +163,13 @@ internal static class StructuredDerivatives
             for (int k = 0; k < eq.Inputs.Count; k++)
                 if (eq.Inputs[k] is Var v && Array.IndexOf(tparams, v) is var w && w >= 0)
                 {
-                    var rule = rules?.Structure == false ? StructureRule.None : eq.Primitive.Structure(k, eq.Inputs.Select(a => a.Type).ToArray(), eq.Inputs.ToArray());
+                    var rule = !rules.Structure ? StructureRule.None : eq.Primitive.Structure(k, eq.Inputs.Select(a => a.Type).ToArray(), eq.Inputs.ToArray());
                     var use = new Use(e, k, w, rule, rule.YInWShape ? v.Type.Shape : eq.Output.Type.Shape);
                     CheckRule(eq, use, v.Type.Shape);
                     uses.Add(use);
                 }
         }
-        return new Side { JacobianRules = rules?.Jacobian != false, Linear = linear, Residuals = residuals, Known = Known, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Examples = b?.Count ?? 0 };
+        return new Side { JacobianRules = rules.Jacobian, Linear = linear, Known = knownBatched, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Batching = b };
     }
 
     /// <summary>NT's <c>get_structure</c> sanity checks (Neural Tangents' <c>rules.py</c>): a faulty rule is a bug of ours, reported as such
@@ -144,32 +184,37 @@ internal static class StructuredDerivatives
             throw new InvalidOperationException($"structure rule of {eq.Primitive} is malformed: {r}");
     }
 
-    /// <summary>∂f/∂y (recorded cotangents over the output basis) and compressed ∂y/∂w for every use on this side.</summary>
-    private static void Compute(Side s, Params p, Dictionary<int, HashSet<int>> compressed, Batching? b)
+    /// <summary>The values of one side planned by <paramref name="s"/> for inputs <paramref name="xs"/>: the forward pass
+    /// (residuals), then ∂f/∂y (recorded cotangents over the output basis) and compressed ∂y/∂w for every use.</summary>
+    private static SideValues Evaluate(Side s, Params p, Tensor[] xs, IReadOnlyDictionary<int, HashSet<int>> compressed)
     {
         int nr = s.NumResiduals;
         var L = s.Linear;
-        var (back, record) = Backward(s, p.Count, b);
+        var b = s.Batching;
+        var (back, record) = Backward(s, p.Count);
+        var residuals = Interpreter.Evaluate(s.Known, TracedApply.Inputs(p, b is null ? xs : b.Stack(xs, 0, b.Count)));
         var basis = StandardBasis.Of(s.Fx, L.Outputs[0].Type.DType, 0, s.Fx.Size);
-        var cts = Interpreter.Evaluate(back, s.Residuals.Value.Append(basis).ToArray());
-        s.A = new Tensor[s.Uses.Count]; s.J = new Tensor[s.Uses.Count];
+        var cts = Interpreter.Evaluate(back, residuals.Append(basis).ToArray());
+        var A = new Tensor[s.Uses.Count]; var J = new Tensor[s.Uses.Count];
         var lead = b is null ? Array.Empty<int>() : new[] { b.Count };
         for (int u = 0; u < s.Uses.Count; u++)
         {
             var use = s.Uses[u];
             var eq = L.Equations[use.Eqn];
-            s.A[u] = cts[Array.IndexOf(record, eq.Output)].Reshape(new Shape(lead.Concat(s.Fx).Concat(use.Y)));
-            var (jg, consts) = JacobianGraph(s, u, compressed, b);
-            var values = consts.Select(v => s.Residuals.Value[IndexOf(L.Inputs, v, nr)]).ToArray();
-            s.J[u] = Interpreter.Evaluate(jg, values)[0];
+            A[u] = cts[Array.IndexOf(record, eq.Output)].Reshape(new Shape(lead.Concat(s.Fx).Concat(use.Y)));
+            var (jg, consts) = JacobianGraph(s, u, compressed);
+            var values = consts.Select(v => residuals[IndexOf(L.Inputs, v, nr)]).ToArray();
+            J[u] = Interpreter.Evaluate(jg, values)[0];
         }
+        return new SideValues(A, J);
     }
 
     /// <summary>The ∂f/∂y pass: the linear program transposed once, recording the cotangent of every parameter
     /// consumer's output, vmapped over the output basis (and over examples when batched):
     /// (residuals…, basis) ↦ (recorded cotangents…).</summary>
-    private static (Graph, Var[] Record) Backward(Side s, int np, Batching? b)
+    private static (Graph, Var[] Record) Backward(Side s, int np)
     {
+        var b = s.Batching;
         int nr = s.NumResiduals;
         var L = s.Linear;
         var record = s.Uses.Select(u => L.Equations[u.Eqn].Output).Distinct().ToArray();
@@ -180,8 +225,9 @@ internal static class StructuredDerivatives
     }
 
     /// <summary>The compressed ∂y/∂w graph of use <paramref name="u"/> (vmapped over examples when batched).</summary>
-    private static (Graph, Var[]) JacobianGraph(Side s, int u, Dictionary<int, HashSet<int>> compressed, Batching? b)
+    private static (Graph, Var[]) JacobianGraph(Side s, int u, IReadOnlyDictionary<int, HashSet<int>> compressed)
     {
+        var b = s.Batching;
         var use = s.Uses[u];
         var (jg, consts) = CompressedJacobian.Build(s.Linear.Equations[use.Eqn], use.Input, use.Rule.Restrict(compressed[use.W]),
             v => IndexOf(s.Linear.Inputs, v, s.NumResiduals) >= 0, s.JacobianRules);
@@ -190,9 +236,9 @@ internal static class StructuredDerivatives
 
     /// <summary>FLOPs of everything but the MJJMP einsums on this side (the AUTO cost model): the forward pass that
     /// produces the residuals, the ∂f/∂y pass and the compressed Jacobians.</summary>
-    internal static double PassFlops(Side s, Params p, Dictionary<int, HashSet<int>> compressed, Batching? b) =>
-        GraphCost.Flops(s.Known(b)) + GraphCost.Flops(Backward(s, p.Count, b).Item1)
-        + Enumerable.Range(0, s.Uses.Count).Sum(u => GraphCost.Flops(JacobianGraph(s, u, compressed, b).Item1));
+    private static double PassFlops(Side s, Params p, IReadOnlyDictionary<int, HashSet<int>> compressed) =>
+        GraphCost.Flops(s.Known) + GraphCost.Flops(Backward(s, p.Count).Item1)
+        + Enumerable.Range(0, s.Uses.Count).Sum(u => GraphCost.Flops(JacobianGraph(s, u, compressed).Item1));
 
     private static int IndexOf(IReadOnlyList<Var> inputs, Var v, int count)
     {
@@ -200,25 +246,16 @@ internal static class StructuredDerivatives
         return -1;
     }
 
-    /// <summary>One MJJMP: <c>Σ ∂f1/∂y_a · ∂y_a/∂w · ∂y_b/∂w · ∂f2/∂y_b</c> laid out as the kernel (not yet divided by |T|).</summary>
-    private static Tensor Mjjmp(Side s1, int a, Side s2, int b, KernelAxes axes, int? out1, int? out2, Dictionary<int, HashSet<int>> compressed)
-    {
-        var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2, compressed);
-        return Einsum.Contract(ops.Select(o => new Einsum.Operand(o.Value!, o.Ids, o.Key)).ToArray(), output);
-    }
-
     /// <summary>The einsum plan of every MJJMP from shapes only (the AUTO cost model): total multiply-adds and the
     /// elements of the largest intermediate.</summary>
-    internal static (double Cost, double LargestElements) ContractionPlan(Side s1, Side s2, KernelAxes axes, int? out1, int? out2,
-        Dictionary<int, HashSet<int>> compressed)
+    private static (double Cost, double LargestElements) ContractionPlan(Plan plan)
     {
         double cost = 0, largest = 0;
-        foreach (var (a, b) in UsePairs(s1, s2))
+        foreach (var t in plan.Terms)
         {
-            var (ops, output) = Operands(s1, a, s2, b, axes, out1, out2, compressed);
-            var plan = Einsum.Plan(ops.Select(o => (o.Ids, o.Shape, (object?)o.Key)).ToArray(), output);
-            cost += plan.Cost;
-            largest = Math.Max(largest, plan.LargestElements);
+            var ep = Einsum.Plan(t.Operands.Select(o => (o.Ids, o.Shape, (object?)o.Key)).ToArray(), t.Output);
+            cost += ep.Cost;
+            largest = Math.Max(largest, ep.LargestElements);
         }
         return (cost, largest);
     }
@@ -227,11 +264,12 @@ internal static class StructuredDerivatives
     private static IEnumerable<(int A, int B)> UsePairs(Side s1, Side s2) =>
         from a in Enumerable.Range(0, s1.Uses.Count) from b in Enumerable.Range(0, s2.Uses.Count) where s1.Uses[a].W == s2.Uses[b].W select (a, b);
 
-    /// <summary>The four MJJMP operands with their einsum ids (values when computed, shapes always) and the output ids
+    /// <summary>One MJJMP <c>Σ ∂f1/∂y_a · ∂y_a/∂w · ∂y_b/∂w · ∂f2/∂y_b</c> laid out as the kernel (not yet divided by |T|):
+    /// the four operands with their einsum ids and the output ids
     /// (Neural Tangents' <c>_get_ntk_structured</c>): a traced or diagonal y axis takes an id keyed by its w axis, shared by both ∂f/∂y factors
     /// (and, when diagonal, by both Jacobians); a broadcast y axis of ∂f/∂y is summed on its own side.</summary>
-    private static (List<(Tensor? Value, Shape Shape, int[] Ids, object Key)>, int[]) Operands(Side s1, int a, Side s2, int b, KernelAxes axes, int? out1, int? out2,
-        Dictionary<int, HashSet<int>> compressed)
+    private static Term Operands(Side s1, int a, Side s2, int b, KernelAxes axes, int? out1, int? out2,
+        IReadOnlyDictionary<int, HashSet<int>> compressed)
     {
         int next = 0;
         int r = axes.Rank;
@@ -247,7 +285,7 @@ internal static class StructuredDerivatives
         }
         var pairId = new Dictionary<int, int>();   // compressed w axis → the y index shared across sides
         var wIds = new Dictionary<int, int>();     // uncompressed w axis → id shared by the two Jacobians
-        var ops = new List<(Tensor?, Shape, int[], object)>();
+        var ops = new List<Operand>();
         void AddSide(Side s, int u, int[] ids, int? outAxis, int examples)
         {
             var use = s.Uses[u];
@@ -276,11 +314,11 @@ internal static class StructuredDerivatives
             var aShape = new Shape(lead.Concat(s.Fx).Concat(yShape));
             var jShape = new Shape(lead.Concat(rule.TrimY(yShape)).Concat(rule.TrimW(wShape)));
             // Keys: with x2 = null both sides are the same Side, so the einsum computes ∂f/∂y·∂y/∂w once.
-            ops.Add((s.A.Length > u ? s.A[u] : null, aShape, fx.ToArray(), (s, u, 0)));
-            ops.Add((s.J.Length > u ? s.J[u] : null, jShape, jac.ToArray(), (s, u, 1)));
+            ops.Add(new Operand(aShape, fx.ToArray(), s, u, Jacobian: false));
+            ops.Add(new Operand(jShape, jac.ToArray(), s, u, Jacobian: true));
         }
         AddSide(s1, a, id1, out1, s1.Examples);
         AddSide(s2, b, id2, out2, s2.Examples);
-        return (ops, output.ToArray());
+        return new Term(a, b, ops.ToArray(), output.ToArray());
     }
 }
