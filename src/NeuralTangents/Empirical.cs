@@ -28,8 +28,6 @@ namespace NeuralTangents;
 /// </summary>
 public static partial class Empirical
 {
-    private static readonly int[] DefaultTrace = { -1 };
-
     /// <summary>
     /// Empirical NNGP <c>K = f(x1)·f(x2)ᵀ</c> traced over <paramref name="traceAxes"/> (a mean) and diagonal over
     /// <paramref name="diagonalAxes"/>. Mirrors <c>nt.empirical_nngp_fn(f, trace_axes=(-1,), diagonal_axes=())</c>.
@@ -153,34 +151,30 @@ public static partial class Empirical
     {
         ArgumentNullException.ThrowIfNull(x1);
         var traced = new TracedApply(ToMulti(f));
-        var opts = options ?? new KernelOptions();
+        var spec = KernelSpec.Resolve(traceAxes, diagonalAxes, vmapAxes, implementation, options);
         var xs1 = new[] { x1 }; var xs2 = x2 is null ? null : new[] { x2 };
         var kinds = CheckGet(get ?? new[] { KernelKind.Ntk });
-        var axes = Prepare(traced, xs1, xs2, parameters, traceAxes ?? DefaultTrace, diagonalAxes ?? Array.Empty<int>());
-        if (kinds.Contains(KernelKind.Ntk)) CheckVmapAxes(traced, parameters, vmapAxes, xs1, xs2);
-        var job = KernelJob.Create(traced, parameters, xs1, xs2, kinds, axes, vmapAxes, CheckImplementation(implementation), SdRules.All, opts, inMemory: false);
-        return new TiledKernel(job, opts);
+        var axes = Prepare(traced, xs1, xs2, parameters, spec);
+        if (kinds.Contains(KernelKind.Ntk)) CheckVmapAxes(traced, parameters, spec.VmapAxes, xs1, xs2);
+        var job = KernelJob.Create(traced, parameters, xs1, xs2, kinds, axes, spec, inMemory: false);
+        return new TiledKernel(job, spec.Options);
     }
 
     private static MultiKernelsFunction Kernels(MultiApplyFn f, int[]? traceAxes, int[]? diagonalAxes, VmapAxes? vmapAxes,
         NtkImplementation implementation, SdRules rules, KernelOptions? options)
     {
         var traced = new TracedApply(f);
-        var t = traceAxes ?? DefaultTrace;
-        var d = diagonalAxes ?? Array.Empty<int>();
-        var requested = CheckImplementation(implementation);
-        var opts = options ?? new KernelOptions();
-        opts.Validate();
+        var spec = KernelSpec.Resolve(traceAxes, diagonalAxes, vmapAxes, implementation, options, rules);
         return (x1, x2, get, p) =>
         {
             var kinds = CheckGet(get ?? new[] { KernelKind.Nngp, KernelKind.Ntk });
-            var axes = Prepare(traced, x1, x2, p, t, d);
+            var axes = Prepare(traced, x1, x2, p, spec);
             if (EmptyKernels(traced, x1, x2, p, axes) is { } empty)
                 return empty.Select(k => new EmpiricalKernel(kinds.Select(kind => (kind, k)).ToArray())).ToArray();
             CheckKernelSizes(traced, x1, x2, p, axes);
-            if (kinds.Contains(KernelKind.Ntk)) CheckVmapAxes(traced, p, vmapAxes, x1, x2);
-            var job = KernelJob.Create(traced, p, x1, x2, kinds, axes, vmapAxes, requested, rules, opts, inMemory: true);
-            var flat = TiledKernel.Run(job, job.Plan, opts, inMemoryPlanned: job.Plan is not null);
+            if (kinds.Contains(KernelKind.Ntk)) CheckVmapAxes(traced, p, spec.VmapAxes, x1, x2);
+            var job = KernelJob.Create(traced, p, x1, x2, kinds, axes, spec, inMemory: true);
+            var flat = TiledKernel.Run(job, job.Plan, spec.Options, inMemoryPlanned: job.Plan is not null);
             int outputs = axes.Length;
             if (FiniteChecks.IsEnabled)
                 for (int i = 0; i < flat.Length; i++)
@@ -245,15 +239,16 @@ public static partial class Empirical
         VmapAxes? vmapAxes = null, double memoryBudgetBytes = CostModel.DefaultBudgetBytes)
     {
         var traced = new TracedApply(ToMulti(f));
+        var spec = KernelSpec.Resolve(traceAxes, diagonalAxes, vmapAxes, NtkImplementation.Auto,
+            new KernelOptions { MemoryBudget = (long)Math.Clamp(memoryBudgetBytes, 1, long.MaxValue / 2) });
         var xs1 = new[] { x1 }; var xs2 = x2 is null ? null : new[] { x2 };
-        var axes = Prepare(traced, xs1, xs2, parameters, traceAxes ?? DefaultTrace, diagonalAxes ?? Array.Empty<int>());
+        var axes = Prepare(traced, xs1, xs2, parameters, spec);
         if (EmptyKernels(traced, xs1, xs2, parameters, axes) is not null)
             return new NtkExplanation(NtkImplementation.JacobianContraction,
                 NtkImplementations.All.Select(m => new NtkCostEstimate(m.Kind, 0, 0, true)).ToArray(), memoryBudgetBytes);
         CheckVmapAxes(traced, parameters, vmapAxes, xs1, xs2);
-        var options = new KernelOptions { MemoryBudget = (long)Math.Clamp(memoryBudgetBytes, 1, long.MaxValue / 2) };
-        return KernelJob.Create(traced, parameters, xs1, xs2, new[] { KernelKind.Ntk }, axes, vmapAxes, NtkImplementation.Auto, SdRules.All,
-            options, inMemory: true, explainOnly: true).Explanation!;
+        return KernelJob.Create(traced, parameters, xs1, xs2, new[] { KernelKind.Ntk }, axes, spec,
+            inMemory: true, explainOnly: true).Explanation!;
     }
 
     /// <summary>Parses <c>"ntk"</c>, <c>"nngp"</c> or <c>"ntk,nngp"</c> (case-insensitive) into a <c>get</c> list.</summary>
@@ -278,10 +273,6 @@ public static partial class Empirical
             ArgumentNullException.ThrowIfNull(x1);
             return k(new[] { x1 }, x2 is null ? null : new[] { x2 }, p)[0];
         };
-
-    private static NtkImplementation CheckImplementation(NtkImplementation implementation) =>
-        implementation == NtkImplementation.Auto || NtkImplementations.All.Any(m => m.Kind == implementation) ? implementation
-            : throw new ArgumentOutOfRangeException(nameof(implementation), $"unknown NtkImplementation {(int)implementation}; expected 0..3");
 
     private static void CheckDTypes(Tensor[] x1, Tensor[]? x2, Params p)
     {
@@ -355,7 +346,7 @@ public static partial class Empirical
     }
 
     /// <summary>Validates inputs and axes from the traced output types only — before any numeric work.</summary>
-    private static KernelAxes[] Prepare(TracedApply f, Tensor[] x1, Tensor[]? x2, Params p, int[] traceAxes, int[] diagonalAxes)
+    private static KernelAxes[] Prepare(TracedApply f, Tensor[] x1, Tensor[]? x2, Params p, KernelSpec spec)
     {
         ArgumentNullException.ThrowIfNull(x1);
         ArgumentNullException.ThrowIfNull(p);
@@ -369,7 +360,7 @@ public static partial class Empirical
         var b = x2 is null ? a : TraceTypes(f, p, x2, nameof(x2));
         return a.Select((ta, j) =>
         {
-            var axes = KernelAxes.Canonicalize(traceAxes, diagonalAxes, ta.Rank);
+            var axes = KernelAxes.Canonicalize(spec.TraceAxes, spec.DiagonalAxes, ta.Rank);
             axes.Validate(ta.Shape, b[j].Shape);
             return axes;
         }).ToArray();

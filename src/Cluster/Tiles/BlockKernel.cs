@@ -34,7 +34,8 @@ internal sealed class BlockKernel
         int rank = _traced.OutputTypes(_params, [TensorType.Of(xi)])[0].Shape.Rank;
         var axes = new[] { KernelAxes.Canonicalize(_spec.TraceAxes, _spec.DiagonalAxes, rank) };
         var options = new KernelOptions { BatchSize = _spec.BatchSize, MemoryBudget = _spec.MemoryBudget };
-        var job = KernelJob.Create(_traced, _params, xs1, xs2, _spec.Kinds, axes, _vmap, _spec.Implementation, SdRules.All, options, inMemory: false);
+        var spec = KernelSpec.Resolve(_spec.TraceAxes, _spec.DiagonalAxes, _vmap, _spec.Implementation, options);
+        var job = KernelJob.Create(_traced, _params, xs1, xs2, _spec.Kinds, axes, spec, inMemory: false);
         var plan = job.Plan ?? throw new InvalidOperationException("a block pair planned without tiles");
         if (plan.Tiles.Count != 1) throw new InvalidOperationException($"a block pair planned as {plan}");
         return job.ComputeTile(plan, plan.Tiles[0]).Select(t => t.Contiguous()).ToArray();

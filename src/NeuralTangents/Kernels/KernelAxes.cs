@@ -10,8 +10,13 @@ internal sealed class KernelAxes
     public int[] Trace { get; }
     public int[] Diagonal { get; }
     public int Rank { get; }
+    public KernelLayout Layout { get; }
 
-    private KernelAxes(int[] trace, int[] diagonal, int rank) { Trace = trace; Diagonal = diagonal; Rank = rank; }
+    private KernelAxes(int[] trace, int[] diagonal, int rank)
+    {
+        Trace = trace; Diagonal = diagonal; Rank = rank;
+        Layout = KernelLayout.Of(trace, diagonal, rank);
+    }
 
     /// <summary>Canonicalises axes for outputs of rank <paramref name="rank"/> (mod rank, deduplicated, sorted; Neural Tangents' <c>canonicalize_axis</c>).</summary>
     public static KernelAxes Canonicalize(int[] traceAxes, int[] diagonalAxes, int rank)
@@ -33,31 +38,22 @@ internal sealed class KernelAxes
         return axes.Select(a => a < 0 ? a + rank : a).Distinct().OrderBy(a => a).ToArray();
     }
 
-    private static string ToSnake(string n) => n == "traceAxes" ? "trace_axes" : "diagonal_axes";
+    /// <summary>Neural Tangents' spelling of a parameter name in messages: <c>traceAxes</c> → <c>trace_axes</c>.</summary>
+    internal static string ToSnake(string n) => string.Concat(n.Select(c => char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : c.ToString()));
 
     /// <summary>Checks that f(x1) and f(x2) agree on every trace and diagonal axis (the other axes may differ).</summary>
     public void Validate(Shape a, Shape b)
     {
         if (a.Rank != b.Rank) throw new ArgumentException($"f(x1) has shape {a} and f(x2) has shape {b}: ranks differ", "x2");
-        foreach (var (axes, name) in new[] { (Trace, "trace_axes"), (Diagonal, "diagonal_axes") })
+        foreach (var (axes, name) in new[] { (Trace, "traceAxes"), (Diagonal, "diagonalAxes") })
             foreach (var ax in axes)
                 if (a[ax] != b[ax])
-                    throw new ArgumentException($"{name}: axis {ax} has size {a[ax]} in f(x1) {a} but {b[ax]} in f(x2) {b}; " +
-                        "traced and diagonal axes must have equal sizes", name == "trace_axes" ? "traceAxes" : "diagonalAxes");
+                    throw new ArgumentException($"{ToSnake(name)}: axis {ax} has size {a[ax]} in f(x1) {a} but {b[ax]} in f(x2) {b}; " +
+                        "traced and diagonal axes must have equal sizes", name);
     }
 
     /// <summary>The kernel shape (<c>_ntk_shape</c>, docs/conventions.md#kernel-layout).</summary>
-    public Shape KernelShape(Shape a, Shape b)
-    {
-        var dims = new List<int>();
-        for (int ax = 0; ax < Rank; ax++)
-        {
-            if (Trace.Contains(ax)) continue;
-            if (Diagonal.Contains(ax)) dims.Add(a[ax]);
-            else { dims.Add(a[ax]); dims.Add(b[ax]); }
-        }
-        return new Shape(dims);
-    }
+    public Shape KernelShape(Shape a, Shape b) => Layout.KernelShape(a, b);
 
     /// <summary>Product of the traced sizes (the normaliser |T|).</summary>
     public double TraceSize(Shape a) => Trace.Aggregate(1.0, (acc, t) => acc * a[t]);
@@ -76,18 +72,16 @@ internal sealed class KernelAxes
         var dims = new DotDimensionNumbers(contract, contract, Diagonal, Diagonal);
         var k = SymmetricDot.TryDotGeneral(a, b, dims) ?? ComputeBackend.Current.DotGeneral(a, b, dims);
 
-        // dot_general output: [diagonal…, free of a…, free of b…]; map each kernel axis (kernel-layout order) to it.
-        var free = Enumerable.Range(0, Rank).Where(x => !Trace.Contains(x) && !Diagonal.Contains(x)).ToList();
-        int nd = Diagonal.Length, nf = free.Count;
-        var perm = new List<int>();
-        for (int ax = 0; ax < Rank; ax++)
+        // dot_general output: [diagonal…, free of a…, free of b…] (each in axis order); put each at its kernel position.
+        int nd = Diagonal.Length, nf = Layout.Axes.Count(x => x.Kind == KernelAxisKind.Free);
+        var perm = new int[Layout.KernelRank];
+        int di = 0, fi = 0;
+        foreach (var x in Layout.Axes)
         {
-            if (Trace.Contains(ax)) continue;
-            int di = Array.IndexOf(Diagonal, ax);
-            if (di >= 0) perm.Add(di);
-            else { int fi = free.IndexOf(ax); perm.Add(nd + fi); perm.Add(nd + nf + fi); }
+            if (x.Kind == KernelAxisKind.Diagonal) perm[x.X1] = di++;
+            else if (x.Kind == KernelAxisKind.Free) { perm[x.X1] = nd + fi; perm[x.X2] = nd + nf + fi; fi++; }
         }
-        var laid = k.Transpose(perm.ToArray());
+        var laid = k.Transpose(perm);
         double norm = TraceSize(fa);
         var r = norm == 1 ? laid.Contiguous() : Elementwise.Scale(laid, 1.0 / norm);
         Debug.Assert(r.Shape == KernelShape(fa, fb));
@@ -105,24 +99,27 @@ internal sealed class KernelAxes
         Debug.Assert(full.Rank == 2 * r);
         // View: fx1 axes (trace and diagonal pairs merged by adding strides), then the free fx2 axes.
         var dims = new List<int>(); var strides = new List<int>();
-        for (int a = 0; a < r; a++)
+        foreach (var x in Layout.Axes)
         {
-            bool merged = Trace.Contains(a) || Diagonal.Contains(a);
+            int a = x.Axis;
+            bool merged = x.Kind != KernelAxisKind.Free;
             if (merged && full.Shape[a] != full.Shape[r + a])
                 throw new ArgumentException($"axis {a} has size {full.Shape[a]} in f(x1) but {full.Shape[r + a]} in f(x2)");
             dims.Add(full.Shape[a]);
             strides.Add(merged ? full.Strides[a] + full.Strides[r + a] : full.Strides[a]);
         }
-        var free = Enumerable.Range(0, r).Where(a => !Trace.Contains(a) && !Diagonal.Contains(a)).ToList();
-        foreach (var a in free) { dims.Add(full.Shape[r + a]); strides.Add(full.Strides[r + a]); }
-        var view = new Tensor(full.Storage, new Shape(dims), strides.ToArray(), full.Offset);
         var order = new List<int>();
-        for (int a = 0; a < r; a++)
+        foreach (var x in Layout.Axes)
         {
-            if (Trace.Contains(a)) continue;
-            order.Add(a);
-            if (!Diagonal.Contains(a)) order.Add(r + free.IndexOf(a));
+            if (x.Kind == KernelAxisKind.Trace) continue;
+            order.Add(x.Axis);
+            if (x.Kind == KernelAxisKind.Free)
+            {
+                order.Add(dims.Count);
+                dims.Add(full.Shape[r + x.Axis]); strides.Add(full.Strides[r + x.Axis]);
+            }
         }
+        var view = new Tensor(full.Storage, new Shape(dims), strides.ToArray(), full.Offset);
         order.AddRange(Trace);
         var laid = view.Transpose(order.ToArray());
         int kept = order.Count - Trace.Length;

@@ -275,13 +275,14 @@ internal static class StructuredDerivatives
         int r = axes.Rank;
         var id1 = new int[r]; var id2 = new int[r];
         var output = new List<int>();
-        for (int ax = 0; ax < r; ax++)
+        foreach (var x in axes.Layout.Axes)
         {
-            if (axes.Trace.Contains(ax) || axes.Diagonal.Contains(ax)) id1[ax] = id2[ax] = next++;
-            else { id1[ax] = next++; id2[ax] = next++; }
-            if (axes.Trace.Contains(ax)) continue;
+            int ax = x.Axis;
+            if (x.Kind == KernelAxisKind.Free) { id1[ax] = next++; id2[ax] = next++; }
+            else id1[ax] = id2[ax] = next++;
+            if (x.Kind == KernelAxisKind.Trace) continue;
             output.Add(id1[ax]);
-            if (!axes.Diagonal.Contains(ax)) output.Add(id2[ax]);
+            if (x.Kind == KernelAxisKind.Free) output.Add(id2[ax]);
         }
         var pairId = new Dictionary<int, int>();   // compressed w axis → the y index shared across sides
         var wIds = new Dictionary<int, int>();     // uncompressed w axis → id shared by the two Jacobians

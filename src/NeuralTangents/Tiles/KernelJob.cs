@@ -52,7 +52,7 @@ internal sealed class KernelJob
         DType = o1[0].DType;
         var perOutput = axes.Select((a, j) => a.KernelShape(o1[j].Shape, o2[j].Shape)).ToArray();
         Shapes = kinds.SelectMany(_ => perOutput).ToArray();
-        _swap = axes.Select(SwapPermutation).ToArray();
+        _swap = axes.Select(a => a.Layout.SwapPermutation()).ToArray();
 
         // The batch axis: vmapAxes when given, else axis 0 of every input and output (nt.batch's assumption).
         int?[] ins; int[] outs;
@@ -75,11 +75,11 @@ internal sealed class KernelJob
         {
             int b = outs[j];
             if (o1[j].Shape[b] != n1 || o2[j].Shape[b] != n2) why = $"output {j} has {o1[j].Shape[b]} entries on its batch axis {b} but the inputs have {n1} examples";
-            else if (axes[j].Trace.Contains(b)) why = $"the batch axis {b} of the output is a trace axis (the kernel is a mean over examples)";
+            else if (axes[j].Layout[b].Kind == KernelAxisKind.Trace) why = $"the batch axis {b} of the output is a trace axis (the kernel is a mean over examples)";
             else
             {
-                modes[j] = axes[j].Diagonal.Contains(b);
-                pos[j] = Enumerable.Range(0, b).Sum(ax => axes[j].Trace.Contains(ax) ? 0 : axes[j].Diagonal.Contains(ax) ? 1 : 2);
+                modes[j] = axes[j].Layout[b].Kind == KernelAxisKind.Diagonal;
+                pos[j] = axes[j].Layout[b].X1;
             }
         }
         if (why is null && modes.Distinct().Count() > 1) why = "the batch axis is diagonal in some outputs and not in others";
@@ -91,11 +91,10 @@ internal sealed class KernelJob
     /// <summary>Validates, estimates and plans; throws <see cref="KernelMemoryException"/> when nothing fits (unless
     /// <paramref name="explainOnly"/>). <paramref name="inMemory"/>: the whole kernel is held (it counts against the budget).</summary>
     public static KernelJob Create(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, KernelKind[] kinds, KernelAxes[] axes,
-        VmapAxes? vmap, NtkImplementation requested, SdRules rules, KernelOptions options, bool inMemory, bool explainOnly = false)
+        KernelSpec spec, bool inMemory, bool explainOnly = false)
     {
-        options.Validate();
-        var job = new KernelJob(f, p, x1, x2, kinds, axes, vmap, rules, options.Budget);
-        job.Decide(requested, options.BatchSize, inMemory, explainOnly);
+        var job = new KernelJob(f, p, x1, x2, kinds, axes, spec.VmapAxes, spec.Rules, spec.Options.Budget);
+        job.Decide(spec.Implementation, spec.Options.BatchSize, inMemory, explainOnly);
         return job;
     }
 
@@ -322,19 +321,6 @@ internal sealed class KernelJob
 
     /// <summary>The tile of the transposed block (x1 ↔ x2 swapped in every free pair of axes).</summary>
     internal Tensor Mirror(Tensor tile, int k) => tile.Transpose(_swap[k % Outputs]).Contiguous();
-
-    /// <summary>Permutation swapping the x1 and x2 axis of every free output axis (diagonal axes stay).</summary>
-    private static int[] SwapPermutation(KernelAxes axes)
-    {
-        var perm = new List<int>();
-        for (int ax = 0, q = 0; ax < axes.Rank; ax++)
-        {
-            if (axes.Trace.Contains(ax)) continue;
-            if (axes.Diagonal.Contains(ax)) { perm.Add(q); q++; }
-            else { perm.Add(q + 1); perm.Add(q); q += 2; }
-        }
-        return perm.ToArray();
-    }
 
     /// <summary>Below the example diagonal, the entries of the mirrored tile: K[i, j, …] = K[j, i, …swapped] exactly.</summary>
     private Tensor Symmetrize(Tensor tile, int j)
