@@ -166,6 +166,13 @@ public static class Ad
             .Select(i => Tensor.Wrap(rows[i], outType.Shape.Concat(inputs[i].Shape)).AsType(outType.DType)).ToArray();
     }
 
+    /// <summary>
+    /// Algebraic simplification (as XLA's algebraic simplifier): returns a graph with the same inputs and outputs
+    /// computing the same values (up to floating-point reassociation) with fewer FLOPs and smaller intermediates —
+    /// see <see cref="SimplifyTransform"/> for the rewrites.
+    /// </summary>
+    public static Graph Simplify(Graph graph) => SimplifyTransform.Apply(graph);
+
     /// <summary>Prepares a reverse-mode Jacobian of a single-output graph with respect to the flagged inputs.</summary>
     internal static JacobianPlan JacobianPlan(Graph graph, bool[] wrt) => new(graph, wrt);
 

@@ -33,6 +33,9 @@ public sealed class GraphBuilder
 
     internal Tracer Wrap(Atom atom) => new(this, atom);
 
+    /// <summary>The equation emitted last (null before any): graph rewriters read back what an emission produced.</summary>
+    internal Equation? LastEquation => _equations.Count == 0 ? null : _equations[^1];
+
     /// <summary>
     /// Appends <c>primitive(inputs)</c>. The primitive's type rule validates the operands here, so shape errors
     /// surface at trace time. Equations whose operands are all literals are folded into a literal.

@@ -59,7 +59,7 @@ internal static class NtkVectorProducts
         var residuals = Interpreter.Evaluate(known, TracedApply.Inputs(p, x1.Concat(x2).ToArray()));
         int m2 = out2.Shape.Size;
         // Each basis vector carries whole-batch activations through the VJP and JVP: bound the chunk by memory.
-        var one = Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, 1);
+        var one = Ad.Simplify(Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, 1));
         int chunk = (int)Math.Clamp(ChunkBytes / Math.Max(1.0, GraphCost.LargestBytes(one)), 1, BasisChunk);
         var parts = new List<Tensor>();
         var cache = new Dictionary<int, Graph>();
@@ -67,7 +67,7 @@ internal static class NtkVectorProducts
         {
             int c = Math.Min(chunk, m2 - s);
             if (!cache.TryGetValue(c, out var vg))
-                cache[c] = vg = Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, c);
+                cache[c] = vg = Ad.Simplify(Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, c));
             parts.Add(Interpreter.Evaluate(vg, residuals.Append(StandardBasis.Of(out2.Shape, out2.DType, s, c)).ToArray())[0]);
         }
         var rows = parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 0);     // (M2, fx1…)
@@ -86,16 +86,8 @@ internal static class NtkVectorProducts
         int o1 = b1.Out[j], o2 = b2.Out[j];
         if (out1.Shape[o1] != 1 || out2.Shape[o2] != 1)
             throw new ArgumentException($"vmap_axes: output axis {o1} of f on one example has size {out1.Shape[o1]}, expected 1 (output shape {out1.Shape})", "vmapAxes");
-        var nulls = Enumerable.Repeat((int?)null, np).ToArray();
-        var basisAxes = nulls.Concat(Enumerable.Repeat((int?)null, k1 + x2.Length)).Append(0).ToArray();
-        var g = Ad.Vmap(vp, basisAxes, new[] { 0 }, m2);                                       // (M2e, out1e…)
         var cache = new Dictionary<(int, int), Graph>();
-        Graph For(int c1, int c2)
-        {
-            if (cache.TryGetValue((c1, c2), out var h)) return h;
-            var over2 = Ad.Vmap(g, nulls.Concat(Enumerable.Repeat((int?)null, k1)).Concat(b2.StackAxes).Append(null).ToArray(), new[] { 0 }, c2);
-            return cache[(c1, c2)] = Ad.Vmap(over2, nulls.Concat(b1.StackAxes).Concat(Enumerable.Repeat((int?)null, x2.Length)).Append(null).ToArray(), new[] { 0 }, c1);
-        }
+        Graph For(int c1, int c2) => cache.TryGetValue((c1, c2), out var h) ? h : cache[(c1, c2)] = PairGraph(vp, np, k1, x2.Length, b1, b2, c1, c2);
         var basis = StandardBasis.Of(out2.Shape, out2.DType, 0, m2);
         var rowsOf1 = new List<Tensor>();
         for (int s1 = 0; s1 < b1.Count; s1 += ExampleChunk)
@@ -121,6 +113,33 @@ internal static class NtkVectorProducts
         return Batching.Fold(t, r1, r1 + 1 + o2);        // (fx1…, fx2…)
     }
 
+    /// <summary>
+    /// The graph one evaluation of a block of example pairs runs: (params…, c1 stacked x1 examples…, c2 stacked x2
+    /// examples…, basis (M2e, out2e…)) ↦ (c1, c2, M2e, out1e…), i.e. <paramref name="vp"/> vmapped over the basis, the x2
+    /// examples and the x1 examples, then simplified (<see cref="Ad.Simplify"/>).
+    /// </summary>
+    internal static Graph PairGraph(Graph vp, int np, int k1, int k2, Batching b1, Batching b2, int c1, int c2, bool simplify = true)
+    {
+        int m2 = vp.Inputs[^1].Type.Shape.Size;
+        var nulls = Enumerable.Repeat((int?)null, np).ToArray();
+        var basisAxes = nulls.Concat(Enumerable.Repeat((int?)null, k1 + k2)).Append(0).ToArray();
+        var g = Ad.Vmap(vp, basisAxes, new[] { 0 }, m2);                                       // (M2e, out1e…)
+        var over2 = Ad.Vmap(g, nulls.Concat(Enumerable.Repeat((int?)null, k1)).Concat(b2.StackAxes).Append(null).ToArray(), new[] { 0 }, c2);
+        var over1 = Ad.Vmap(over2, nulls.Concat(b1.StackAxes).Concat(Enumerable.Repeat((int?)null, k2)).Append(null).ToArray(), new[] { 0 }, c1);
+        return simplify ? Ad.Simplify(over1) : over1;
+    }
+
+    /// <summary>Debugging/perf: the simplified (or not) pair graph of <paramref name="f"/> for one block of pairs.</summary>
+    internal static Graph DebugPairGraph(ApplyFn f, Params p, Tensor[] x, int j, bool simplify)
+    {
+        var t = new TracedApply(f);
+        var b = Batching.Resolve(0, x, t.OutputTypes(p, x.Select(TensorType.Of).ToArray()))!;
+        var e = b.ExampleTypes(x);
+        var vp = VpGraph(t, p, e, e, j);
+        int c = Math.Min(ExampleChunk, b.Count);
+        return PairGraph(vp, p.Count, x.Length, x.Length, b, b, c, c, simplify);
+    }
+
     /// <summary>Estimated FLOPs (from the graphs this implementation would evaluate) and the bytes of the full kernel it builds.</summary>
     public static (double Flops, double Bytes) Estimate(KernelRequest r)
     {
@@ -130,7 +149,7 @@ internal static class NtkVectorProducts
             var vp = VpGraph(f, p, x1.Select(TensorType.Of).ToArray(), xs2.Select(TensorType.Of).ToArray(), j);
             var (known, unknown) = PartialEval.Split(vp, Enumerable.Range(0, vp.Inputs.Count).Select(i => i == vp.Inputs.Count - 1).ToArray());
             int m2 = vp.Inputs[^1].Type.Shape.Size, c = Math.Max(1, Math.Min(BasisChunk, m2));
-            var vg = Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, c);
+            var vg = Ad.Simplify(Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, c));
             double bytes = (double)vp.Outputs[0].Type.Shape.Size * m2 * vp.Outputs[0].Type.DType.SizeOf();
             return (GraphCost.Flops(known) + GraphCost.Flops(vg) * Math.Ceiling((double)m2 / c), 2 * bytes + GraphCost.LargestBytes(vg));
         }
@@ -138,12 +157,8 @@ internal static class NtkVectorProducts
         var e1 = b1.ExampleTypes(x1); var e2 = bb2.ExampleTypes(xs2);
         var g = VpGraph(f, p, e1, e2, j);
         int np = p.Count, k1 = x1.Length, m2e = g.Inputs[^1].Type.Shape.Size;
-        var nulls = Enumerable.Repeat((int?)null, np).ToArray();
-        var basisAxes = nulls.Concat(Enumerable.Repeat((int?)null, k1 + xs2.Length)).Append(0).ToArray();
-        var gb = Ad.Vmap(g, basisAxes, new[] { 0 }, m2e);
         int c1 = Math.Min(ExampleChunk, b1.Count), c2 = Math.Min(ExampleChunk, bb2.Count);
-        var over2 = Ad.Vmap(gb, nulls.Concat(Enumerable.Repeat((int?)null, k1)).Concat(bb2.StackAxes).Append(null).ToArray(), new[] { 0 }, c2);
-        var over1 = Ad.Vmap(over2, nulls.Concat(b1.StackAxes).Concat(Enumerable.Repeat((int?)null, xs2.Length)).Append(null).ToArray(), new[] { 0 }, c1);
+        var over1 = PairGraph(g, np, k1, xs2.Length, b1, bb2, c1, c2);
         double blocks = Math.Ceiling((double)b1.Count / c1) * Math.Ceiling((double)bb2.Count / c2);
         double full = (double)g.Outputs[0].Type.Shape.Size * m2e * b1.Count * bb2.Count * g.Outputs[0].Type.DType.SizeOf();
         return (GraphCost.Flops(over1) * blocks, 2 * full + GraphCost.LargestBytes(over1));
