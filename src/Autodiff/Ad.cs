@@ -51,9 +51,7 @@ public static class Ad
         wrt ??= Enumerable.Repeat(true, graph.Inputs.Count).ToArray();
         var jvp = JvpTransform.Apply(graph, wrt);
         int nIn = graph.Inputs.Count, nT = wrt.Count(w => w), nOut = graph.Outputs.Count;
-        var linIn = Enumerable.Range(0, nIn + nT).Select(i => i >= nIn).ToArray();
-        var linOut = Enumerable.Range(0, 2 * nOut).Select(j => j >= nOut).ToArray();
-        return TransposeTransform.Apply(jvp, linIn, linOut);
+        return TransposeTransform.Apply(jvp, Masks.From(nIn + nT, nIn), Masks.From(2 * nOut, nOut));
     }
 
     /// <summary>
@@ -82,14 +80,14 @@ public static class Ad
     {
         var g = Trace(f, primals.Select(TensorType.Of).ToArray());
         var vjp = VjpGraph(g);
-        var (known, unknown) = PartialEval.Split(vjp, Enumerable.Range(0, vjp.Inputs.Count).Select(i => i >= primals.Length).ToArray());
-        var residuals = Interpreter.Evaluate(known, primals);
+        var staged = Linearize(vjp, Masks.From(vjp.Inputs.Count, primals.Length));
+        var residuals = staged.Bind(primals);
         int nOut = g.Outputs.Count;
-        var outs = Interpreter.Evaluate(unknown, residuals.Concat(g.OutputTypes.Select(t => Tensor.Zeros(t.Shape, t.DType))).ToArray())[..nOut];
+        var outs = staged.Apply(residuals, g.OutputTypes.Select(t => Tensor.Zeros(t.Shape, t.DType)).ToArray())[..nOut];
         return (outs, cts =>
         {
             if (cts.Length != nOut) throw new ArgumentException($"vjp: expected {nOut} cotangents, got {cts.Length}", nameof(cts));
-            return Interpreter.Evaluate(unknown, residuals.Concat(cts).ToArray())[nOut..];
+            return staged.Apply(residuals, cts)[nOut..];
         });
     }
 
@@ -119,8 +117,8 @@ public static class Ad
         Interpreter.CheckInputs(graph, inputs);
         int nIn = inputs.Count, nOut = graph.Outputs.Count;
         var jvp = JvpGraph(graph);
-        var (known, unknown) = PartialEval.Split(jvp, Enumerable.Range(0, 2 * nIn).Select(i => i >= nIn).ToArray());
-        var residuals = Interpreter.Evaluate(known, inputs);
+        var staged = Linearize(jvp, Masks.From(2 * nIn, nIn));
+        var residuals = staged.Bind(inputs);
         var result = new Tensor[nOut][];
         for (int j = 0; j < nOut; j++) result[j] = new Tensor[nIn];
         for (int i = 0; i < nIn; i++)
@@ -132,7 +130,7 @@ public static class Ad
             for (int q = 0; q < p; q++)
             {
                 tangents[i] = OneHot(inputs[i].Shape, inputs[i].DType, q);
-                var r = Interpreter.Evaluate(unknown, residuals.Concat(tangents).ToArray());
+                var r = staged.Apply(residuals, tangents);
                 for (int j = 0; j < nOut; j++)
                 {
                     var col = r[nOut + j].ToDoubleArray();
@@ -150,15 +148,13 @@ public static class Ad
         int nIn = inputs.Count;
         var outType = g.Outputs[0].Type;
         var vjp = VjpGraph(g);
-        var (known, unknown) = PartialEval.Split(vjp, Enumerable.Range(0, nIn + 1).Select(i => i >= nIn).ToArray());
-        var residuals = Interpreter.Evaluate(known, inputs);
+        var staged = Linearize(vjp, Masks.From(nIn + 1, nIn));
+        var residuals = staged.Bind(inputs);
         int m = outType.Shape.Size;
         var rows = inputs.Select(t => new double[m * t.Size]).ToArray();
-        var args = residuals.Append(Tensor.Zeros(outType.Shape, outType.DType)).ToArray();
         for (int r = 0; r < m; r++)
         {
-            args[^1] = OneHot(outType.Shape, outType.DType, r);
-            var res = Interpreter.Evaluate(unknown, args);
+            var res = staged.Apply(residuals, OneHot(outType.Shape, outType.DType, r));
             for (int i = 0; i < nIn; i++)
                 res[1 + i].ToDoubleArray().CopyTo(rows[i], r * inputs[i].Size);
         }
@@ -172,6 +168,13 @@ public static class Ad
     /// see <see cref="SimplifyTransform"/> for the rewrites.
     /// </summary>
     public static Graph Simplify(Graph graph) => SimplifyTransform.Apply(graph);
+
+    /// <summary>
+    /// Stages <paramref name="graph"/> for repeated evaluation with the same known inputs (JAX's <c>linearize</c>,
+    /// generalised to any split): <see cref="StagedGraph.Bind"/> the inputs not flagged in
+    /// <paramref name="unknownInputs"/> once, then <see cref="StagedGraph.Apply"/> the flagged ones many times.
+    /// </summary>
+    internal static StagedGraph Linearize(Graph graph, bool[] unknownInputs) => new(graph, unknownInputs);
 
     /// <summary>Prepares a reverse-mode Jacobian of a single-output graph with respect to the flagged inputs.</summary>
     internal static JacobianPlan JacobianPlan(Graph graph, bool[] wrt) => new(graph, wrt);

@@ -16,7 +16,10 @@ internal sealed class JacobianPlan
     private readonly Graph _rows;        // (inputs…, ct) ↦ (P,)
     private readonly TensorType _out;
     private readonly int _p;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int, int), Graph> _cache = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<BatchedKey, Graph> _cache = new();
+
+    /// <summary>A cached batched graph: basis rows, examples and which inputs carry the example axis.</summary>
+    private readonly record struct BatchedKey(int Rows, int Examples, Primitives.ValueArray<int> ExampleAxes);
 
     public int ParameterCount => _p;
     public TensorType OutputType => _out;
@@ -43,10 +46,11 @@ internal sealed class JacobianPlan
     /// Graph (inputs…, basis (rows, out…)) ↦ (rows, P); with <paramref name="examples"/> &gt; 0 the inputs flagged in
     /// <paramref name="exampleAxes"/> carry a leading batch of that many examples and the result is (examples, rows, P).
     /// </summary>
-    private Graph Batched(int rows, int examples, int?[]? exampleAxes) => _cache.GetOrAdd((rows, examples), _ =>
+    private Graph Batched(int rows, int examples, int?[]? exampleAxes) =>
+        _cache.GetOrAdd(new BatchedKey(rows, examples, Primitives.ValueArray.Of(examples == 0 ? Array.Empty<int>() : exampleAxes!.Select(a => a ?? -1).ToArray())), _ =>
     {
         int n = _rows.Inputs.Count;
-        var g = Ad.Vmap(_rows, Enumerable.Range(0, n).Select(i => i == n - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, rows);
+        var g = Ad.Vmap(_rows, InAxes.Only(n, n - 1), new[] { 0 }, rows);
         if (examples == 0) return g;
         return Ad.Vmap(g, exampleAxes!.Append(null).ToArray(), new[] { 0 }, examples);
     });
@@ -66,8 +70,7 @@ internal sealed class JacobianPlan
 
     /// <summary>
     /// Per-example Jacobians <c>(E, out.Size, P)</c>: the inputs with a non-null entry in <paramref name="exampleAxes"/>
-    /// are stacks of E examples (each of the traced shape) along a new leading axis. The cache key assumes one
-    /// <paramref name="exampleAxes"/> pattern per plan.
+    /// are stacks of E examples (each of the traced shape) along a new leading axis.
     /// </summary>
     public Tensor PerExample(Tensor[] inputs, int?[] exampleAxes, int examples) =>
         Interpreter.Evaluate(Batched(_out.Shape.Size, examples, exampleAxes), inputs.Append(StandardBasis.Of(_out.Shape, _out.DType, 0, _out.Shape.Size)).ToArray())[0];

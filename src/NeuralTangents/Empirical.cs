@@ -214,15 +214,15 @@ public static partial class Empirical
         if (x2 is not null) TraceTypes(traced, parameters, xs2, nameof(x2));
         var vp = NtkVectorProducts.VpGraph(traced, parameters, xs1.Select(TensorType.Of).ToArray(), xs2.Select(TensorType.Of).ToArray(), 0);
         var ctType = vp.Inputs[^1].Type;
-        var (known, unknown) = Autodiff.Transforms.PartialEval.Split(vp, Enumerable.Range(0, vp.Inputs.Count).Select(i => i == vp.Inputs.Count - 1).ToArray());
-        var residuals = Autodiff.Interpreters.Interpreter.Evaluate(known, TracedApply.Inputs(parameters, xs1.Concat(xs2).ToArray()));
+        var staged = Ad.Linearize(vp, Masks.Only(vp.Inputs.Count, vp.Inputs.Count - 1));
+        var residuals = staged.Bind(TracedApply.Inputs(parameters, xs1.Concat(xs2).ToArray()));
         return v =>
         {
             ArgumentNullException.ThrowIfNull(v);
             if (v.Shape != ctType.Shape || v.DType != ctType.DType)
                 throw new ArgumentException($"cotangents must be shaped like f(x2) (f(x1) when x2 is null): expected {ctType}, got {TensorType.Of(v)}", "cotangents");
             FiniteChecks.CheckInputs(new[] { v }, "cotangents");
-            var r = Autodiff.Interpreters.Interpreter.Evaluate(unknown, residuals.Append(v).ToArray())[0];
+            var r = staged.Apply(residuals, v)[0];
             if (FiniteChecks.IsEnabled) FiniteChecks.ThrowIfNonFinite(r, "the NTK-vector product");
             return r;
         };

@@ -69,10 +69,10 @@ internal static class CompressedJacobian
         var h = TrimmedMap(prim, atoms, w, types, active, constants) ?? EmbeddedMap(prim, atoms, w, types, active, constants);
         int nc = constants.Length;
         bool reverse = yTrim.Size < wTrim.Size;
-        var map = reverse ? Ad.TransposeGraph(h, Enumerable.Range(0, nc + 1).Select(i => i == nc).ToArray(), new[] { true }) : h;
+        var map = reverse ? Ad.TransposeGraph(h, Masks.Only(nc + 1, nc), new[] { true }) : h;
         var basisShape = reverse ? yTrim : wTrim;
         int n = basisShape.Size;
-        var jv = Ad.Vmap(map, Enumerable.Range(0, nc + 1).Select(i => i == nc ? (int?)0 : null).ToArray(), new[] { 0 }, n);   // (n, other side…)
+        var jv = Ad.Vmap(map, InAxes.Only(nc + 1, nc), new[] { 0 }, n);   // (n, other side…)
         var basis = builder.Constant(StandardBasis.Of(basisShape, wType.DType, 0, n));
         var jac = Interpreter.Inline(builder, jv, cs.Append(basis).ToArray())[0];
         if (reverse) return Lax.Reshape(jac, new Shape(yTrim.Concat(wTrim)));

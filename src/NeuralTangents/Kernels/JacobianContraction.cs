@@ -37,7 +37,7 @@ internal static class JacobianContraction
         if (out1[outAxis] != 1)
             throw new ArgumentException($"vmap_axes: output axis {outAxis} of f on one example has size {out1[outAxis]}, expected 1 (output shape {out1})", "vmapAxes");
         var plan1 = f.PlanFor(g1, p.Count);
-        var batchedInputs = Enumerable.Range(0, p.Count).Select(_ => (int?)null).Concat(batching.StackAxes).ToArray();
+        var batchedInputs = InAxes.Concat(InAxes.None(p.Count), batching.StackAxes);
         int n = batching.Count;
         // Chunks are copied into one preallocated (n, out1.Size·P) array: the Jacobian is held once, not twice.
         long row = (long)out1.Size * plan1.ParameterCount;
@@ -86,7 +86,7 @@ internal static class JacobianContraction
         var one = g.Outputs[0].Type.Shape;
         CheckSize(name, b is null ? one.Select(d => (long)d) : WithExamples(one, b.Out[j], b.Count), p.ParameterCount);
         var plan = f.PlanFor(g, p.Count);
-        var axes = Enumerable.Range(0, p.Count).Select(_ => (int?)null).Concat(b?.StackAxes ?? Array.Empty<int?>()).ToArray();
+        var axes = InAxes.Concat(InAxes.None(p.Count), b?.StackAxes ?? Array.Empty<int?>());
         double size = plan.OutputType.DType.SizeOf();
         double rowBytes = (double)plan.OutputType.Shape.Size * plan.ParameterCount * size;
         if (b is null)

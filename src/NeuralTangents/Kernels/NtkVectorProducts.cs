@@ -13,6 +13,8 @@ namespace NeuralTangents.Kernels;
 internal static class NtkVectorProducts
 {
     private const int BasisChunk = 256;
+    /// <summary>The one unknown input (the cotangent basis) batched at axis 0.</summary>
+    private static readonly int?[] OverBasis = { 0 };
     private const int ExampleChunk = 16;
     /// <summary>Target size of the largest intermediate of one basis chunk (bounds peak memory without VmapAxes).</summary>
     private const double ChunkBytes = 64.0 * (1 << 20);
@@ -23,10 +25,8 @@ internal static class NtkVectorProducts
         int np = p.Count;
         var g1 = f.OutputGraph(f.GraphFor(p, xs1), j);
         var g2 = f.OutputGraph(f.GraphFor(p, xs2), j);
-        var wrt1 = Enumerable.Range(0, g1.Inputs.Count).Select(i => i < np).ToArray();
-        var wrt2 = Enumerable.Range(0, g2.Inputs.Count).Select(i => i < np).ToArray();
-        var vjp2 = Ad.VjpGraph(g2, wrt2);   // (params, x2…, ct) ↦ (y2, dparams…)
-        var jvp1 = Ad.JvpGraph(g1, wrt1);   // (params, x1…, tparams…) ↦ (y1, t1)
+        var vjp2 = Ad.VjpGraph(g2, Masks.First(g2.Inputs.Count, np));   // (params, x2…, ct) ↦ (y2, dparams…)
+        var jvp1 = Ad.JvpGraph(g1, Masks.First(g1.Inputs.Count, np));   // (params, x1…, tparams…) ↦ (y1, t1)
         var types = g1.InputTypes.Concat(xs2).Append(g2.Outputs[0].Type).ToArray();
         return Ad.Trace(ins =>
         {
@@ -55,11 +55,11 @@ internal static class NtkVectorProducts
         var out1 = vp.Outputs[0].Type;
         var out2 = vp.Inputs[^1].Type;
         // Known part (forward passes, residuals) once; the linear part once per basis chunk.
-        var (known, unknown) = PartialEval.Split(vp, Enumerable.Range(0, vp.Inputs.Count).Select(i => i == vp.Inputs.Count - 1).ToArray());
-        var residuals = Interpreter.Evaluate(known, TracedApply.Inputs(p, x1.Concat(x2).ToArray()));
+        var staged = Ad.Linearize(vp, Masks.Only(vp.Inputs.Count, vp.Inputs.Count - 1));
+        var residuals = staged.Bind(TracedApply.Inputs(p, x1.Concat(x2).ToArray()));
         int m2 = out2.Shape.Size;
         // Each basis vector carries whole-batch activations through the VJP and JVP: bound the chunk by memory.
-        var one = Ad.Simplify(Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, 1));
+        var one = Ad.Simplify(staged.Vmapped(OverBasis, 1));
         int chunk = (int)Math.Clamp(ChunkBytes / Math.Max(1.0, GraphCost.LargestBytes(one)), 1, BasisChunk);
         var parts = new List<Tensor>();
         var cache = new Dictionary<int, Graph>();
@@ -67,7 +67,7 @@ internal static class NtkVectorProducts
         {
             int c = Math.Min(chunk, m2 - s);
             if (!cache.TryGetValue(c, out var vg))
-                cache[c] = vg = Ad.Simplify(Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, c));
+                cache[c] = vg = Ad.Simplify(staged.Vmapped(OverBasis, c));
             parts.Add(Interpreter.Evaluate(vg, residuals.Append(StandardBasis.Of(out2.Shape, out2.DType, s, c)).ToArray())[0]);
         }
         var rows = parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 0);     // (M2, fx1…)
@@ -121,11 +121,9 @@ internal static class NtkVectorProducts
     internal static Graph PairGraph(Graph vp, int np, int k1, int k2, Batching b1, Batching b2, int c1, int c2, bool simplify = true)
     {
         int m2 = vp.Inputs[^1].Type.Shape.Size;
-        var nulls = Enumerable.Repeat((int?)null, np).ToArray();
-        var basisAxes = nulls.Concat(Enumerable.Repeat((int?)null, k1 + k2)).Append(0).ToArray();
-        var g = Ad.Vmap(vp, basisAxes, new[] { 0 }, m2);                                       // (M2e, out1e…)
-        var over2 = Ad.Vmap(g, nulls.Concat(Enumerable.Repeat((int?)null, k1)).Concat(b2.StackAxes).Append(null).ToArray(), new[] { 0 }, c2);
-        var over1 = Ad.Vmap(over2, nulls.Concat(b1.StackAxes).Concat(Enumerable.Repeat((int?)null, k2)).Append(null).ToArray(), new[] { 0 }, c1);
+        var g = Ad.Vmap(vp, InAxes.Only(vp.Inputs.Count, vp.Inputs.Count - 1), new[] { 0 }, m2);   // (M2e, out1e…)
+        var over2 = Ad.Vmap(g, InAxes.Concat(InAxes.None(np + k1), b2.StackAxes, InAxes.None(1)), new[] { 0 }, c2);
+        var over1 = Ad.Vmap(over2, InAxes.Concat(InAxes.None(np), b1.StackAxes, InAxes.None(k2 + 1)), new[] { 0 }, c1);
         return simplify ? Ad.Simplify(over1) : over1;
     }
 
@@ -147,11 +145,11 @@ internal static class NtkVectorProducts
         if (b1 is null)
         {
             var vp = VpGraph(f, p, x1.Select(TensorType.Of).ToArray(), xs2.Select(TensorType.Of).ToArray(), j);
-            var (known, unknown) = PartialEval.Split(vp, Enumerable.Range(0, vp.Inputs.Count).Select(i => i == vp.Inputs.Count - 1).ToArray());
+            var staged = Ad.Linearize(vp, Masks.Only(vp.Inputs.Count, vp.Inputs.Count - 1));
             int m2 = vp.Inputs[^1].Type.Shape.Size, c = Math.Max(1, Math.Min(BasisChunk, m2));
-            var vg = Ad.Simplify(Ad.Vmap(unknown, unknown.Inputs.Select((_, i) => i == unknown.Inputs.Count - 1 ? (int?)0 : null).ToArray(), new[] { 0 }, c));
+            var vg = Ad.Simplify(staged.Vmapped(OverBasis, c));
             double bytes = (double)vp.Outputs[0].Type.Shape.Size * m2 * vp.Outputs[0].Type.DType.SizeOf();
-            return (GraphCost.Flops(known) + GraphCost.Flops(vg) * Math.Ceiling((double)m2 / c), 2 * bytes + GraphCost.LargestBytes(vg));
+            return (GraphCost.Flops(staged.Known) + GraphCost.Flops(vg) * Math.Ceiling((double)m2 / c), 2 * bytes + GraphCost.LargestBytes(vg));
         }
         var bb2 = r.Batching2!;
         var e1 = b1.ExampleTypes(x1); var e2 = bb2.ExampleTypes(xs2);

@@ -141,7 +141,7 @@ internal static class StructuredDerivatives
     {
         int np = p.Count;
         var g = f.OutputGraph(f.GraphFor(p, b?.ExampleTypes(xs) ?? xs.Select(TensorType.Of).ToArray()), j);
-        var jvp = Ad.JvpGraph(g, Enumerable.Range(0, g.Inputs.Count).Select(i => i < np).ToArray());
+        var jvp = Ad.JvpGraph(g, Masks.First(g.Inputs.Count, np));
         // Keep only the output tangent; a parameter that is itself the output gets an explicit copy as its consumer.
         var tangent = Ad.Trace(ins =>
         {
@@ -150,11 +150,11 @@ internal static class StructuredDerivatives
             if (ins[^np..].Any(x => ReferenceEquals(x, t))) t = ins[0].Builder.Emit(new CopyPrimitive(), t);
             return new[] { t };
         }, jvp.InputTypes);
-        var unknown = Enumerable.Range(0, tangent.Inputs.Count).Select(i => i >= tangent.Inputs.Count - np).ToArray();
-        var (known, linear) = PartialEval.Split(tangent, unknown);
+        var staged = Ad.Linearize(tangent, Masks.From(tangent.Inputs.Count, tangent.Inputs.Count - np));
+        var (known, linear) = (staged.Known, staged.Unknown);
         int nr = linear.Inputs.Count - np;
         var knownBatched = b is null ? known
-            : Ad.Vmap(known, Enumerable.Repeat((int?)null, np).Concat(b.StackAxes).ToArray(), Enumerable.Repeat(0, known.Outputs.Count).ToArray(), b.Count);
+            : Ad.Vmap(known, InAxes.Concat(InAxes.None(np), b.StackAxes), InAxes.Out(known.Outputs.Count), b.Count);
         var tparams = linear.Inputs.Skip(nr).ToArray();
         var uses = new List<Use>();
         for (int e = 0; e < linear.Equations.Count; e++)
@@ -218,10 +218,10 @@ internal static class StructuredDerivatives
         int nr = s.NumResiduals;
         var L = s.Linear;
         var record = s.Uses.Select(u => L.Equations[u.Eqn].Output).Distinct().ToArray();
-        var back = TransposeTransform.Apply(L, Enumerable.Range(0, L.Inputs.Count).Select(i => i >= nr).ToArray(), new[] { true }, record);
+        var back = TransposeTransform.Apply(L, Masks.From(L.Inputs.Count, nr), new[] { true }, record);
         back = DceTransform.Apply(new Graph(back.Inputs, back.Equations, back.Outputs.Skip(np).ToArray(), back.VarCount));
-        var vb = Ad.Vmap(back, Enumerable.Range(0, nr + 1).Select(i => i == nr ? (int?)0 : null).ToArray(), Enumerable.Repeat(0, record.Length).ToArray(), s.Fx.Size);
-        return (b is null ? vb : Ad.Vmap(vb, Enumerable.Range(0, nr + 1).Select(i => i == nr ? (int?)null : 0).ToArray(), Enumerable.Repeat(0, record.Length).ToArray(), b.Count), record);
+        var vb = Ad.Vmap(back, InAxes.Only(nr + 1, nr), InAxes.Out(record.Length), s.Fx.Size);
+        return (b is null ? vb : Ad.Vmap(vb, InAxes.Concat(InAxes.All(nr), InAxes.None(1)), InAxes.Out(record.Length), b.Count), record);
     }
 
     /// <summary>The compressed ∂y/∂w graph of use <paramref name="u"/> (vmapped over examples when batched).</summary>
@@ -231,7 +231,7 @@ internal static class StructuredDerivatives
         var use = s.Uses[u];
         var (jg, consts) = CompressedJacobian.Build(s.Linear.Equations[use.Eqn], use.Input, use.Rule.Restrict(compressed[use.W]),
             v => IndexOf(s.Linear.Inputs, v, s.NumResiduals) >= 0, s.JacobianRules);
-        return (b is null ? jg : Ad.Vmap(jg, consts.Select(_ => (int?)0).ToArray(), new[] { 0 }, b.Count), consts);
+        return (b is null ? jg : Ad.Vmap(jg, InAxes.All(consts.Length), new[] { 0 }, b.Count), consts);
     }
 
     /// <summary>FLOPs of everything but the MJJMP einsums on this side (the AUTO cost model): the forward pass that

@@ -52,7 +52,7 @@ internal sealed class TracedApply
 
     /// <summary>The reverse-mode Jacobian plan (w.r.t. every parameter) of a single-output graph, cached.</summary>
     public JacobianPlan PlanFor(Graph g, int parameterCount) =>
-        _plans.GetOrAdd(g, gr => Ad.JacobianPlan(gr, Enumerable.Range(0, gr.Inputs.Count).Select(i => i < parameterCount).ToArray()));
+        _plans.GetOrAdd(g, gr => Ad.JacobianPlan(gr, Masks.First(gr.Inputs.Count, parameterCount)));
 
     public TensorType[] OutputTypes(Params p, IReadOnlyList<TensorType> xs) => GraphFor(p, xs).OutputTypes;
 

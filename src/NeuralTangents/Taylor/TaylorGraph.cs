@@ -23,7 +23,7 @@ internal static class TaylorGraph
         var ins = g.InputTypes.Select(b.NewInput).ToArray();
         for (int i = 0; i < nParams; i++) b.NewInput(g.Inputs[i].Type);
         var h = Simplify(b.Build(Interpreter.Inline(b, g, ins)), cse);
-        var wrtTheta = Enumerable.Range(0, nIn + nParams).Select(i => i < nParams).ToArray();
+        var wrtTheta = Masks.First(nIn + nParams, nParams);
         for (int level = 0; level < degree; level++)
         {
             var jvp = Ad.JvpGraph(h, wrtTheta);
