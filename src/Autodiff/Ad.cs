@@ -61,6 +61,11 @@ public static class Ad
     /// <exception cref="ArgumentException">Axis lists of the wrong length or out of range.</exception>
     public static Graph Vmap(Graph graph, int?[] inAxes, int[] outAxes, int size) => VmapTransform.Apply(graph, inAxes, outAxes, size);
 
+    /// <summary><c>jax.vmap</c> with <c>out_axes=None</c> allowed: a null out axis returns an output that depends on
+    /// no batched input unchanged (no broadcast); <see cref="Vmap(Graph, int?[], int[], int)"/> otherwise.</summary>
+    /// <exception cref="ArgumentException">An output with a null out axis depends on a batched input.</exception>
+    public static Graph Vmap(Graph graph, int?[] inAxes, int?[] outAxes, int size) => VmapTransform.Apply(graph, inAxes, outAxes, size);
+
     /// <summary><c>jax.jvp</c>: outputs and output tangents of <paramref name="f"/> at <paramref name="primals"/>.</summary>
     /// <exception cref="ArgumentException">Tangents differ in count, shape or dtype from the primals.</exception>
     public static (Tensor[] Outputs, Tensor[] Tangents) Jvp(Func<Tracer[], Tracer[]> f, Tensor[] primals, Tensor[] tangents)

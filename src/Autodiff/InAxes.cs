@@ -1,6 +1,6 @@
 namespace NeuralTangents.Autodiff;
 
-/// <summary>vmap <c>in_axes</c> lists (<see cref="Ad.Vmap"/>): null = not batched.</summary>
+/// <summary>vmap <c>in_axes</c> lists (<see cref="Ad.Vmap(Ir.Graph, int?[], int[], int)"/>): null = not batched.</summary>
 internal static class InAxes
 {
     /// <summary><paramref name="n"/> unbatched inputs.</summary>

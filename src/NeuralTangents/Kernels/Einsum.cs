@@ -23,37 +23,143 @@ internal static class Einsum
     public const int ExhaustiveLimit = 5;
 
     /// <summary>An operand during planning: its ids and a signature of how its values were produced.</summary>
-    private readonly record struct Node(int[] Ids, string Sig);
+    internal readonly record struct Node(int[] Ids, string Sig);
+
+    /// <summary>One einsum planned in a <see cref="Session"/>: size-1 ids dropped (they cost nothing and would turn a
+    /// Hadamard product into a batched GEMM), leaf signatures, the contraction order and its cost.</summary>
+    public sealed class Planned
+    {
+        internal required Shape[] Shapes;            // operand shapes as planned (checked against the values)
+        internal required int[][] Ids;               // operand ids, size-1 ids dropped
+        internal required int[][] SizeOne;           // operand axes of size 1 (squeezed before use)
+        internal required int[] Output;              // output ids, size-1 ids dropped
+        internal required Shape OutShape;            // the output's shape, size-1 axes included
+        internal required List<Node> Leaves;
+        internal required List<(int, int)> Steps;
+        /// <summary>Multiply-adds of this einsum's steps that no earlier einsum of the session computes.</summary>
+        public required double Cost { get; init; }
+        /// <summary>Elements of its largest pairwise result.</summary>
+        public required double LargestElements { get; init; }
+    }
+
+    /// <summary>
+    /// Several einsums whose operands share <see cref="Operand.Key"/>s across them (the MJJMPs of one NTK: a Dense
+    /// layer's W and b read the same <c>∂f/∂y</c>, so both need its Gram). Plan every einsum first (<see cref="Add"/>,
+    /// in execution order): a pairwise step that an earlier one already computes costs nothing, in the order search
+    /// too. Then <see cref="Contract"/> each in the same order: a repeated step is computed once and kept exactly
+    /// until its last reader has run. Not thread-safe (one per NTK call).
+    /// </summary>
+    public sealed class Session
+    {
+        private readonly List<object> _keys = new();
+        private readonly HashSet<string> _done = new();
+        private readonly Dictionary<string, int> _reads = new();
+        private readonly Dictionary<string, Tensor> _memo = new();
+
+        /// <summary>Memoised step results still waiting for a reader (0 once every planned einsum has run).</summary>
+        internal int Held => _memo.Count;
+
+        /// <summary>Plans one einsum over operands given by shape; a null key is a value equal to no other.</summary>
+        public Planned Add(IReadOnlyList<(int[] Ids, Shape Shape, object? Key)> operands, int[] output)
+        {
+            foreach (var o in operands)
+            {
+                if (o.Ids.Length != o.Shape.Rank) throw new ArgumentException($"einsum: {o.Ids.Length} ids for an operand of shape {o.Shape}");
+                if (o.Ids.Distinct().Count() != o.Ids.Length) throw new ArgumentException("einsum: repeated id within one operand");
+            }
+            var sizes = Sizes(operands.Select(o => (o.Ids, o.Shape)));
+            var missing = output.Where(id => !sizes.ContainsKey(id)).ToArray();
+            if (missing.Length > 0) throw new ArgumentException($"einsum: output ids [{string.Join(", ", missing)}] appear in no operand");
+            var outShape = new Shape(output.Select(id => sizes[id]));
+            var sizeOne = operands.Select(o => Enumerable.Range(0, o.Ids.Length).Where(i => o.Shape[i] == 1).ToArray()).ToArray();
+            var ids = operands.Select(o => o.Ids.Where(id => sizes[id] != 1).ToArray()).ToArray();
+            var outIds = output.Where(id => sizes[id] != 1).ToArray();
+            // Leaf signatures name the operand's key and its kept axes by their positions in the operand as given,
+            // so equal keys read the same way give equal signatures in every einsum of the session.
+            var leaves = new List<Node>();
+            for (int k = 0; k < operands.Count; k++)
+            {
+                var key = operands[k].Key ?? new object();
+                int ki = _keys.FindIndex(x => Equals(x, key));
+                if (ki < 0) { _keys.Add(key); ki = _keys.Count - 1; }
+                var kept = Kept(ids[k], outIds, ids.Where((_, i) => i != k));
+                leaves.Add(new Node(kept, $"#{ki}/{string.Join(",", kept.Select(id => Array.IndexOf(operands[k].Ids, id)))}"));
+            }
+            var (steps, cost) = Order(leaves, sizes, outIds, _done);
+            double largest = 0;
+            var nodes = leaves.ToList();
+            foreach (var (i, j) in steps)
+            {
+                var (a, b, _, _) = Canonical(nodes[i], nodes[j], 0, 0);
+                nodes.RemoveAt(j); nodes.RemoveAt(i);
+                var (batch, _, sig, result) = PlanPair(a, b, nodes, outIds);
+                largest = Math.Max(largest, ResultIds(a.Ids, b.Ids, batch).Aggregate(1.0, (acc, id) => acc * sizes[id]));
+                _done.Add(sig);
+                _reads[sig] = _reads.GetValueOrDefault(sig) + 1;
+                nodes.Add(result);
+            }
+            return new Planned
+            {
+                Shapes = operands.Select(o => o.Shape).ToArray(), Ids = ids, SizeOne = sizeOne, Output = outIds, OutShape = outShape,
+                Leaves = leaves, Steps = steps, Cost = cost, LargestElements = largest,
+            };
+        }
+
+        /// <summary>
+        /// Evaluates <paramref name="plan"/> (planned by this session; sessions' einsums run in the order they were
+        /// added) on <paramref name="values"/>. With <paramref name="accumulate"/> (contiguous, of the output's shape),
+        /// the result is added into it — a final element-wise product straight into it, without a temporary — and
+        /// <paramref name="accumulate"/> is returned.
+        /// </summary>
+        public Tensor Contract(Planned plan, IReadOnlyList<Tensor> values, Tensor? accumulate = null)
+        {
+            if (values.Count != plan.Shapes.Length) throw new ArgumentException($"einsum: {values.Count} values for {plan.Shapes.Length} operands");
+            for (int k = 0; k < values.Count; k++)
+                if (values[k].Shape != plan.Shapes[k]) throw new ArgumentException($"einsum: operand {k} has shape {values[k].Shape}, planned {plan.Shapes[k]}");
+            var nodes = plan.Leaves.ToList();
+            // One tensor object per signature: equal operands stay reference-equal after their private ids are
+            // dropped, so a Gram of two of them takes SymmetricDot's path.
+            var bySig = new Dictionary<string, Tensor>();
+            Tensor Shared(string sig, Func<Tensor> make) => bySig.TryGetValue(sig, out var t) ? t : bySig[sig] = make();
+            var vals = values.Select((v, k) => Shared(nodes[k].Sig, () =>
+            {
+                var sq = plan.SizeOne[k].Length > 0 ? v.Squeeze(plan.SizeOne[k]) : v;
+                return Drop(sq, plan.Ids[k], nodes[k].Ids);
+            })).ToList();
+            for (int s = 0; s < plan.Steps.Count; s++)
+            {
+                var (bi, bj) = plan.Steps[s];
+                var (a, b, va, vb) = Canonical(nodes[bi], nodes[bj], vals[bi], vals[bj]);
+                nodes.RemoveAt(bj); nodes.RemoveAt(bi); vals.RemoveAt(bj); vals.RemoveAt(bi);
+                var (batch, contract, pairSig, result) = PlanPair(a, b, nodes, plan.Output);
+                var ids = ResultIds(a.Ids, b.Ids, batch);
+                bool last = s == plan.Steps.Count - 1;
+                if (last && accumulate is not null && !_memo.ContainsKey(pairSig) && _reads[pairSig] == 1 && ids.SequenceEqual(plan.Output)
+                    && IsHadamard(a.Ids, b.Ids, batch, contract))
+                {
+                    _reads.Remove(pairSig);
+                    MultiplyAdd(va, vb.Transpose(a.Ids.Select(id => Array.IndexOf(b.Ids, id)).ToArray()), accumulate);
+                    return accumulate;
+                }
+                if (!_memo.TryGetValue(pairSig, out var r)) r = Pair(a.Ids, va, b.Ids, vb, batch, contract);
+                if (--_reads[pairSig] > 0) _memo[pairSig] = r; else { _memo.Remove(pairSig); _reads.Remove(pairSig); }
+                nodes.Add(result);
+                vals.Add(Shared(result.Sig, () => Drop(r, ids, result.Ids)));
+            }
+            var lastIds = nodes[0].Ids;
+            var y = vals[0].Transpose(plan.Output.Select(id => Array.IndexOf(lastIds, id)).ToArray());
+            var full = y.Contiguous().Reshape(plan.OutShape);
+            if (accumulate is null) return full;
+            MultiplyAdd(full, null, accumulate);
+            return accumulate;
+        }
+    }
 
     public static Tensor Contract(IReadOnlyList<Operand> operands, int[] output)
     {
-        foreach (var o in operands)
-        {
-            if (o.Ids.Length != o.Value.Rank) throw new ArgumentException($"einsum: {o.Ids.Length} ids for an operand of shape {o.Value.Shape}");
-            if (o.Ids.Distinct().Count() != o.Ids.Length) throw new ArgumentException("einsum: repeated id within one operand");
-        }
-        var sizes = Sizes(operands.Select(o => (o.Ids, o.Value.Shape)));
-        var nodes = Leaves(operands.Select(o => (o.Ids, o.Key ?? o.Value)).ToList(), output);
-        // One tensor object per signature: equal operands stay reference-equal after their private ids are dropped,
-        // so a Gram of two of them takes SymmetricDot's path.
-        var bySig = new Dictionary<string, Tensor>();
-        Tensor Shared(string sig, Func<Tensor> make) => bySig.TryGetValue(sig, out var t) ? t : bySig[sig] = make();
-        var values = operands.Select((o, k) => Shared(nodes[k].Sig, () => Drop(o.Value, o.Ids, nodes[k].Ids))).ToList();
-        var memo = new Dictionary<string, Tensor>();
-        foreach (var (bi, bj) in Order(nodes, sizes, output, new HashSet<string>()).Steps)
-        {
-            var (a, b, va, vb) = Canonical(nodes[bi], nodes[bj], values[bi], values[bj]);
-            nodes.RemoveAt(bj); nodes.RemoveAt(bi); values.RemoveAt(bj); values.RemoveAt(bi);
-            var (batch, contract, pairSig, result) = PlanPair(a, b, nodes, output);
-            if (!memo.TryGetValue(pairSig, out var r)) memo[pairSig] = r = Pair(a.Ids, va, b.Ids, vb, batch, contract);
-            var ids = ResultIds(a.Ids, b.Ids, batch);
-            nodes.Add(result);
-            values.Add(Shared(result.Sig, () => Drop(r, ids, result.Ids)));
-        }
-        var last = nodes[0];
-        var missing = output.Where(id => !last.Ids.Contains(id)).ToArray();
-        if (missing.Length > 0) throw new ArgumentException($"einsum: output ids [{string.Join(", ", missing)}] appear in no operand");
-        return values[0].Transpose(output.Select(id => Array.IndexOf(last.Ids, id)).ToArray()).Contiguous();
+        var session = new Session();
+        var plan = session.Add(operands.Select(o => (o.Ids, o.Value.Shape, (object?)(o.Key ?? o.Value))).ToArray(), output);
+        return session.Contract(plan, operands.Select(o => o.Value).ToArray());
     }
 
     /// <summary>Multiply-adds the same contraction order would spend, from shapes only (for the AUTO cost model);
@@ -63,35 +169,50 @@ internal static class Einsum
     /// <summary>The multiply-adds of the chosen order and the elements of its largest pairwise result.</summary>
     public static (double Cost, double LargestElements) Plan(IReadOnlyList<(int[] Ids, Shape Shape, object? Key)> operands, int[] output)
     {
-        var sizes = Sizes(operands.Select(o => (o.Ids, o.Shape)));
-        var nodes = Leaves(operands.Select((o, k) => (o.Ids, o.Key ?? (object)k)).ToList(), output);
-        var (steps, cost) = Order(nodes, sizes, output, new HashSet<string>());
-        double largest = 0;
-        foreach (var (i, j) in steps)
-        {
-            var (a, b, _, _) = Canonical(nodes[i], nodes[j], 0, 0);
-            nodes.RemoveAt(j); nodes.RemoveAt(i);
-            var (batch, _, _, result) = PlanPair(a, b, nodes, output);
-            largest = Math.Max(largest, ResultIds(a.Ids, b.Ids, batch).Aggregate(1.0, (acc, id) => acc * sizes[id]));
-            nodes.Add(result);
-        }
-        return (cost, largest);
+        var plan = new Session().Add(operands, output);
+        return (plan.Cost, plan.LargestElements);
     }
 
-    /// <summary>Leaf nodes: private ids not in the output are summed out first; equal keys share a signature.</summary>
-    private static List<Node> Leaves(List<(int[] Ids, object Key)> ops, int[] output)
+    /// <summary><paramref name="acc"/> += a ∘ b (b null: += a), in place, product rounded before the sum (no fused
+    /// multiply-add, so results do not depend on the CPU). a and b have acc's shape (any strides); acc is contiguous.</summary>
+    internal static void MultiplyAdd(Tensor a, Tensor? b, Tensor acc)
     {
-        var keys = new List<object>();
-        var nodes = new List<Node>();
-        for (int k = 0; k < ops.Count; k++)
-        {
-            int ki = keys.FindIndex(x => Equals(x, ops[k].Key));
-            if (ki < 0) { keys.Add(ops[k].Key); ki = keys.Count - 1; }
-            var kept = Kept(ops[k].Ids, output, ops.Where((_, i) => i != k).Select(o => o.Ids));
-            nodes.Add(new Node(kept, $"#{ki}/{string.Join(",", kept.Select(id => Array.IndexOf(ops[k].Ids, id)))}"));
-        }
-        return nodes;
+        if (!acc.IsContiguous || a.Size != acc.Size) throw new ArgumentException("einsum: accumulator must be contiguous and of the result's size");
+        var ac = a.Contiguous(); var bc = b?.Contiguous();
+        if (acc.DType == DType.Float32) MultiplyAdd<float>(ac, bc, acc); else MultiplyAdd<double>(ac, bc, acc);
     }
+
+    private static void MultiplyAdd<T>(Tensor a, Tensor? b, Tensor acc) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        T[] sa = (T[])a.Storage, sy = (T[])acc.Storage;
+        T[]? sb = (T[]?)b?.Storage;
+        int oa = a.Offset, ob = b?.Offset ?? 0, oy = acc.Offset;
+        Chunks.Run(acc.Size, (i, n) =>
+        {
+            var y = sy.AsSpan(oy + i, n);
+            if (sb is null) System.Numerics.Tensors.TensorPrimitives.Add(sa.AsSpan(oa + i, n), y, y);
+            else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(sa.AsSpan(oa + i, n), sb.AsSpan(ob + i, n), y, y);
+        });
+    }
+
+    /// <summary><paramref name="x"/> ·= s in place (s rounded to x's dtype); x contiguous.</summary>
+    internal static void ScaleInPlace(Tensor x, double s)
+    {
+        if (!x.IsContiguous) throw new ArgumentException("einsum: in-place scaling needs a contiguous tensor");
+        if (x.DType == DType.Float32)
+        {
+            var a = (float[])x.Storage; int o = x.Offset; float f = (float)s;
+            Chunks.Run(x.Size, (i, n) => System.Numerics.Tensors.TensorPrimitives.Multiply(a.AsSpan(o + i, n), f, a.AsSpan(o + i, n)));
+        }
+        else
+        {
+            var a = (double[])x.Storage; int o = x.Offset;
+            Chunks.Run(x.Size, (i, n) => System.Numerics.Tensors.TensorPrimitives.Multiply(a.AsSpan(o + i, n), s, a.AsSpan(o + i, n)));
+        }
+    }
+
+    private static bool IsHadamard(int[] aIds, int[] bIds, int[] batch, int[] contract) =>
+        contract.Length == 0 && aIds.Length == bIds.Length && batch.Length == aIds.Length;
 
     /// <summary>The ids of <paramref name="ids"/> still needed by the output or another operand.</summary>
     private static int[] Kept(int[] ids, int[] output, IEnumerable<int[]> others)
@@ -131,7 +252,9 @@ internal static class Einsum
     /// operands carry the same ids (a batched 1×1 GEMM per element would be far slower).</summary>
     private static Tensor Pair(int[] aIds, Tensor a, int[] bIds, Tensor b, int[] batch, int[] contract)
     {
-        if (contract.Length == 0 && aIds.Length == bIds.Length && batch.Length == aIds.Length)
+        if (aIds.Length == 0 || bIds.Length == 0)   // a scalar operand (every id of size 1, squeezed away)
+            return aIds.Length == 0 ? Elementwise.Scale(b, a.ToScalar()) : Elementwise.Scale(a, b.ToScalar());
+        if (IsHadamard(aIds, bIds, batch, contract))
         {
             // Result ids are `batch` (in a's order, as Split keeps it): align b to a and multiply.
             var bt = b.Transpose(aIds.Select(id => Array.IndexOf(bIds, id)).ToArray());

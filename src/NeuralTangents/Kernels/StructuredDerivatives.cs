@@ -19,8 +19,9 @@ namespace NeuralTangents.Kernels;
 internal static class StructuredDerivatives
 {
     /// <summary>Equation <paramref name="Eqn"/> consumes parameter tangent <paramref name="W"/> as operand <paramref name="Input"/>;
-    /// <paramref name="Y"/> is its output shape as the MJJMP sees it (w's shape for a reshape).</summary>
-    internal sealed record Use(int Eqn, int Input, int W, StructureRule Rule, Shape Y);
+    /// <paramref name="Y"/> is its output shape as the MJJMP sees it (w's shape for a reshape). Its ∂f/∂y is
+    /// <paramref name="Factor"/> · ∂f/∂<paramref name="Root"/> (see <see cref="RootOf"/>).</summary>
+    internal sealed record Use(int Eqn, int Input, int W, StructureRule Rule, Shape Y, Var Root, double Factor);
 
     /// <summary>
     /// The immutable plan of one side (x1 or x2): the linear tangent program, the forward graph producing its
@@ -35,6 +36,7 @@ internal static class StructuredDerivatives
         public required IReadOnlyList<Use> Uses { get; init; }
         public required Shape Fx { get; init; }               // output shape (per example when batched)
         public required int NumResiduals { get; init; }
+        public required bool[] Batched { get; init; }         // per residual: carries the example axis (else shared by all examples, e.g. a weight)
         public Batching? Batching { get; init; }
         public int Examples => Batching?.Count ?? 0;
     }
@@ -47,7 +49,9 @@ internal static class StructuredDerivatives
     /// same <see cref="Side"/>).</summary>
     internal sealed record Operand(Shape Shape, int[] Ids, Side Side, int Use, bool Jacobian)
     {
-        public object Key => (Side, Use, Jacobian ? 1 : 0);
+        /// <summary>∂f/∂y is keyed by its root and the shape it is read in: uses meeting at one sum (a Dense layer's W
+        /// and b) share it, and the einsum session computes its Gram once.</summary>
+        public object Key => Jacobian ? (Side, Use, 1) : (Side, Side.Uses[Use].Root, Shape);
     }
 
     /// <summary>One MJJMP: use <paramref name="A"/> of side 1 and use <paramref name="B"/> of side 2 (of the same
@@ -89,16 +93,25 @@ internal static class StructuredDerivatives
             return (o.Jacobian ? v.J : v.A)[o.Use];
         }
 
-        Tensor? total = null;
-        foreach (var t in plan.Terms)
+        // Every MJJMP planned first in one session (a step shared by several, e.g. the Gram of a Dense layer's ∂f/∂y for
+        // its W and b, is computed once and freed after its last reader), each added into one kernel-sized buffer.
+        var kShape = r.Axes.KernelShape(r.Out1.Shape, r.Out2.Shape);
+        var session = new Einsum.Session();
+        var plans = Plans(session, plan);
+        var total = Tensor.Zeros(kShape, r.Out1.DType);
+        for (int t = 0; t < plan.Terms.Count; t++)
         {
-            var term = Einsum.Contract(t.Operands.Select(o => new Einsum.Operand(Value(o), o.Ids, o.Key)).ToArray(), t.Output);
-            total = total is null ? term : Elementwise.Binary(BinaryOp.Add, total, term);
+            if (plans[t].OutShape != kShape) throw new InvalidOperationException($"MJJMP gives shape {plans[t].OutShape}, kernel is {kShape}");
+            session.Contract(plans[t], plan.Terms[t].Operands.Select(Value).ToArray(), total);
         }
-        if (total is null) return Tensor.Zeros(r.Axes.KernelShape(r.Out1.Shape, r.Out2.Shape), r.Out1.DType);
         double norm = r.Axes.TraceSize(r.Out1.Shape);
-        return norm == 1 ? total : Elementwise.Scale(total, 1.0 / norm);
+        if (norm != 1) Einsum.ScaleInPlace(total, 1.0 / norm);
+        return total;
     }
+
+    /// <summary>Every MJJMP's einsum planned in <paramref name="session"/>, in term order.</summary>
+    private static Einsum.Planned[] Plans(Einsum.Session session, Plan plan) =>
+        plan.Terms.Select(t => session.Add(t.Operands.Select(o => (o.Ids, o.Shape, (object?)o.Key)).ToArray(), t.Output)).ToArray();
 
     /// <summary>FLOPs of the passes and the MJJMP einsums (paths planned on shapes), and the bytes held at once.</summary>
     public static (double Flops, double Bytes) Estimate(KernelRequest r)
@@ -153,9 +166,13 @@ internal static class StructuredDerivatives
         var staged = Ad.Linearize(tangent, Masks.From(tangent.Inputs.Count, tangent.Inputs.Count - np));
         var (known, linear) = (staged.Known, staged.Unknown);
         int nr = linear.Inputs.Count - np;
-        var knownBatched = b is null ? known
-            : Ad.Vmap(known, InAxes.Concat(InAxes.None(np), b.StackAxes), InAxes.Out(known.Outputs.Count), b.Count);
+        // Residuals that do not depend on the examples (the weights a backward pass multiplies by) stay unbatched
+        // (vmap out_axes=None): broadcast per example they turned one GEMM of the ∂f/∂y pass into E small ones.
+        var inAxes = b is null ? null : InAxes.Concat(InAxes.None(np), b.StackAxes);
+        var batched = b is null ? new bool[nr] : VmapTransform.BatchedOutputs(known, inAxes!);
+        var knownBatched = b is null ? known : Ad.Vmap(known, inAxes!, batched.Select(x => x ? (int?)0 : null).ToArray(), b.Count);
         var tparams = linear.Inputs.Skip(nr).ToArray();
+        var readers = Readers(linear);
         var uses = new List<Use>();
         for (int e = 0; e < linear.Equations.Count; e++)
         {
@@ -164,12 +181,62 @@ internal static class StructuredDerivatives
                 if (eq.Inputs[k] is Var v && Array.IndexOf(tparams, v) is var w && w >= 0)
                 {
                     var rule = !rules.Structure ? StructureRule.None : eq.Primitive.Structure(k, eq.Inputs.Select(a => a.Type).ToArray(), eq.Inputs.ToArray());
-                    var use = new Use(e, k, w, rule, rule.YInWShape ? v.Type.Shape : eq.Output.Type.Shape);
+                    var (root, factor) = rules.ShareCotangents ? RootOf(linear, eq.Output, readers) : (eq.Output, 1.0);
+                    var use = new Use(e, k, w, rule, rule.YInWShape ? v.Type.Shape : eq.Output.Type.Shape, root, factor);
                     CheckRule(eq, use, v.Type.Shape);
                     uses.Add(use);
                 }
         }
-        return new Side { JacobianRules = rules.Jacobian, Linear = linear, Known = knownBatched, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Batching = b };
+        return new Side { JacobianRules = rules.Jacobian, Linear = linear, Known = knownBatched, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Batched = batched, Batching = b };
+    }
+
+    /// <summary>Where each variable of <paramref name="g"/> is read: (equation, operand) pairs; a graph output counts as a reader.</summary>
+    private static Dictionary<Var, List<(int Eqn, int Input)>> Readers(Graph g)
+    {
+        var readers = new Dictionary<Var, List<(int, int)>>();
+        void Add(Atom a, int e, int i) { if (a is Var v) (readers.TryGetValue(v, out var l) ? l : readers[v] = new()).Add((e, i)); }
+        for (int e = 0; e < g.Equations.Count; e++)
+            for (int i = 0; i < g.Equations[e].Inputs.Count; i++) Add(g.Equations[e].Inputs[i], e, i);
+        foreach (var o in g.Outputs) Add(o, -1, -1);
+        return readers;
+    }
+
+    /// <summary>
+    /// The latest value whose ∂f/∂ gives ∂f/∂<paramref name="y"/>, and the factor between them: while y's only reader
+    /// is a sum, a difference, a negation or a product with a uniform constant c (same type), ∂f/∂y = ±c·∂f/∂(its
+    /// output). A Dense layer's W (σ_w/√n · x·W) and b (σ_b · b) meet at their sum, so both uses read the same ∂f/∂y,
+    /// whose Gram — the most expensive step of their MJJMPs — is then computed once (the factors are folded into the
+    /// compressed Jacobians, which are far smaller). A bias broadcast before the sum (a batch without vmap axes, or a
+    /// convolution's) keeps its own ∂f/∂y.
+    /// </summary>
+    private static (Var Root, double Factor) RootOf(Graph g, Var y, Dictionary<Var, List<(int Eqn, int Input)>> readers)
+    {
+        double factor = 1;
+        while (readers.TryGetValue(y, out var r) && r.Count == 1 && r[0].Eqn >= 0)
+        {
+            var (k, i) = r[0];
+            var e = g.Equations[k];
+            if (e.Output.Type != y.Type) break;
+            switch (e.Primitive)
+            {
+                case AddPrimitive: break;
+                case SubPrimitive: if (i == 1) factor = -factor; break;
+                case NegPrimitive: factor = -factor; break;
+                case MulPrimitive when e.Inputs[1 - i] is Literal l && Uniform(l.Value) is { } c: factor *= c; break;
+                default: return (y, factor);
+            }
+            y = e.Output;
+        }
+        return (y, factor);
+    }
+
+    /// <summary>The value of every element when they are all equal (a broadcast scalar), else null.</summary>
+    private static double? Uniform(Tensor t)
+    {
+        if (t.Size == 0 || t.Size > 1 << 20) return null;
+        var v = t.ToDoubleArray();
+        foreach (var x in v) if (x != v[0]) return null;
+        return v[0];
     }
 
     /// <summary>NT's <c>get_structure</c> sanity checks (Neural Tangents' <c>rules.py</c>): a faulty rule is a bug of ours, reported as such
@@ -197,14 +264,16 @@ internal static class StructuredDerivatives
         var cts = Interpreter.Evaluate(back, residuals.Append(basis).ToArray());
         var A = new Tensor[s.Uses.Count]; var J = new Tensor[s.Uses.Count];
         var lead = b is null ? Array.Empty<int>() : new[] { b.Count };
+        var byRoot = new Dictionary<(Var, Shape), Tensor>();   // uses with one root share one ∂f/∂y tensor
         for (int u = 0; u < s.Uses.Count; u++)
         {
             var use = s.Uses[u];
-            var eq = L.Equations[use.Eqn];
-            A[u] = cts[Array.IndexOf(record, eq.Output)].Reshape(new Shape(lead.Concat(s.Fx).Concat(use.Y)));
+            var shape = new Shape(lead.Concat(s.Fx).Concat(use.Y));
+            A[u] = byRoot.TryGetValue((use.Root, shape), out var a) ? a : byRoot[(use.Root, shape)] = cts[Array.IndexOf(record, use.Root)].Reshape(shape);
             var (jg, consts) = JacobianGraph(s, u, compressed);
             var values = consts.Select(v => residuals[IndexOf(L.Inputs, v, nr)]).ToArray();
-            J[u] = Interpreter.Evaluate(jg, values)[0];
+            var jac = Interpreter.Evaluate(jg, values)[0];
+            J[u] = use.Factor == 1 ? jac : Elementwise.Scale(jac, use.Factor);
         }
         return new SideValues(A, J);
     }
@@ -217,11 +286,11 @@ internal static class StructuredDerivatives
         var b = s.Batching;
         int nr = s.NumResiduals;
         var L = s.Linear;
-        var record = s.Uses.Select(u => L.Equations[u.Eqn].Output).Distinct().ToArray();
+        var record = s.Uses.Select(u => u.Root).Distinct().ToArray();
         var back = TransposeTransform.Apply(L, Masks.From(L.Inputs.Count, nr), new[] { true }, record);
         back = DceTransform.Apply(new Graph(back.Inputs, back.Equations, back.Outputs.Skip(np).ToArray(), back.VarCount));
         var vb = Ad.Vmap(back, InAxes.Only(nr + 1, nr), InAxes.Out(record.Length), s.Fx.Size);
-        return (b is null ? vb : Ad.Vmap(vb, InAxes.Concat(InAxes.All(nr), InAxes.None(1)), InAxes.Out(record.Length), b.Count), record);
+        return (b is null ? vb : Ad.Vmap(vb, InAxes.Concat(s.Batched.Select(x => x ? (int?)0 : null).ToArray(), InAxes.None(1)), InAxes.Out(record.Length), b.Count), record);
     }
 
     /// <summary>The compressed ∂y/∂w graph of use <paramref name="u"/> (vmapped over examples when batched).</summary>
@@ -231,7 +300,7 @@ internal static class StructuredDerivatives
         var use = s.Uses[u];
         var (jg, consts) = CompressedJacobian.Build(s.Linear.Equations[use.Eqn], use.Input, use.Rule.Restrict(compressed[use.W]),
             v => IndexOf(s.Linear.Inputs, v, s.NumResiduals) >= 0, s.JacobianRules);
-        return (b is null ? jg : Ad.Vmap(jg, InAxes.All(consts.Length), new[] { 0 }, b.Count), consts);
+        return (b is null ? jg : Ad.Vmap(jg, consts.Select(v => s.Batched[IndexOf(s.Linear.Inputs, v, s.NumResiduals)] ? (int?)0 : null).ToArray(), new[] { 0 }, b.Count), consts);
     }
 
     /// <summary>FLOPs of everything but the MJJMP einsums on this side (the AUTO cost model): the forward pass that
@@ -246,18 +315,12 @@ internal static class StructuredDerivatives
         return -1;
     }
 
-    /// <summary>The einsum plan of every MJJMP from shapes only (the AUTO cost model): total multiply-adds and the
-    /// elements of the largest intermediate.</summary>
+    /// <summary>The einsum plans of every MJJMP from shapes only (the AUTO cost model): total multiply-adds (a step
+    /// shared between MJJMPs counted once, as it is computed) and the elements of the largest intermediate.</summary>
     private static (double Cost, double LargestElements) ContractionPlan(Plan plan)
     {
-        double cost = 0, largest = 0;
-        foreach (var t in plan.Terms)
-        {
-            var ep = Einsum.Plan(t.Operands.Select(o => (o.Ids, o.Shape, (object?)o.Key)).ToArray(), t.Output);
-            cost += ep.Cost;
-            largest = Math.Max(largest, ep.LargestElements);
-        }
-        return (cost, largest);
+        var plans = Plans(new Einsum.Session(), plan);
+        return (plans.Sum(p => p.Cost), plans.Select(p => p.LargestElements).DefaultIfEmpty(0).Max());
     }
 
     /// <summary>Every pair of uses (x1 side, x2 side) of the same parameter: one MJJMP each.</summary>
