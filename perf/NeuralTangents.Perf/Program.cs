@@ -17,6 +17,8 @@ if (args.Length > 0 && args[0] == "gpu-gemm") return GpuCheck.Run(args);
 if (args.Length > 0 && args[0] == "vs-peer") return PeerCompare.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "peer-row") return PeerCompare.RunRow(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "vp-graph") return VpGraphDump.Run(args.Skip(1).ToArray());
+if (args.Length > 0 && args[0] == "vp-profile") return VpGraphDump.Profile(args.Skip(1).ToArray());
+if (args.Length > 0 && args[0] == "vp-check") return VpGraphDump.Check(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "auto-check") return AutoCheck.Run(args.Skip(1).ToArray());
 BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly).Run(args);
 return 0;

@@ -42,7 +42,7 @@ internal static class NtkVectorProducts
     public static Tensor Ntk(KernelRequest r)
     {
         var full = r.Batching1 is null ? FullKernel(r.F, r.Parameters, r.X1, r.X2, r.Output)
-            : FullKernelPerPair(r.F, r.Parameters, r.X1, r.X2, r.Output, r.Batching1, r.Batching2!);
+            : FullKernelPerPair(r);
         return r.Axes.FromFull(full);
     }
 
@@ -77,29 +77,37 @@ internal static class NtkVectorProducts
     }
 
     /// <summary>Full kernel assembled from per-example-pair blocks (vmap over the basis, x2 examples, x1 examples).</summary>
-    private static Tensor FullKernelPerPair(TracedApply f, Params p, Tensor[] x1, Tensor[] x2, int j, Batching b1, Batching b2)
+    private static Tensor FullKernelPerPair(KernelRequest r)
     {
-        var e1 = b1.ExampleTypes(x1); var e2 = b2.ExampleTypes(x2);
-        var vp = VpGraph(f, p, e1, e2, j);
-        var out1 = vp.Outputs[0].Type; var out2 = vp.Inputs[^1].Type;
-        int np = p.Count, k1 = x1.Length, m2 = out2.Shape.Size;
-        int o1 = b1.Out[j], o2 = b2.Out[j];
+        var (p, x1, x2, b1, b2) = (r.Parameters, r.X1, r.X2, r.Batching1!, r.Batching2!);
+        var plan = PlanPairs(r);
+        var (out1, out2) = (plan.Out1, plan.Out2);
+        int m2 = out2.Shape.Size;
+        int o1 = b1.Out[r.Output], o2 = b2.Out[r.Output];
         if (out1.Shape[o1] != 1 || out2.Shape[o2] != 1)
             throw new ArgumentException($"vmap_axes: output axis {o1} of f on one example has size {out1.Shape[o1]}, expected 1 (output shape {out1.Shape})", "vmapAxes");
-        var cache = new Dictionary<(int, int), Graph>();
-        Graph For(int c1, int c2) => cache.TryGetValue((c1, c2), out var h) ? h : cache[(c1, c2)] = PairGraph(vp, np, k1, x2.Length, b1, b2, c1, c2);
-        var basis = StandardBasis.Of(out2.Shape, out2.DType, 0, m2);
+        var cache = new Dictionary<(int, int, int), Graph> { [(plan.C1, plan.C2, plan.Cb)] = plan.Graph };
+        Graph For(int c1, int c2, int cb) => cache.TryGetValue((c1, c2, cb), out var h) ? h
+            : cache[(c1, c2, cb)] = PairGraph(plan.Vp, p.Count, x1.Length, x2.Length, b1, b2, c1, c2, cb);
         var rowsOf1 = new List<Tensor>();
-        for (int s1 = 0; s1 < b1.Count; s1 += ExampleChunk)
+        for (int s1 = 0; s1 < b1.Count; s1 += plan.C1)
         {
-            int c1 = Math.Min(ExampleChunk, b1.Count - s1);
+            int c1 = Math.Min(plan.C1, b1.Count - s1);
             var a1 = b1.Stack(x1, s1, c1);
             var cols = new List<Tensor>();
-            for (int s2 = 0; s2 < b2.Count; s2 += ExampleChunk)
+            for (int s2 = 0; s2 < b2.Count; s2 += plan.C2)
             {
-                int c2 = Math.Min(ExampleChunk, b2.Count - s2);
-                var args = p.Values.Concat(a1).Concat(b2.Stack(x2, s2, c2)).Append(basis).ToArray();
-                cols.Add(Interpreter.Evaluate(For(c1, c2), args)[0]);                            // (c1, c2, M2e, out1e…)
+                int c2 = Math.Min(plan.C2, b2.Count - s2);
+                var a2 = b2.Stack(x2, s2, c2);
+                // Basis chunks only when one block of pairs with the whole basis does not fit the budget.
+                var parts = new List<Tensor>();
+                for (int sb = 0; sb < m2; sb += plan.Cb)
+                {
+                    int cb = Math.Min(plan.Cb, m2 - sb);
+                    var args = p.Values.Concat(a1).Concat(a2).Append(StandardBasis.Of(out2.Shape, out2.DType, sb, cb)).ToArray();
+                    parts.Add(Interpreter.Evaluate(For(c1, c2, cb), args)[0]);                   // (c1, c2, cb, out1e…)
+                }
+                cols.Add(parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 2));
             }
             rowsOf1.Add(cols.Count == 1 ? cols[0] : Structural.Concatenate(cols, 1));
         }
@@ -114,14 +122,45 @@ internal static class NtkVectorProducts
     }
 
     /// <summary>
-    /// The graph one evaluation of a block of example pairs runs: (params…, c1 stacked x1 examples…, c2 stacked x2
-    /// examples…, basis (M2e, out2e…)) ↦ (c1, c2, M2e, out1e…), i.e. <paramref name="vp"/> vmapped over the basis, the x2
-    /// examples and the x1 examples, then simplified (<see cref="Ad.Simplify"/>).
+    /// How the per-pair path evaluates: blocks of <see cref="C1"/> × <see cref="C2"/> example pairs, the fx2 basis in
+    /// chunks of <see cref="Cb"/>, with <see cref="Graph"/> the graph of one full block and <see cref="PeakBytes"/> its
+    /// liveness peak (inputs included).
     /// </summary>
-    internal static Graph PairGraph(Graph vp, int np, int k1, int k2, Batching b1, Batching b2, int c1, int c2, bool simplify = true)
+    internal sealed record PairPlan(Graph Vp, TensorType Out1, TensorType Out2, int C1, int C2, int Cb, Graph Graph, double PeakBytes, double KernelBytes);
+
+    /// <summary>
+    /// The largest blocks that fit the budget together with the kernel being assembled (held twice while its blocks are
+    /// concatenated): up to <see cref="ExampleChunk"/>² example pairs with the whole basis; halving the example
+    /// blocks down to one pair, then the basis chunk (issue 11: basis chunking inside one example pair). When even one
+    /// pair with one basis vector does not fit, that plan is returned and the caller's estimate exceeds the budget.
+    /// </summary>
+    internal static PairPlan PlanPairs(KernelRequest r)
     {
-        int m2 = vp.Inputs[^1].Type.Shape.Size;
-        var g = Ad.Vmap(vp, InAxes.Only(vp.Inputs.Count, vp.Inputs.Count - 1), new[] { 0 }, m2);   // (M2e, out1e…)
+        var (b1, b2) = (r.Batching1!, r.Batching2!);
+        var vp = VpGraph(r.F, r.Parameters, b1.ExampleTypes(r.X1), b2.ExampleTypes(r.X2), r.Output);
+        var out1 = vp.Outputs[0].Type; var out2 = vp.Inputs[^1].Type;
+        int m2 = out2.Shape.Size;
+        double kernel = 2.0 * out1.Shape.Size * m2 * b1.Count * b2.Count * out1.DType.SizeOf();
+        int c1 = Math.Min(ExampleChunk, b1.Count), c2 = Math.Min(ExampleChunk, b2.Count), cb = m2;
+        while (true)
+        {
+            var g = PairGraph(vp, r.Parameters.Count, r.X1.Length, r.X2.Length, b1, b2, c1, c2, cb);
+            double peak = GraphCost.PeakBytes(g);
+            if (peak + kernel <= r.Budget || (c1 == 1 && c2 == 1 && cb == 1))
+                return new PairPlan(vp, out1, out2, c1, c2, cb, g, peak, kernel);
+            if (c1 > 1 || c2 > 1) { if (c1 >= c2) c1 = (c1 + 1) / 2; else c2 = (c2 + 1) / 2; }
+            else cb = (cb + 1) / 2;
+        }
+    }
+
+    /// <summary>
+    /// The graph one evaluation of a block of example pairs runs: (params…, c1 stacked x1 examples…, c2 stacked x2
+    /// examples…, basis chunk (cb, out2e…)) ↦ (c1, c2, cb, out1e…), i.e. <paramref name="vp"/> vmapped over the basis
+    /// chunk, the x2 examples and the x1 examples, then simplified (<see cref="Ad.Simplify"/>).
+    /// </summary>
+    internal static Graph PairGraph(Graph vp, int np, int k1, int k2, Batching b1, Batching b2, int c1, int c2, int cb, bool simplify = true)
+    {
+        var g = Ad.Vmap(vp, InAxes.Only(vp.Inputs.Count, vp.Inputs.Count - 1), new[] { 0 }, cb);   // (cb, out1e…)
         var over2 = Ad.Vmap(g, InAxes.Concat(InAxes.None(np + k1), b2.StackAxes, InAxes.None(1)), new[] { 0 }, c2);
         var over1 = Ad.Vmap(over2, InAxes.Concat(InAxes.None(np), b1.StackAxes, InAxes.None(k2 + 1)), new[] { 0 }, c1);
         return simplify ? Ad.Simplify(over1) : over1;
@@ -135,7 +174,7 @@ internal static class NtkVectorProducts
         var e = b.ExampleTypes(x);
         var vp = VpGraph(t, p, e, e, j);
         int c = Math.Min(ExampleChunk, b.Count);
-        return PairGraph(vp, p.Count, x.Length, x.Length, b, b, c, c, simplify);
+        return PairGraph(vp, p.Count, x.Length, x.Length, b, b, c, c, vp.Inputs[^1].Type.Shape.Size, simplify);
     }
 
     /// <summary>Estimated FLOPs (from the graphs this implementation would evaluate) and the bytes of the full kernel it builds.</summary>
@@ -151,14 +190,9 @@ internal static class NtkVectorProducts
             double bytes = (double)vp.Outputs[0].Type.Shape.Size * m2 * vp.Outputs[0].Type.DType.SizeOf();
             return (GraphCost.Flops(staged.Known) + GraphCost.Flops(vg) * Math.Ceiling((double)m2 / c), 2 * bytes + GraphCost.LargestBytes(vg));
         }
-        var bb2 = r.Batching2!;
-        var e1 = b1.ExampleTypes(x1); var e2 = bb2.ExampleTypes(xs2);
-        var g = VpGraph(f, p, e1, e2, j);
-        int np = p.Count, k1 = x1.Length, m2e = g.Inputs[^1].Type.Shape.Size;
-        int c1 = Math.Min(ExampleChunk, b1.Count), c2 = Math.Min(ExampleChunk, bb2.Count);
-        var over1 = PairGraph(g, np, k1, xs2.Length, b1, bb2, c1, c2);
-        double blocks = Math.Ceiling((double)b1.Count / c1) * Math.Ceiling((double)bb2.Count / c2);
-        double full = (double)g.Outputs[0].Type.Shape.Size * m2e * b1.Count * bb2.Count * g.Outputs[0].Type.DType.SizeOf();
-        return (GraphCost.Flops(over1) * blocks, 2 * full + GraphCost.LargestBytes(over1));
+        var plan = PlanPairs(r);
+        double blocks = Math.Ceiling((double)b1.Count / plan.C1) * Math.Ceiling((double)r.Batching2!.Count / plan.C2)
+            * Math.Ceiling((double)plan.Out2.Shape.Size / plan.Cb);
+        return (GraphCost.Flops(plan.Graph) * blocks, plan.KernelBytes + plan.PeakBytes);
     }
 }
