@@ -6,10 +6,17 @@ namespace NeuralTangents.Autodiff.Interpreters;
 /// <summary>Evaluates graphs on concrete tensors, freeing each intermediate after its last use.</summary>
 public static class Interpreter
 {
-    /// <summary>Runs <paramref name="graph"/> on <paramref name="inputs"/>.</summary>
+    /// <summary>Runs <paramref name="graph"/> on <paramref name="inputs"/> with the compute backend in effect
+    /// (<see cref="ComputeBackend.Current"/>, read once here).</summary>
     /// <exception cref="ArgumentException">The number, shapes or dtypes of the inputs differ from the graph's.</exception>
-    public static Tensor[] Evaluate(Graph graph, IReadOnlyList<Tensor> inputs)
+    public static Tensor[] Evaluate(Graph graph, IReadOnlyList<Tensor> inputs) => Evaluate(graph, inputs, ComputeBackend.Current);
+
+    /// <summary>Runs <paramref name="graph"/> on <paramref name="inputs"/>, its <c>dot_general</c>s and convolutions on
+    /// <paramref name="backend"/>.</summary>
+    /// <exception cref="ArgumentException">The number, shapes or dtypes of the inputs differ from the graph's.</exception>
+    public static Tensor[] Evaluate(Graph graph, IReadOnlyList<Tensor> inputs, ComputeBackend backend)
     {
+        ArgumentNullException.ThrowIfNull(backend);
         CheckInputs(graph, inputs);
         var env = new Tensor?[graph.VarCount];
         for (int i = 0; i < inputs.Count; i++) env[graph.Inputs[i].Id] = inputs[i];
@@ -21,7 +28,7 @@ public static class Interpreter
             var e = eqns[k];
             args.Clear();
             foreach (var a in e.Inputs) args.Add(Read(env, a));
-            env[e.Output.Id] = e.Primitive.Evaluate(args.ToArray());
+            env[e.Output.Id] = e.Primitive.Evaluate(args.ToArray(), backend);
             foreach (var a in e.Inputs)
                 if (a is Var v && lastUse[v.Id] == k) env[v.Id] = null;
         }

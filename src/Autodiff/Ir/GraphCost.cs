@@ -10,7 +10,7 @@ internal static class GraphCost
         g.Equations.Select(e => e.Output.Type.Shape.Elements * e.Output.Type.DType.SizeOf()).DefaultIfEmpty(0).Max();
 
     /// <summary>
-    /// Peak bytes held while <see cref="Interpreters.Interpreter.Evaluate"/> runs <paramref name="g"/>: the inputs
+    /// Peak bytes held while <see cref="Interpreters.Interpreter.Evaluate(Graph, IReadOnlyList{Tensor})"/> runs <paramref name="g"/>: the inputs
     /// (held by the caller) plus every intermediate from its definition to its last use, the interpreter's freeing
     /// order. Views are counted as copies (an upper bound).
     /// </summary>

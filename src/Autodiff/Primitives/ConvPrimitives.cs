@@ -8,7 +8,7 @@ namespace NeuralTangents.Autodiff.Primitives;
 /// output <c>(N, S1'..Sd', O)</c> (NHWC/HWIO for d = 2). Cross-correlation (no flip), as XLA. Bilinear; its
 /// transposes are the two adjoint primitives below, whose own transposes map back onto these three.
 /// </summary>
-internal sealed class ConvPrimitive : Primitive
+internal sealed class ConvPrimitive : BilinearPrimitive
 {
     /// <summary>Strides, padding, dilation, groups.</summary>
     public ConvParams Params { get; }
@@ -25,7 +25,7 @@ internal sealed class ConvPrimitive : Primitive
         RequireSameDType(Name, i[0], i[1]);
         return new TensorType(Conv.InferShape(i[0].Shape, i[1].Shape, Params), i[0].DType);
     }
-    internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvForward(i[0], i[1], Params);
+    internal override Tensor Evaluate(Tensor[] i, ComputeBackend backend) => backend.ConvForward(i[0], i[1], Params);
     internal override double Flops(TensorType[] i, TensorType o) => 2.0 * o.Shape.Elements * i[1].Shape.Take(i[1].Rank - 1).Aggregate(1.0, (a, d) => a * d);
 
     /// <summary>For the filter of an ordinary convolution with its O axis trimmed, ∂y'/∂w' are the im2col patches of
@@ -51,7 +51,6 @@ internal sealed class ConvPrimitive : Primitive
     }
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.Forward(b, Params, args, dims);
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => BilinearJvp(b, this, p, t);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {
         if (inputs[0] is null && inputs[1] is null) throw new InvalidOperationException("conv: cannot transpose with both operands linear");
@@ -64,7 +63,7 @@ internal sealed class ConvPrimitive : Primitive
 }
 
 /// <summary>Adjoint of the convolution in its lhs: <c>(ct, rhs) ↦ Aᵀct</c> with <c>A x = conv(x, rhs)</c>. Bilinear.</summary>
-internal sealed class ConvLhsTransposePrimitive : Primitive
+internal sealed class ConvLhsTransposePrimitive : BilinearPrimitive
 {
     /// <summary>Parameters of the forward convolution.</summary>
     public ConvParams Params { get; }
@@ -83,11 +82,10 @@ internal sealed class ConvLhsTransposePrimitive : Primitive
         if (expect != i[0].Shape) throw new ArgumentException($"{Name}: cotangent shape {i[0].Shape} does not match the convolution output {expect}");
         return new TensorType(LhsShape, i[0].DType);
     }
-    internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvLhsTranspose(i[0], i[1], LhsShape, Params);
+    internal override Tensor Evaluate(Tensor[] i, ComputeBackend backend) => backend.ConvLhsTranspose(i[0], i[1], LhsShape, Params);
     internal override double Flops(TensorType[] i, TensorType o) => 2.0 * i[0].Shape.Elements * i[1].Shape.Take(i[1].Rank - 1).Aggregate(1.0, (a, d) => a * d);
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.LhsTranspose(b, Params, LhsShape, args, dims);
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => BilinearJvp(b, this, p, t);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[]
     {
         inputs[0] is null ? b.Emit(new ConvPrimitive(Params), ct, inputs[1]!) : null,
@@ -96,7 +94,7 @@ internal sealed class ConvLhsTransposePrimitive : Primitive
 }
 
 /// <summary>Adjoint of the convolution in its rhs: <c>(lhs, ct) ↦ Bᵀct</c> with <c>B w = conv(lhs, w)</c>. Bilinear.</summary>
-internal sealed class ConvRhsTransposePrimitive : Primitive
+internal sealed class ConvRhsTransposePrimitive : BilinearPrimitive
 {
     /// <summary>Parameters of the forward convolution.</summary>
     public ConvParams Params { get; }
@@ -115,11 +113,10 @@ internal sealed class ConvRhsTransposePrimitive : Primitive
         if (expect != i[1].Shape) throw new ArgumentException($"{Name}: cotangent shape {i[1].Shape} does not match the convolution output {expect}");
         return new TensorType(RhsShape, i[0].DType);
     }
-    internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.ConvRhsTranspose(i[0], i[1], RhsShape, Params);
+    internal override Tensor Evaluate(Tensor[] i, ComputeBackend backend) => backend.ConvRhsTranspose(i[0], i[1], RhsShape, Params);
     internal override double Flops(TensorType[] i, TensorType o) => 2.0 * i[1].Shape.Elements * o.Shape.Take(o.Rank - 1).Aggregate(1.0, (a, d) => a * d);
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.RhsTranspose(b, Params, RhsShape, args, dims);
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => BilinearJvp(b, this, p, t);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[]
     {
         inputs[0] is null ? b.Emit(new ConvLhsTransposePrimitive(Params, types[0].Shape), inputs[1]!, ct) : null,

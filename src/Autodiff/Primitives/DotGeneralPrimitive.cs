@@ -6,7 +6,7 @@ namespace NeuralTangents.Autodiff.Primitives;
 /// <summary>
 /// <c>lax.dot_general</c>: contraction with batch dimensions. Output axes: batch, lhs free, rhs free. Bilinear.
 /// </summary>
-internal sealed class DotGeneralPrimitive : Primitive
+internal sealed class DotGeneralPrimitive : BilinearPrimitive
 {
     /// <summary>Contracting and batch dimensions.</summary>
     public DotDimensionNumbers Dims { get; }
@@ -23,7 +23,7 @@ internal sealed class DotGeneralPrimitive : Primitive
         RequireSameDType(Name, i[0], i[1]);
         return new TensorType(DotGeneral.InferShape(i[0].Shape, i[1].Shape, Dims), i[0].DType);
     }
-    internal override Tensor Evaluate(Tensor[] i) => ComputeBackend.Current.DotGeneral(i[0], i[1], Dims);
+    internal override Tensor Evaluate(Tensor[] i, ComputeBackend backend) => backend.DotGeneral(i[0], i[1], Dims);
 
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
@@ -75,13 +75,6 @@ internal sealed class DotGeneralPrimitive : Primitive
 
     internal override double Flops(TensorType[] i, TensorType o) =>
         2.0 * o.Shape.Elements * Dims.LhsContracting.Aggregate(1.0, (acc, a) => acc * i[0].Shape[a]);
-
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
-    {
-        Tracer? a = t[0] is null ? null : Lax.DotGeneral(t[0]!, p[1], Dims);
-        Tracer? c = t[1] is null ? null : Lax.DotGeneral(p[0], t[1]!, Dims);
-        return a is null ? c : c is null ? a : Lax.Add(a, c);
-    }
 
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {

@@ -41,6 +41,10 @@ public abstract class Primitive : IEquatable<Primitive>
     /// <summary>Computes the result on concrete tensors.</summary>
     internal abstract Tensor Evaluate(Tensor[] inputs);
 
+    /// <summary>Computes the result with the compute backend the interpreter passes (only the hot kernels,
+    /// <see cref="BilinearPrimitive"/>s, use it).</summary>
+    internal virtual Tensor Evaluate(Tensor[] inputs, ComputeBackend backend) => Evaluate(inputs);
+
     /// <summary>
     /// Emits the output tangent given primals, tangents (null = symbolic zero) and the already-emitted primal
     /// output; returns null for a zero tangent.
@@ -94,14 +98,6 @@ public abstract class Primitive : IEquatable<Primitive>
 
     /// <summary>Formats an int list as <c>(1, 2)</c>.</summary>
     private protected static string L(IEnumerable<int> xs) => "(" + string.Join(",", xs) + ")";
-
-    /// <summary>JVP of a primitive bilinear in its two operands: <c>f(t0, p1) + f(p0, t1)</c>, skipping zero tangents.</summary>
-    private protected static Tracer? BilinearJvp(GraphBuilder b, Primitive f, Tracer[] p, Tracer?[] t)
-    {
-        Tracer? a = t[0] is null ? null : b.Emit(f, t[0]!, p[1]);
-        Tracer? c = t[1] is null ? null : b.Emit(f, p[0], t[1]!);
-        return a is null ? c : c is null ? a : Lax.Add(a, c);
-    }
 
     private protected static void RequireSameDType(string name, TensorType a, TensorType b)
     {
