@@ -100,6 +100,9 @@ internal static class KernelCommand
         var plan = tiled is null ? "" : $" {(tiled.Plan.Tiles.Count > 1 ? $"in {tiled.Plan}" : "whole")}, estimated peak " +
             $"{MemoryBudget.Format(tiled.EstimatedPeakBytes)} (budget {MemoryBudget.Format(tiled.MemoryBudget)})";
         stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)}, {backend.Name})…{plan}");
+        // Inputs and parameters are held throughout; the estimate covers the computation.
+        double held = x1.Size * (double)x1.DType.SizeOf() + (x2 is null ? 0 : x2.Size * (double)x2.DType.SizeOf())
+            + parameters.ParameterCount * (double)dtype.SizeOf();
         var sw = Stopwatch.StartNew();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
         Console.CancelKeyPress += onCancel;
@@ -111,14 +114,14 @@ internal static class KernelCommand
                 {
                     tiled.WriteNpy(outPath, tiling.Resume, functionKey: spec);
                     progress.Finish();
-                    stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}");
+                    stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}; {PeakMemory.Summary(MemoryBudget.ProcessPeakBytes(tiled.EstimatedPeakBytes, held))}");
                     CliInputs.WarnNonFinite(stderr, outPath, $"the {get[0].ToString().ToUpperInvariant()}", NonFiniteHint(common));
                     stdout.WriteLine($"{get[0].ToString().ToLowerInvariant()}: shape {tiled.Shapes[0]} {CliParsing.Name(tiled.DType)} -> {outPath}");
                     return CliApp.Ok;
                 }
                 var result = kernelFn!(x1, x2, get, parameters);
                 progress.Finish();
-                stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}");
+                stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}; {PeakMemory.Summary(null)}");
                 var items = result.Items.Select(kv => new KeyValuePair<string, Tensor>(kv.Kind.ToString().ToLowerInvariant(), kv.Value)).ToList();
                 foreach (var (name, k) in items) CliInputs.WarnNonFinite(stderr, k, $"the {name.ToUpperInvariant()}", NonFiniteHint(common));
                 Npz.Write(outPath, items);

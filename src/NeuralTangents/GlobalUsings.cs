@@ -3,3 +3,4 @@ global using NeuralTangents.Autodiff;
 global using NeuralTangents.Autodiff.Ir;
 global using NeuralTangents.Autodiff.Tracing;
 global using NeuralTangents.Tensors;
+global using NeuralTangents.Autodiff.Interpreters;

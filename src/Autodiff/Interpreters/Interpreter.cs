@@ -31,6 +31,7 @@ public static class Interpreter
             env[e.Output.Id] = e.Primitive.Evaluate(args.ToArray(), backend);
             foreach (var a in e.Inputs)
                 if (a is Var v && lastUse[v.Id] == k) env[v.Id] = null;
+            MemoryPacer.Tick();
         }
         return graph.Outputs.Select(o => Read(env, o)).ToArray();
     }

@@ -145,6 +145,7 @@ internal static class Einsum
                 if (--_reads[pairSig] > 0) _memo[pairSig] = r; else { _memo.Remove(pairSig); _reads.Remove(pairSig); }
                 nodes.Add(result);
                 vals.Add(Shared(result.Sig, () => Drop(r, ids, result.Ids)));
+                MemoryPacer.Tick();
             }
             var lastIds = nodes[0].Ids;
             var y = vals[0].Transpose(plan.Output.Select(id => Array.IndexOf(lastIds, id)).ToArray());

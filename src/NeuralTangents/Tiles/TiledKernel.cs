@@ -107,6 +107,7 @@ public sealed class TiledKernel
     /// <summary>Computes into memory: whole when <paramref name="inMemoryPlanned"/> is false, else tile by tile.</summary>
     internal static Tensor[] Run(KernelJob job, TilePlan? plan, KernelOptions options, bool inMemoryPlanned)
     {
+        using var pacing = MemoryPacer.Enter();
         if (!inMemoryPlanned || plan is null)
         {
             options.CancellationToken.ThrowIfCancellationRequested();
@@ -128,6 +129,7 @@ public sealed class TiledKernel
     private static void RunTiles(KernelJob job, TilePlan plan, KernelOptions options, HashSet<int> done,
         Action<int, Tensor, int[]> write, Action<Tile>? finished)
     {
+        using var pacing = MemoryPacer.Enter();
         var sw = Stopwatch.StartNew();
         int total = plan.Tiles.Count, count = done.Count, computed = 0;
         foreach (var t in plan.Tiles)
