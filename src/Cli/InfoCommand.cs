@@ -66,11 +66,13 @@ internal static class InfoCommand
             $"({(parameters.ParameterCount * (dtype == DType.Float32 ? 4L : 8L) / 1024.0).ToString("0.#", CultureInfo.InvariantCulture)} KiB as {CliParsing.Name(dtype)})");
         stdout.WriteLine();
 
-        // The estimates trace zero inputs of these shapes: refuse impossible ones by option name.
+        // The estimates trace inputs of these shapes: refuse impossible ones by option name.
         TensorSizeException.Check("--input-shape", inputShape);
         if (x2Shape is { } x2s) TensorSizeException.Check("--x2-shape", x2s);
-        var x1 = Tensor.Zeros(inputShape, dtype);
-        var x2 = x2Shape is { } s2 ? Tensor.Zeros(s2, dtype) : null;
+        // Only shapes matter: one zero broadcast to each shape (a stride-0 view), not gigabytes of zeros.
+        var zero = Tensor.Zeros(new Shape(), dtype);
+        var x1 = zero.BroadcastTo(inputShape);
+        var x2 = x2Shape is { } s2 ? zero.BroadcastTo(s2) : null;
         var ex = Empirical.ExplainNtk(net.Apply, x1, x2, parameters, traceAxes, diagonalAxes, common.VmapAxes);
         stdout.WriteLine($"NTK cost estimates for x1 {inputShape}{(x2Shape is null ? " (x2 = x1)" : $", x2 {x2Shape}")}, trace-axes [{string.Join(",", traceAxes)}], " +
             $"diagonal-axes [{string.Join(",", diagonalAxes)}], vmap-axes {common.VmapAxes?.ToString(CultureInfo.InvariantCulture) ?? "none"}:");
