@@ -1,2 +1,4 @@
 global using System.Diagnostics;
 global using NeuralTangents.Tensors;
+global using NeuralTangents.Tensors.Kernels;
+global using NeuralTangents.Tensors.Ops;

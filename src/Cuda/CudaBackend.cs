@@ -100,7 +100,7 @@ public sealed class CudaBackend : ComputeBackend
     {
         ArgumentNullException.ThrowIfNull(lhs);
         ArgumentNullException.ThrowIfNull(rhs);
-        var outShape = Tensors.DotGeneral.InferShape(lhs.Shape, rhs.Shape, dims);
+        var outShape = Tensors.Kernels.DotGeneral.InferShape(lhs.Shape, rhs.Shape, dims);
         // Mismatched dtypes: the CPU kernel throws its error.
         if (lhs.DType != rhs.DType) return base.DotGeneral(lhs, rhs, dims);
         long k = 1;

@@ -29,7 +29,7 @@ public abstract class ComputeBackend
     }
 
     /// <summary><c>dot_general</c> (output: batch, lhs free, rhs free).</summary>
-    internal virtual Tensor DotGeneral(Tensor lhs, Tensor rhs, DotDimensionNumbers dims) => Tensors.DotGeneral.Compute(lhs, rhs, dims);
+    internal virtual Tensor DotGeneral(Tensor lhs, Tensor rhs, DotDimensionNumbers dims) => Kernels.DotGeneral.Compute(lhs, rhs, dims);
 
     /// <summary>Convolution forward (canonical layout).</summary>
     internal virtual Tensor ConvForward(Tensor lhs, Tensor rhs, ConvParams p) => Conv.Forward(lhs, rhs, p);

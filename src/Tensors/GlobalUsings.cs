@@ -1,1 +1,3 @@
 global using System.Diagnostics;
+global using NeuralTangents.Tensors.Kernels;
+global using NeuralTangents.Tensors.Ops;

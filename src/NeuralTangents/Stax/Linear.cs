@@ -15,12 +15,12 @@ public static partial class Stax
         public void Init(Random rng, Shape wShape, int rank, DType dtype, string prefix, Params into, double fanIn)
         {
             var w = Tensor.RandomNormal(rng, wShape, dtype);
-            into.Add(prefix + "W", Standard ? NeuralTangents.Tensors.Elementwise.Scale(w, WStd / Math.Sqrt(fanIn / S0)) : w);
+            into.Add(prefix + "W", Standard ? NeuralTangents.Tensors.Ops.Elementwise.Scale(w, WStd / Math.Sqrt(fanIn / S0)) : w);
             if (BStd is { } bs0)
             {
                 var bs = Enumerable.Repeat(1, rank).ToArray(); bs[^1] = Width;
                 var b = Tensor.RandomNormal(rng, new Shape(bs), dtype);
-                into.Add(prefix + "b", Standard ? NeuralTangents.Tensors.Elementwise.Scale(b, bs0) : b);
+                into.Add(prefix + "b", Standard ? NeuralTangents.Tensors.Ops.Elementwise.Scale(b, bs0) : b);
             }
         }
 
@@ -128,7 +128,7 @@ public static partial class Stax
                 var wShape = new Shape(filterShape.Append(s[-1] / featureGroupCount).Append(width));
                 TensorSizeException.Check($"parameter {prefix}W of Conv({outChan})", wShape, "inputShape");
                 aff.Init(rng, wShape, d + 2, dtype, prefix, into, FanIn(s));
-                return NeuralTangents.Tensors.Conv.InferShape(s, wShape, Params(s));
+                return NeuralTangents.Tensors.Kernels.Conv.InferShape(s, wShape, Params(s));
             },
             (p, x) =>
             {
@@ -188,7 +188,7 @@ public static partial class Stax
                 var wShape = new Shape(filterShape.Append(s[-1]).Append(width));
                 TensorSizeException.Check($"parameter {prefix}W of ConvTranspose({outChan})", wShape, "inputShape");
                 aff.Init(rng, wShape, d + 2, dtype, prefix, into, FanIn(s));
-                return NeuralTangents.Tensors.Conv.InferShape(Structural.PadShape(s, cfg), wShape, convParams);
+                return NeuralTangents.Tensors.Kernels.Conv.InferShape(Structural.PadShape(s, cfg), wShape, convParams);
             },
             (p, x) =>
             {

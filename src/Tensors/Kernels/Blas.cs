@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Kernels;
 
 /// <summary>
 /// Row-major GEMM <c>C[m,n] (+)= op(A)[m,k]·op(B)[k,n]</c>: packed, cache-blocked (mc/kc/nc), register-tiled SIMD

@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Kernels;
 
 /// <summary>
 /// GEMM without packing for narrow products (n up to a few register tiles), where packing A would cost as much as the

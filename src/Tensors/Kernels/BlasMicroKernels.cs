@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using X86 = System.Runtime.Intrinsics.X86;
 
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Kernels;
 
 /// <summary>
 /// Register-tiled micro-kernels: an MR×NR block of C from a packed MR×kc panel of A (k-major, MR values per k) and a

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Numerics;
 
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Kernels;
 
 /// <summary>
 /// Packing of op(A) and op(B) blocks into micro-panels (zero-padded to MR / NR) so the micro-kernel reads both

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Kernels;
 
 /// <summary>
 /// N-d grouped convolution in the canonical layout lhs (N, S…, C), rhs (K…, C/G, O), output (N, S'…, O), and its two

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Kernels;
 
 /// <summary>
 /// <c>lax.dot_general</c> on the CPU: operands are viewed as (batch, free, contract) matrices — as strided views when

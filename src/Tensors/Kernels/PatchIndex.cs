@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Kernels;
 
 /// <summary>
 /// Index arithmetic of a convolution's patch (im2col) matrix, shared by the CPU kernel (<see cref="Conv"/>) and the

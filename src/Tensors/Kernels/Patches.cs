@@ -1,4 +1,4 @@
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Kernels;
 
 /// <summary>
 /// im2col patches of a convolution's lhs: <c>(N, S1..Sd, C)</c> ↦ <c>(N, S1'..Sd', K1..Kd, C)</c>, where entry

@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Kernels;
 
 /// <summary>
 /// <c>lax.reduce_window_sum</c> with zero padding (the core of average pooling) and its adjoint. A box window is

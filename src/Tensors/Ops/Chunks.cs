@@ -1,4 +1,4 @@
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Ops;
 
 /// <summary>
 /// Splits element-wise work into fixed-size chunks, run in parallel when large. Chunk boundaries depend only on the

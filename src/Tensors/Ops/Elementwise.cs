@@ -3,7 +3,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Ops;
 
 /// <summary>
 /// Element-wise lax primitives. Operands must have equal shapes and dtypes (no implicit broadcasting: broadcast

@@ -1,4 +1,4 @@
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Ops;
 
 /// <summary>Shared argument validation with lax-style messages (<c>op: ...</c>).</summary>
 internal static class OpChecks

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Ops;
 
 /// <summary>
 /// Deterministic reductions (<c>reduce_sum</c>, <c>reduce_max</c>). Sums accumulate in double (float32 input is

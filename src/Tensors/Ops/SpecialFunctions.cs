@@ -1,4 +1,4 @@
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Ops;
 
 /// <summary>
 /// erf/erfc in double precision after W. J. Cody's rational Chebyshev approximations (Math. Comp. 1969; Netlib

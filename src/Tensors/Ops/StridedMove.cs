@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Ops;
 
 /// <summary>Copies between two strided layouts of the same dims (used to write blocks into pad/concatenate outputs).</summary>
 internal static class StridedMove

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Ops;
 
 /// <summary>Shape-changing primitives that copy: <c>lax.pad</c> and <c>lax.concatenate</c>.</summary>
 internal static class Structural

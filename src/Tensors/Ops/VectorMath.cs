@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace NeuralTangents.Tensors;
+namespace NeuralTangents.Tensors.Ops;
 
 /// <summary>
 /// Vectorised double-precision tanh and erf (TensorPrimitives has no erf and its tanh loses relative accuracy near 0).

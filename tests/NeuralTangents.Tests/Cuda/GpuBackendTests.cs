@@ -72,7 +72,7 @@ public class GpuBackendTests
         var p = new ConvParams(strides, pad, dil, groups);
         var x = Tensor.RandomNormal(rng, new Shape(xs));
         var w = Tensor.RandomNormal(rng, new Shape(ws));
-        var ct = Tensor.RandomNormal(rng, NeuralTangents.Tensors.Conv.InferShape(x.Shape, w.Shape, p));
+        var ct = Tensor.RandomNormal(rng, NeuralTangents.Tensors.Kernels.Conv.InferShape(x.Shape, w.Shape, p));
         var gpu = Gpu();
         foreach (var dtype in new[] { DType.Float64, DType.Float32 })
         {
@@ -92,7 +92,7 @@ public class GpuBackendTests
         var x = Tensor.RandomNormal(rng, new Shape(4, 20, 20, 6));
         var w = Tensor.RandomNormal(rng, new Shape(3, 3, 3, 8));
         var p = new ConvParams([1, 1], ConvPadding.Same([20, 20], [3, 3]), [1, 1], 2);
-        var ct = Tensor.RandomNormal(rng, NeuralTangents.Tensors.Conv.InferShape(x.Shape, w.Shape, p));
+        var ct = Tensor.RandomNormal(rng, NeuralTangents.Tensors.Kernels.Conv.InferShape(x.Shape, w.Shape, p));
         var gpu = new CudaBackend(0, minGpuFlops: 0) { ConvChunkElements = 1000, KBlock = 100 };
         AssertRelMax(ComputeBackend.Cpu.ConvForward(x, w, p), gpu.ConvForward(x, w, p), 1e-12, "forward");
         AssertRelMax(ComputeBackend.Cpu.ConvLhsTranspose(ct, w, x.Shape, p), gpu.ConvLhsTranspose(ct, w, x.Shape, p), 1e-12, "lhs adjoint");

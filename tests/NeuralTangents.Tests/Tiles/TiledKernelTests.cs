@@ -186,7 +186,7 @@ public class TiledKernelTests
         Assert.Contains("\"Done\":[0,1,2,3,4]", File.ReadAllText(part + ".tiles.json"));
 
         // A different kernel (other parameters, another network key, another tile size) is refused.
-        var other = new Params(); foreach (var (k, v) in p) other.Add(k, k == p.Keys.First() ? NeuralTangents.Tensors.Elementwise.Scale(v, 2) : v);
+        var other = new Params(); foreach (var (k, v) in p) other.Add(k, k == p.Keys.First() ? NeuralTangents.Tensors.Ops.Elementwise.Scale(v, 2) : v);
         Assert.Throws<InvalidDataException>(() => Plan(new KernelOptions { BatchSize = 2 }, other).WriteNpy(part, resume: true, functionKey: "net"));
         Assert.Throws<InvalidDataException>(() => Plan(new KernelOptions { BatchSize = 2 }, p).WriteNpy(part, resume: true, functionKey: "other net"));
         Assert.Throws<InvalidDataException>(() => Plan(new KernelOptions { BatchSize = 3 }, p).WriteNpy(part, resume: true, functionKey: "net"));

@@ -1,7 +1,7 @@
 using Xunit;
 using NeuralTangents.Tensors;
 
-namespace NeuralTangents.Tests.Ops;
+namespace NeuralTangents.Tests.Tensors.Ops;
 
 /// <summary>Random shapes and strided views, and index-by-index references that bypass the kernels under test.</summary>
 internal static class OpsTestUtil

@@ -1,9 +1,9 @@
 using Xunit;
 using FsCheck.Xunit;
 using NeuralTangents.Tensors;
-using static NeuralTangents.Tests.Ops.OpsTestUtil;
+using static NeuralTangents.Tests.Tensors.Ops.OpsTestUtil;
 
-namespace NeuralTangents.Tests.Ops;
+namespace NeuralTangents.Tests.Tensors.Ops;
 
 public class StructuralTests
 {

@@ -1,7 +1,7 @@
 using Xunit;
 using NeuralTangents.Tensors;
 
-namespace NeuralTangents.Tests.Ops;
+namespace NeuralTangents.Tests.Tensors.Ops;
 
 public class ErfTests
 {

@@ -2,7 +2,7 @@ using FsCheck.Xunit;
 using NeuralTangents.Tensors;
 using Xunit;
 
-namespace NeuralTangents.Tests.Kernels;
+namespace NeuralTangents.Tests.Tensors.Kernels;
 
 /// <summary>
 /// The convolution fast paths at NTK-like shapes: many feature groups, f = K·C/G above one KC block (float64-combined

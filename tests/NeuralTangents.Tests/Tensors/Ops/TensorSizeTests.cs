@@ -4,7 +4,7 @@ using NeuralTangents.Autodiff.Tracing;
 using static NeuralTangents.Stax.Stax;
 using NtEmpirical = NeuralTangents.Empirical;
 
-namespace NeuralTangents.Tests.Ops;
+namespace NeuralTangents.Tests.Tensors.Ops;
 
 /// <summary>Sizes are multiplied in 64-bit: a tensor over 2³¹ elements is a typed refusal naming it, before any work.</summary>
 public sealed class TensorSizeTests

@@ -2,7 +2,7 @@ using FsCheck.Xunit;
 using NeuralTangents.Tensors;
 using Xunit;
 
-namespace NeuralTangents.Tests.Kernels;
+namespace NeuralTangents.Tests.Tensors.Kernels;
 
 public class ReduceWindowTests
 {

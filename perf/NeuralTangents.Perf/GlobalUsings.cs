@@ -1,0 +1,2 @@
+global using NeuralTangents.Tensors.Kernels;
+global using NeuralTangents.Tensors.Ops;
