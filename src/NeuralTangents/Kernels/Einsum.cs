@@ -36,6 +36,7 @@ internal static class Einsum
         internal required Shape OutShape;            // the output's shape, size-1 axes included
         internal required List<Node> Leaves;
         internal required List<(int, int)> Steps;
+        internal required List<(string Sig, double Elements, bool Hadamard)> StepResults;   // for the session's memory replay
         /// <summary>Multiply-adds of this einsum's steps that no earlier einsum of the session computes.</summary>
         public required double Cost { get; init; }
         /// <summary>Elements of its largest pairwise result.</summary>
@@ -55,6 +56,37 @@ internal static class Einsum
         private readonly HashSet<string> _done = new();
         private readonly Dictionary<string, int> _reads = new();
         private readonly Dictionary<string, Tensor> _memo = new();
+
+        /// <summary>
+        /// Peak elements held by the pairwise results while <paramref name="plans"/> (every einsum added, in order) run
+        /// with an accumulator: a step's result lives until its einsum ends (an upper bound), or, when a later einsum
+        /// reads it again, until that last reader; a final element-wise product into the accumulator holds nothing.
+        /// Operands and the accumulator are the caller's.
+        /// </summary>
+        public double PeakElements(IReadOnlyList<Planned> plans)
+        {
+            var remaining = new Dictionary<string, int>();
+            foreach (var p in plans) foreach (var r in p.StepResults) remaining[r.Sig] = remaining.GetValueOrDefault(r.Sig) + 1;
+            var held = new Dictionary<string, double>();
+            double heldSum = 0, peak = 0;
+            foreach (var p in plans)
+            {
+                double local = 0;
+                for (int k = 0; k < p.StepResults.Count; k++)
+                {
+                    var (sig, elements, hadamard) = p.StepResults[k];
+                    bool memo = held.ContainsKey(sig);
+                    int left = --remaining[sig];
+                    bool fused = !memo && left == 0 && hadamard && k == p.StepResults.Count - 1;
+                    double e = memo || fused ? 0 : elements;
+                    peak = Math.Max(peak, heldSum + local + e);
+                    if (memo && left == 0) { heldSum -= held[sig]; held.Remove(sig); }
+                    else if (!memo && left > 0) { held[sig] = e; heldSum += e; }
+                    else local += e;
+                }
+            }
+            return peak;
+        }
 
         /// <summary>Memoised step results still waiting for a reader (0 once every planned einsum has run).</summary>
         internal int Held => _memo.Count;
@@ -88,12 +120,16 @@ internal static class Einsum
             var (steps, cost) = Order(leaves, sizes, outIds, _done);
             double largest = 0;
             var nodes = leaves.ToList();
+            var results = new List<(string, double, bool)>();
             foreach (var (i, j) in steps)
             {
                 var (a, b, _, _) = Canonical(nodes[i], nodes[j], 0, 0);
                 nodes.RemoveAt(j); nodes.RemoveAt(i);
-                var (batch, _, sig, result) = PlanPair(a, b, nodes, outIds);
-                largest = Math.Max(largest, ResultIds(a.Ids, b.Ids, batch).Aggregate(1.0, (acc, id) => acc * sizes[id]));
+                var (batch, contract, sig, result) = PlanPair(a, b, nodes, outIds);
+                var rids = ResultIds(a.Ids, b.Ids, batch);
+                double elements = rids.Aggregate(1.0, (acc, id) => acc * sizes[id]);
+                largest = Math.Max(largest, elements);
+                results.Add((sig, elements, IsHadamard(a.Ids, b.Ids, batch, contract) && rids.SequenceEqual(outIds)));
                 _done.Add(sig);
                 _reads[sig] = _reads.GetValueOrDefault(sig) + 1;
                 nodes.Add(result);
@@ -101,7 +137,7 @@ internal static class Einsum
             return new Planned
             {
                 Shapes = operands.Select(o => o.Shape).ToArray(), Ids = ids, SizeOne = sizeOne, Output = outIds, OutShape = outShape,
-                Leaves = leaves, Steps = steps, Cost = cost, LargestElements = largest,
+                Leaves = leaves, Steps = steps, StepResults = results, Cost = cost, LargestElements = largest,
             };
         }
 

@@ -123,17 +123,39 @@ internal static class StructuredDerivatives
         // Forward pass, ∂f/∂y pass (one backward pass per output element that stops at the parameter consumers) and
         // the compressed Jacobians, from the very graphs SD evaluates.
         double passes = PassFlops(s1, r.Parameters, compressed) + (r.SameInputs ? 0 : PassFlops(s2, r.Parameters, compressed));
-        // Held at once: ∂f/∂y and the compressed ∂y/∂w of every use, plus the largest einsum intermediate.
-        double bytes = 0;
-        foreach (var s in r.SameInputs ? new[] { s1 } : new[] { s1, s2 })
-            foreach (var u in s.Uses)
-            {
-                var eq = s.Linear.Equations[u.Eqn];
-                var rule = u.Rule.Restrict(compressed[u.W]);
-                double n = Math.Max(1, s.Examples), size = eq.Output.Type.DType.SizeOf();
-                bytes += n * size * (s.Fx.Size * (double)u.Y.Size + rule.TrimY(u.Y).Elements * rule.TrimW(eq.Inputs[u.Input].Type.Shape).Elements);
-            }
-        return (passes + einsum, bytes + largest * s1.Linear.Outputs[0].Type.DType.SizeOf());
+        return (passes + einsum, PeakBytes(plan, r.Parameters));
+    }
+
+    /// <summary>
+    /// Peak bytes held while <see cref="Ntk"/> runs (the kernel itself excluded: the caller counts it), in two phases.
+    /// Each side's passes: the forward pass, then the ∂f/∂y pass with the residuals as inputs, each by its liveness
+    /// peak (<see cref="GraphCost.PeakBytes"/> of the very graph), while the other side's values are held. Then the contraction: every ∂f/∂y
+    /// (one per root) and compressed ∂y/∂w, plus the einsum session's pairwise results by their lifetimes (a Gram
+    /// shared by W and b held until its last reader). Garbage the GC has not yet collected is not counted.
+    /// </summary>
+    private static double PeakBytes(Plan plan, Params p)
+    {
+        double size = plan.Side1.Linear.Outputs[0].Type.DType.SizeOf();
+        static double Bytes(TensorType t) => t.Shape.Elements * t.DType.SizeOf();
+        double ValueBytes(Side s)
+        {
+            double lead = Math.Max(1, s.Examples);
+            double a = s.Uses.Select(u => (u.Root, u.Y)).Distinct().Sum(x => lead * s.Fx.Size * (double)x.Y.Size * size);
+            double j = s.Uses.Select((u, k) => Bytes(JacobianGraph(s, k, plan.Compressed).Item1.Outputs[0].Type)).Sum();
+            return a + j;
+        }
+        // The ∂f/∂y graph's inputs are the residuals and the basis, so its peak includes them.
+        double PassBytes(Side s) => Math.Max(GraphCost.PeakBytes(s.Known), GraphCost.PeakBytes(Backward(s, p.Count).Item1));
+        var sides = ReferenceEquals(plan.Side1, plan.Side2) ? new[] { plan.Side1 } : new[] { plan.Side1, plan.Side2 };
+        double held = 0, peak = 0;
+        foreach (var s in sides)
+        {
+            peak = Math.Max(peak, held + PassBytes(s));
+            held += ValueBytes(s);
+        }
+        var session = new Einsum.Session();
+        var plans = Plans(session, plan);
+        return Math.Max(peak, held + session.PeakElements(plans) * size);
     }
 
     /// <summary>The compressed axes of each parameter: the intersection over every use on both sides (NT's cache
