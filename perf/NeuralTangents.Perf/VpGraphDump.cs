@@ -38,7 +38,7 @@ internal static class VpGraphDump
         var g = NtkVectorProducts.DebugPairGraph(net.Apply, p, [x], 0, simplify: !args.Contains("--raw"));
         var xs = x.Reshape(5, 1, 32, 32, 3);
         var basis = StandardBasis.Of(new Shape(1, 100), DType.Float32, 0, 100);
-        var inputs = p.Values.Append(xs).Append(xs).Append(basis).ToArray();
+        var inputs = p.Values.Append(xs).Append(x.Slice([0, 0, 0, 0], [1, 32, 32, 3]).Contiguous().Reshape(1, 1, 32, 32, 3)).Append(basis).ToArray();
         var times = g.Equations.Select(_ => new List<double>()).ToArray();
         for (int rep = 0; rep < 8; rep++)
         {

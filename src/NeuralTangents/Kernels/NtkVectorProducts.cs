@@ -130,8 +130,11 @@ internal static class NtkVectorProducts
 
     /// <summary>
     /// The largest blocks that fit the budget together with the kernel being assembled (held twice while its blocks are
-    /// concatenated): up to <see cref="ExampleChunk"/>² example pairs with the whole basis; halving the example
-    /// blocks down to one pair, then the basis chunk (issue 11: basis chunking inside one example pair). When even one
+    /// concatenated): up to <see cref="ExampleChunk"/> x1 examples against one x2 example with the whole basis; halving the
+    /// x1 block down to one pair, then the basis chunk (issue 11: basis chunking inside one example pair). One x2 example
+    /// per block because the VJP of f(x2) — the expensive part that does not depend on x1 — is then computed once per
+    /// x2 example and shared by the x1 block, while the per-pair intermediates stay 1/N2 as large (cache-sized on the
+    /// seed FCN: 0.41 s → 0.29 s best warm call, peak working set 305 → 195 MB); only x1's forward pass is repeated. When even one
     /// pair with one basis vector does not fit, that plan is returned and the caller's estimate exceeds the budget.
     /// </summary>
     internal static PairPlan PlanPairs(KernelRequest r)
@@ -141,7 +144,7 @@ internal static class NtkVectorProducts
         var out1 = vp.Outputs[0].Type; var out2 = vp.Inputs[^1].Type;
         int m2 = out2.Shape.Size;
         double kernel = 2.0 * out1.Shape.Size * m2 * b1.Count * b2.Count * out1.DType.SizeOf();
-        int c1 = Math.Min(ExampleChunk, b1.Count), c2 = Math.Min(ExampleChunk, b2.Count), cb = m2;
+        int c1 = Math.Min(ExampleChunk, b1.Count), c2 = 1, cb = m2;
         while (true)
         {
             var g = PairGraph(vp, r.Parameters.Count, r.X1.Length, r.X2.Length, b1, b2, c1, c2, cb);
@@ -173,8 +176,7 @@ internal static class NtkVectorProducts
         var b = Batching.Resolve(0, x, t.OutputTypes(p, x.Select(TensorType.Of).ToArray()))!;
         var e = b.ExampleTypes(x);
         var vp = VpGraph(t, p, e, e, j);
-        int c = Math.Min(ExampleChunk, b.Count);
-        return PairGraph(vp, p.Count, x.Length, x.Length, b, b, c, c, vp.Inputs[^1].Type.Shape.Size, simplify);
+        return PairGraph(vp, p.Count, x.Length, x.Length, b, b, Math.Min(ExampleChunk, b.Count), 1, vp.Inputs[^1].Type.Shape.Size, simplify);
     }
 
     /// <summary>Estimated FLOPs (from the graphs this implementation would evaluate) and the bytes of the full kernel it builds.</summary>
