@@ -86,19 +86,20 @@ internal static class KernelCommand
                 vmapAxes, implementation, options), outPath, tiling.Resume, cts, progress, stdout, stderr);
         // An .npy is always written tile by tile into <out>.partial (renamed when complete, so a failed run never
         // clobbers an existing file); an .npz is computed in memory and needs the kernels to fit the budget.
-        TiledKernel? tiled = npz ? null
-            : Empirical.Tiled(net.Apply, x1, x2, parameters, get, traceAxes, diagonalAxes, vmapAxes, implementation, options);
-        var kernelFn = npz ? Empirical.KernelFn(net.Apply, traceAxes, diagonalAxes, vmapAxes, implementation, options) : null;
+        // Planned (and refused when it cannot fit) before the "computing" line.
+        var tiled = Empirical.Tiled(net.Apply, x1, x2, parameters, get, traceAxes, diagonalAxes, vmapAxes, implementation, options);
+        if (npz) tiled.CheckFitsInMemory();
+        double estimate = npz ? tiled.EstimatedInMemoryPeakBytes : tiled.EstimatedPeakBytes;
         if (get.Contains(KernelKind.Ntk))
         {
-            var chosen = tiled?.Implementation ?? Empirical.ExplainNtk(net.Apply, x1, x2, parameters, traceAxes, diagonalAxes, vmapAxes, budgetBytes).Chosen;
+            var chosen = tiled.Implementation;
             var runs = implementation == NtkImplementation.Auto
                 ? $"auto → {CliParsing.ImplementationName(chosen)}"
                 : common.ImplementationText + (explain ? " (--implementation auto follows the estimates)" : "");
             stdout.WriteLine($"NTK implementation: {runs}");
         }
-        var plan = tiled is null ? "" : $" {(tiled.Plan.Tiles.Count > 1 ? $"in {tiled.Plan}" : "whole")}, estimated peak " +
-            $"{MemoryBudget.Format(tiled.EstimatedPeakBytes)} (budget {MemoryBudget.Format(tiled.MemoryBudget)})";
+        var plan = $" {(tiled.Plan.Tiles.Count > 1 ? $"in {tiled.Plan}" : "whole")}, estimated peak " +
+            $"{MemoryBudget.Format(estimate)} (budget {MemoryBudget.Format(tiled.MemoryBudget)})";
         stderr.WriteLine($"computing {string.Join(", ", get.Select(k => k.ToString().ToUpperInvariant()))} for x1 {x1.Shape}{(x2 is null ? "" : $", x2 {x2.Shape}")} ({parameters.ParameterCount} params, {CliParsing.Name(dtype)}, {backend.Name})…{plan}");
         // Inputs and parameters are held throughout; the estimate covers the computation.
         double held = x1.Size * (double)x1.DType.SizeOf() + (x2 is null ? 0 : x2.Size * (double)x2.DType.SizeOf())
@@ -110,19 +111,19 @@ internal static class KernelCommand
         {
             using (ComputeBackend.Use(backend))
             {
-                if (tiled is not null)
+                if (!npz)
                 {
                     tiled.WriteNpy(outPath, tiling.Resume, functionKey: spec);
                     progress.Finish();
-                    stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}; {PeakMemory.Summary(MemoryBudget.ProcessPeakBytes(tiled.EstimatedPeakBytes, held))}");
+                    stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}; {PeakMemory.Summary(MemoryBudget.ProcessPeakBytes(estimate, held))}");
                     CliInputs.WarnNonFinite(stderr, outPath, $"the {get[0].ToString().ToUpperInvariant()}", NonFiniteHint(common));
                     stdout.WriteLine($"{get[0].ToString().ToLowerInvariant()}: shape {tiled.Shapes[0]} {CliParsing.Name(tiled.DType)} -> {outPath}");
                     return CliApp.Ok;
                 }
-                var result = kernelFn!(x1, x2, get, parameters);
+                var kernels = tiled.Compute();   // one per kind, in --get order
                 progress.Finish();
-                stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}; {PeakMemory.Summary(null)}");
-                var items = result.Items.Select(kv => new KeyValuePair<string, Tensor>(kv.Kind.ToString().ToLowerInvariant(), kv.Value)).ToList();
+                stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}; {PeakMemory.Summary(MemoryBudget.ProcessPeakBytes(estimate, held))}");
+                var items = get.Select((kind, i) => new KeyValuePair<string, Tensor>(kind.ToString().ToLowerInvariant(), kernels[i])).ToList();
                 foreach (var (name, k) in items) CliInputs.WarnNonFinite(stderr, k, $"the {name.ToUpperInvariant()}", NonFiniteHint(common));
                 Npz.Write(outPath, items);
                 foreach (var (name, k) in items)
@@ -133,7 +134,7 @@ internal static class KernelCommand
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
             progress.Finish();
-            stderr.WriteLine(tiled is null ? "nt: interrupted; nothing written"
+            stderr.WriteLine(npz ? "nt: interrupted; nothing written"
                 : $"nt: interrupted after {progress.Done} of {tiled.Plan.Tiles.Count} tiles; the partial kernel is in {outPath}.partial (manifest {outPath}.tiles.json): rerun with --resume to continue");
             return CliApp.Interrupted;
         }

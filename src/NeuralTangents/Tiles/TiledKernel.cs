@@ -98,10 +98,23 @@ public sealed class TiledKernel
     /// <see cref="WriteNpy"/> instead).</exception>
     public Tensor[] Compute()
     {
+        CheckFitsInMemory();
+        return Run(_job, Plan, _options, inMemoryPlanned: _job.Plan is not null);
+    }
+
+    /// <summary>Estimated peak bytes of <see cref="Compute"/>: the kernels held whole plus one tile (a whole computation's
+    /// estimate already counts its kernels).</summary>
+    public double EstimatedInMemoryPeakBytes => _job.Plan is null ? _job.EstimatedBytes : _job.KernelBytes + _job.EstimatedBytes;
+
+    /// <summary>Throws what <see cref="Compute"/> would throw before any work when the kernels do not fit in memory.</summary>
+    /// <exception cref="KernelMemoryException">The kernels plus one tile exceed the memory budget.</exception>
+    public void CheckFitsInMemory()
+    {
+        foreach (var shape in _job.Shapes.Distinct())
+            TensorSizeException.Check("the kernel", shape, hint: "write it to disk in tiles (WriteNpy, nt kernel --out k.npy)");
         if (_job.Plan is not null && _job.KernelBytes + _job.EstimatedBytes > _job.Budget)
             throw new KernelMemoryException($"the kernel is {NeuralTangents.MemoryBudget.Format(_job.KernelBytes)} and a tile needs about {NeuralTangents.MemoryBudget.Format(_job.EstimatedBytes)}" +
                 $" but the memory budget is {NeuralTangents.MemoryBudget.Format(_job.Budget)}; write it to an .npy file (WriteNpy) or raise the memory budget", _job.KernelBytes + _job.EstimatedBytes, _job.Budget);
-        return Run(_job, Plan, _options, inMemoryPlanned: _job.Plan is not null);
     }
 
     /// <summary>Computes into memory: whole when <paramref name="inMemoryPlanned"/> is false, else tile by tile.</summary>
