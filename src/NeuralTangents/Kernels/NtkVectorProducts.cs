@@ -145,10 +145,12 @@ internal static class NtkVectorProducts
         int m2 = out2.Shape.Size;
         double kernel = 2.0 * out1.Shape.Size * m2 * b1.Count * b2.Count * out1.DType.SizeOf();
         int c1 = Math.Min(ExampleChunk, b1.Count), c2 = 1, cb = m2;
+        double held = r.Parameters.Values.Sum(t => (double)t.Size * t.DType.SizeOf());
         while (true)
         {
             var g = PairGraph(vp, r.Parameters.Count, r.X1.Length, r.X2.Length, b1, b2, c1, c2, cb);
-            double peak = GraphCost.PeakBytes(g);
+            // The parameters are graph inputs but held by the caller throughout (counted with the inputs, not here).
+            double peak = GraphCost.PeakBytes(g) - held;
             if (peak + kernel <= r.Budget || (c1 == 1 && c2 == 1 && cb == 1))
                 return new PairPlan(vp, out1, out2, c1, c2, cb, g, peak, kernel);
             if (c1 > 1 || c2 > 1) { if (c1 >= c2) c1 = (c1 + 1) / 2; else c2 = (c2 + 1) / 2; }
