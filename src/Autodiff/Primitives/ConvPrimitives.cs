@@ -62,29 +62,44 @@ internal sealed class ConvPrimitive : BilinearPrimitive
     }
 }
 
-/// <summary>Adjoint of the convolution in its lhs: <c>(ct, rhs) ↦ Aᵀct</c> with <c>A x = conv(x, rhs)</c>. Bilinear.</summary>
-internal sealed class ConvLhsTransposePrimitive : BilinearPrimitive
+/// <summary>The two adjoints of the convolution: the forward parameters and the shape of the forward operand each
+/// produces (its output), both part of its identity; the other operand's shape is checked against the forward
+/// convolution.</summary>
+internal abstract class ConvAdjointPrimitive : BilinearPrimitive
 {
     /// <summary>Parameters of the forward convolution.</summary>
     public ConvParams Params { get; }
-    /// <summary>Shape of the forward lhs (the output shape here).</summary>
-    public Shape LhsShape { get; }
-    internal ConvLhsTransposePrimitive(ConvParams p, Shape lhsShape) { Params = p; LhsShape = lhsShape; }
+    /// <summary>Shape of the forward operand this adjoint produces (its output shape).</summary>
+    private protected Shape Produced { get; }
+    private protected ConvAdjointPrimitive(ConvParams p, Shape produced) { Params = p; Produced = produced; }
+    private protected abstract string ProducedName { get; }
     /// <inheritdoc/>
-    public override string Name => "conv_lhs_transpose";
-    /// <inheritdoc/>
-    public override string ParamsText() => ConvPrimitive.ConvText(Params) + " lhs_shape=" + LhsShape;
-    private protected override object? Parameters => (Params, LhsShape);
+    public override string ParamsText() => ConvPrimitive.ConvText(Params) + $" {ProducedName}=" + Produced;
+    private protected override object? Parameters => (Params, Produced);
+    /// <summary>The forward convolution's output shape for these operands, and the cotangent's shape.</summary>
+    private protected abstract (Shape Forward, Shape Cotangent) Check(TensorType[] i);
     internal override TensorType InferType(TensorType[] i)
     {
         RequireSameDType(Name, i[0], i[1]);
-        var expect = Conv.InferShape(LhsShape, i[1].Shape, Params);
-        if (expect != i[0].Shape) throw new ArgumentException($"{Name}: cotangent shape {i[0].Shape} does not match the convolution output {expect}");
-        return new TensorType(LhsShape, i[0].DType);
+        var (expect, ct) = Check(i);
+        if (expect != ct) throw new ArgumentException($"{Name}: cotangent shape {ct} does not match the convolution output {expect}");
+        return new TensorType(Produced, i[0].DType);
     }
+    internal override bool HasBatchingRule => true;
+}
+
+/// <summary>Adjoint of the convolution in its lhs: <c>(ct, rhs) ↦ Aᵀct</c> with <c>A x = conv(x, rhs)</c>. Bilinear.</summary>
+internal sealed class ConvLhsTransposePrimitive : ConvAdjointPrimitive
+{
+    /// <summary>Shape of the forward lhs (the output shape here).</summary>
+    public Shape LhsShape => Produced;
+    internal ConvLhsTransposePrimitive(ConvParams p, Shape lhsShape) : base(p, lhsShape) { }
+    /// <inheritdoc/>
+    public override string Name => "conv_lhs_transpose";
+    private protected override string ProducedName => "lhs_shape";
+    private protected override (Shape, Shape) Check(TensorType[] i) => (Conv.InferShape(LhsShape, i[1].Shape, Params), i[0].Shape);
     internal override Tensor Evaluate(Tensor[] i, ComputeBackend backend) => backend.ConvLhsTranspose(i[0], i[1], LhsShape, Params);
     internal override double Flops(TensorType[] i, TensorType o) => 2.0 * i[0].Shape.Elements * i[1].Shape.Take(i[1].Rank - 1).Aggregate(1.0, (a, d) => a * d);
-    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.LhsTranspose(b, Params, LhsShape, args, dims);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[]
     {
@@ -94,28 +109,17 @@ internal sealed class ConvLhsTransposePrimitive : BilinearPrimitive
 }
 
 /// <summary>Adjoint of the convolution in its rhs: <c>(lhs, ct) ↦ Bᵀct</c> with <c>B w = conv(lhs, w)</c>. Bilinear.</summary>
-internal sealed class ConvRhsTransposePrimitive : BilinearPrimitive
+internal sealed class ConvRhsTransposePrimitive : ConvAdjointPrimitive
 {
-    /// <summary>Parameters of the forward convolution.</summary>
-    public ConvParams Params { get; }
     /// <summary>Shape of the forward rhs (the output shape here).</summary>
-    public Shape RhsShape { get; }
-    internal ConvRhsTransposePrimitive(ConvParams p, Shape rhsShape) { Params = p; RhsShape = rhsShape; }
+    public Shape RhsShape => Produced;
+    internal ConvRhsTransposePrimitive(ConvParams p, Shape rhsShape) : base(p, rhsShape) { }
     /// <inheritdoc/>
     public override string Name => "conv_rhs_transpose";
-    /// <inheritdoc/>
-    public override string ParamsText() => ConvPrimitive.ConvText(Params) + " rhs_shape=" + RhsShape;
-    private protected override object? Parameters => (Params, RhsShape);
-    internal override TensorType InferType(TensorType[] i)
-    {
-        RequireSameDType(Name, i[0], i[1]);
-        var expect = Conv.InferShape(i[0].Shape, RhsShape, Params);
-        if (expect != i[1].Shape) throw new ArgumentException($"{Name}: cotangent shape {i[1].Shape} does not match the convolution output {expect}");
-        return new TensorType(RhsShape, i[0].DType);
-    }
+    private protected override string ProducedName => "rhs_shape";
+    private protected override (Shape, Shape) Check(TensorType[] i) => (Conv.InferShape(i[0].Shape, RhsShape, Params), i[1].Shape);
     internal override Tensor Evaluate(Tensor[] i, ComputeBackend backend) => backend.ConvRhsTranspose(i[0], i[1], RhsShape, Params);
     internal override double Flops(TensorType[] i, TensorType o) => 2.0 * i[1].Shape.Elements * o.Shape.Take(o.Rank - 1).Aggregate(1.0, (a, d) => a * d);
-    internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => ConvBatching.RhsTranspose(b, Params, RhsShape, args, dims);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[]
     {
