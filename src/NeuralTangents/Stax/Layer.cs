@@ -57,7 +57,7 @@ public sealed class Layer
     {
         var (outs, p) = InitMany(seed, new[] { inputShape }, dtype);
         if (outs.Length != 1)
-            throw new ArgumentException($"{Description} returns {outs.Length} tensors; use InitMany/ApplyMany or end the network with a FanIn layer", nameof(inputShape));
+            throw new ArgumentException($"{Description} returns {outs.Length} tensors; end the network with a FanIn layer (FanInSum, FanInProd or FanInConcat), or call InitMany/ApplyMany from the library", nameof(inputShape));
         return (outs[0], p);
     }
 
@@ -83,7 +83,7 @@ public sealed class Layer
     {
         var ys = _apply(p, new[] { x });
         return ys.Length == 1 ? ys[0]
-            : throw new ArgumentException($"{Description} returns {ys.Length} tensors; use ApplyMany or end the network with a FanIn layer", "inputs");
+            : throw new ArgumentException($"{Description} returns {ys.Length} tensors; end the network with a FanIn layer (FanInSum, FanInProd or FanInConcat), or call ApplyMany from the library", "inputs");
     };
 
     /// <summary>The apply function on lists of tensors (<c>apply_fn(params, [x1, x2, …])</c>).</summary>
