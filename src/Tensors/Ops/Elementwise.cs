@@ -136,6 +136,10 @@ internal static class Elementwise
             T s = ((T[])a.Storage)[a.Offset];
             Chunks.Run(dst.Length, (i, n) => BinaryScalarSpan(op, s, src.AsSpan(off + i, n), dst.AsSpan(i, n)));
         }
+        else if (OpChecks.BroadcastLayout(b) is { } lb)
+            BinaryBroadcast(op, a, b, lb, broadcastIsA: false, dst);
+        else if (OpChecks.BroadcastLayout(a) is { } la)
+            BinaryBroadcast(op, b, a, la, broadcastIsA: true, dst);
         else
         {
             var ac = a.Contiguous();
@@ -145,6 +149,42 @@ internal static class Elementwise
             Chunks.Run(dst.Length, (i, n) => BinarySpan(op, sa.AsSpan(oa + i, n), sb.AsSpan(ob + i, n), dst.AsSpan(i, n)));
         }
         return Tensor.Wrap(dst, a.Shape);
+    }
+
+    /// <summary>
+    /// <paramref name="full"/> op <paramref name="broadcast"/> (or the reverse when <paramref name="broadcastIsA"/>)
+    /// where the broadcast operand is a repeated block (a bias over a batch) or one value per row (a per-example
+    /// scale): read in place, row by row, instead of materialising a full-size copy of it — that copy was most of the
+    /// memory a structured-derivatives kernel held beyond its estimate (115 MB per operand at 5,620 examples).
+    /// </summary>
+    private static void BinaryBroadcast<T>(BinaryOp op, Tensor full, Tensor broadcast, OpChecks.Broadcast layout, bool broadcastIsA, T[] dst)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var fc = full.Contiguous();
+        T[] sf = (T[])fc.Storage, sb = (T[])broadcast.Storage;
+        int of = fc.Offset, ob = broadcast.Offset, inner = layout.Inner;
+        bool perRow = layout.PerRow;
+        Chunks.Run(dst.Length, (i, n) =>
+        {
+            int end = i + n;
+            while (i < end)
+            {
+                int r = i / inner, c = i - r * inner, len = Math.Min(inner - c, end - i);
+                var f = sf.AsSpan(of + i, len);
+                var y = dst.AsSpan(i, len);
+                if (perRow)
+                {
+                    T v = sb[ob + r];
+                    if (broadcastIsA) BinaryScalarSpan(op, v, f, y); else BinarySpanScalar(op, f, v, y);
+                }
+                else
+                {
+                    var blk = sb.AsSpan(ob + c, len);
+                    if (broadcastIsA) BinarySpan(op, blk, f, y); else BinarySpan(op, f, blk, y);
+                }
+                i += len;
+            }
+        });
     }
 
     internal static void BinarySpan<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>

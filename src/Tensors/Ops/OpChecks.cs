@@ -47,4 +47,58 @@ internal static class OpChecks
             if (t.Strides[i] != 0 && t.Shape[i] != 1) return false;
         return true;
     }
+
+    /// <summary>How a broadcast operand repeats: <c>Inner</c> elements per row of the (C-order) result; a repeated
+    /// contiguous block of <c>Inner</c> elements (<c>PerRow</c> false), or one value per row, rows contiguous
+    /// (<c>PerRow</c> true).</summary>
+    public readonly record struct Broadcast(int Inner, bool PerRow);
+
+    /// <summary>Rows at least this long make the row-by-row loop worth it (shorter ones are materialised).</summary>
+    private const int MinInner = 64;
+
+    /// <summary>
+    /// The layout of a broadcast view that can be read in place: leading axes of stride 0 over a contiguous trailing
+    /// block (a bias broadcast over examples), or contiguous leading axes over trailing axes of stride 0 (a value per
+    /// example broadcast over features). Null for anything else, including non-broadcast tensors.
+    /// </summary>
+    public static Broadcast? BroadcastLayout(Tensor t)
+    {
+        if (t.Size == 0 || IsBroadcastScalar(t)) return null;
+        int rank = t.Rank;
+        // Split point k: axes [0, k) and [k, rank), size-1 axes are free either way.
+        for (int k = 1; k < rank; k++)
+        {
+            long inner = 1;
+            for (int a = k; a < rank; a++) inner *= t.Shape[a];
+            if (inner < MinInner || inner > int.MaxValue) continue;
+            if (ZeroStrides(t, 0, k) && Standard(t, k, rank)) return new Broadcast((int)inner, PerRow: false);
+            if (ZeroStrides(t, k, rank) && Standard(t, 0, k)) return new Broadcast((int)inner, PerRow: true);
+        }
+        return null;
+    }
+
+    private static bool ZeroStrides(Tensor t, int from, int to)
+    {
+        bool any = false;
+        for (int a = from; a < to; a++)
+        {
+            if (t.Shape[a] == 1) continue;
+            if (t.Strides[a] != 0) return false;
+            any = true;
+        }
+        return any;
+    }
+
+    /// <summary>Axes [from, to) have the strides of a C-order array of their sizes (size-1 axes ignored).</summary>
+    private static bool Standard(Tensor t, int from, int to)
+    {
+        long expect = 1;
+        for (int a = to - 1; a >= from; a--)
+        {
+            if (t.Shape[a] == 1) continue;
+            if (t.Strides[a] != expect) return false;
+            expect *= t.Shape[a];
+        }
+        return true;
+    }
 }
