@@ -117,7 +117,7 @@ internal sealed class KernelJob
         }
         var decisions = candidates.Select(impl =>
         {
-            try { return DecideFor(impl, batchSize, inMemory); }
+            try { return DecideFor(impl, batchSize, inMemory, auto: requested == NtkImplementation.Auto); }
             catch (TensorSizeException e) when (requested == NtkImplementation.Auto)
             {
                 return new Decision(impl, null, double.PositiveInfinity, double.PositiveInfinity, false, null) { CannotRun = e.Reason };
@@ -129,8 +129,9 @@ internal sealed class KernelJob
         var d = decisions.Single(x => x.Impl == chosen);
         Implementation = chosen; Plan = d.Plan; EstimatedBytes = d.Bytes;
         if (d.Fits || explainOnly) return;
-        var what = !ntk ? "the NNGP" : $"the NTK ({chosen}{(requested == NtkImplementation.Auto ? ", the smallest of AUTO's choices" : "")})";
+        // Under AUTO the refusal names the implementation that needs the least, with its own figure and advice.
         if (requested == NtkImplementation.Auto) d = decisions.MinBy(x => x.Bytes)!;
+        var what = !ntk ? "the NNGP" : $"the NTK ({d.Impl}{(requested == NtkImplementation.Auto ? ", the smallest of AUTO's choices" : "")})";
         // Every implementation needs a tensor larger than one can be: say which, not "Infinity TiB".
         if (d.CannotRun is { } why) throw new ArgumentException($"the {(ntk ? "NTK" : "NNGP")} cannot be computed by any implementation ({d.Impl}: {why})");
         throw new KernelMemoryException(
@@ -138,10 +139,10 @@ internal sealed class KernelJob
             $" but the memory budget is {MemoryBudget.Format(Budget)}; {d.Advice ?? "raise the memory budget"}", d.Bytes, Budget);
     }
 
-    private Decision DecideFor(NtkImplementation impl, int? batchSize, bool inMemory)
+    private Decision DecideFor(NtkImplementation impl, int? batchSize, bool inMemory, bool auto)
     {
         double kernel = inMemory ? KernelBytes : 0;
-        var others = Alternatives(impl);
+        var others = auto ? "" : Alternatives(impl);   // AUTO already weighed the others
         if (batchSize is { } bs)
         {
             if (Untileable is not null) throw new ArgumentException($"batchSize: the kernel cannot be computed in tiles over examples: {Untileable}", "batchSize");
