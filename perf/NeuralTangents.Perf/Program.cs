@@ -11,6 +11,7 @@ if (args.Length > 0 && args[0] == "quick")
     QuickGemm.Run(args.Skip(1).Select(int.Parse).ToArray());
     return 0;
 }
+if (args.Length > 0 && args[0] == "jc-probe") return JcProbe.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "quick-conv") return QuickConv.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "quick-ntk") return QuickNtk.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "gpu-gemm") return GpuCheck.Run(args);
