@@ -1,49 +1,72 @@
 using System.Diagnostics;
-using NeuralTangents.Autodiff.Ir;
 using NeuralTangents.Kernels;
 using NeuralTangents.Tensors;
 using static NeuralTangents.Stax.Stax;
 
 namespace NeuralTangents.Perf;
 
-/// <summary><c>jc-probe N CHUNK</c>: per-equation times of the per-example Jacobian graph of the digits FCN (float64).</summary>
+/// <summary>
+/// <c>jc-probe N [--budget BYTES] [--reps R]</c>: the digits FCN 64-512-512-10 (float64, W_std 1.5, b_std 0.05) NTK by
+/// JacobianContraction on N random inputs (x2 = null, vmap axes 0, trace axes [-1]), with per-chunk times of the
+/// Jacobian and of the contraction, the contraction's GFLOP/s against a 1024³ DGEMM in the same process, and peak RSS.
+/// </summary>
 internal static class JcProbe
 {
     public static int Run(string[] args)
     {
-        int n = args.Length > 0 ? int.Parse(args[0]) : 10, chunk = args.Length > 1 ? int.Parse(args[1]) : 5;
+        int n = args.Length > 0 ? int.Parse(args[0]) : 100;
+        int reps = (int)Opt(args, "--reps", 2);
+        long budget = (long)Opt(args, "--budget", 4L << 30);
         var net = Serial(Dense(512, wStd: 1.5, bStd: 0.05), Relu(), Dense(512, wStd: 1.5, bStd: 0.05), Relu(), Dense(10, wStd: 1.5, bStd: 0.05));
-        var rng = new Random(0);
-        var x = Tensor.RandomNormal(rng, new Shape(n, 64), DType.Float64);
+        var x = Tensor.RandomNormal(new Random(0), new Shape(n, 64), DType.Float64);
         var p = net.Init(0, x.Shape, DType.Float64).Params;
-        var f = new TracedApply(net.Apply);
-        var xs = new[] { x };
-        var b = Batching.Resolve(0, xs, f.OutputTypes(p, xs.Select(TensorType.Of).ToArray()))!;
-        var g1 = f.OutputGraph(f.GraphFor(p, b.ExampleTypes(xs)), 0);
-        var plan = f.PlanFor(g1, p.Count);
-        var axes = Enumerable.Range(0, p.Count).Select(_ => (int?)null).Concat(b.StackAxes).ToArray();
-        var field = typeof(NeuralTangents.Autodiff.JacobianPlan).GetMethod("Batched", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
-        var graph = (Graph)field.Invoke(plan, new object?[] { plan.OutputType.Shape.Size, chunk, axes })!;
-        var inputs = TracedApply.Inputs(p, b.Stack(xs, 0, chunk)).Append(StandardBasis.Of(plan.OutputType.Shape, plan.OutputType.DType, 0, plan.OutputType.Shape.Size)).ToArray();
-        Console.WriteLine($"peak estimate {GraphCost.PeakBytes(graph) / 1e6:F1} MB, flops {GraphCost.Flops(graph) / 1e9:F2} G");
-        for (int rep = 0; rep < 2; rep++)
+        var opts = new KernelOptions { MemoryBudget = budget };
+        if (args.Contains("--layouts"))
         {
-            var env = new Dictionary<int, Tensor>();
-            for (int i = 0; i < inputs.Length; i++) env[graph.Inputs[i].Id] = inputs[i];
-            var total = Stopwatch.StartNew();
-            foreach (var e in graph.Equations)
+            var req = KernelRequest.ForOutputs(new TracedApply(net.Apply), p, [x], null, [KernelAxes.Canonicalize([-1], [], 2)], 0, budget, SdRules.All)[0];
+            var plan = JacobianChunkPlan.For(req);
+            Console.WriteLine($"trace axis {plan.TraceAxis}, peak {plan.PeakBytes / 1e6:F0} MB, {plan.Flops / 1e9:F1} GFLOP");
+            for (int c = 0; c < plan.Chunks.Count; c++)
             {
-                var args2 = e.Inputs.Select(a => a is Literal l ? l.Value : env[((Var)a).Id]).ToArray();
-                var sw = Stopwatch.StartNew();
-                var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-                var r = e.Primitive.Evaluate(args2);
-                double ms = sw.Elapsed.TotalMilliseconds;
-                double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds;
-                env[e.Output.Id] = r;
-                if (rep == 1 && (ms > 5 || args.Contains("--all"))) Console.WriteLine($"{ms,9:F1} ms {cpu,9:F1} cpu-ms {e.Primitive.GetType().Name} {e} ");
+                var ch = plan.Chunks[c];
+                if (args.Contains("--graph") && c == 1) Console.WriteLine(JacobianChunkPlan.Evaluation(p, plan.S1, ch, plan.TraceAxis, plan.Parts[c].Part1));
+                var js = plan.Jacobians(plan.S1, c, false);
+                Console.WriteLine($"chunk {c}: leaves [{string.Join(",", ch.Leaves)}] t {ch.T0}+{ch.Tc} part {plan.Parts[c].Part1}: " +
+                    string.Join("; ", js.Select(j => $"{j.Shape} strides ({string.Join(",", j.Strides)}) off {j.Offset} storage {j.Storage.Length}")));
             }
-            Console.WriteLine($"total {total.Elapsed.TotalSeconds:F2} s");
+            return 0;
+        }
+        double gemm = GemmRate();
+        Console.WriteLine($"DGEMM 1024³: {gemm:F1} GFLOP/s (this process, {Environment.ProcessorCount} cores)");
+        for (int rep = 0; rep < reps; rep++)
+        {
+            double jac = 0, con = 0, conFlops = 0, cpu0 = Cpu(); int chunks = 0;
+            JacobianContraction.Profiler = (phase, s, f) => { if (phase == "jacobian") { jac += s; chunks++; } else { con += s; conFlops += f; } };
+            var sw = Stopwatch.StartNew();
+            var k = Empirical.NtkFn(net.Apply, null, null, 0, NtkImplementation.JacobianContraction, opts)(x, null, p);
+            double total = sw.Elapsed.TotalSeconds;
+            JacobianContraction.Profiler = null;
+            Console.WriteLine($"rep {rep}: {total:F2} s (cpu {(Cpu() - cpu0) / 1000:F1} s), {chunks} chunks: jacobians {jac:F2} s, contraction {con:F2} s = {conFlops / 1e9:F0} GFLOP at {conFlops / con / 1e9:F1} GFLOP/s ({conFlops / con / 1e9 / gemm * 100:F0} % of DGEMM); K[0,0] {k[0, 0]:G6}; peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
         }
         return 0;
+    }
+
+    private static double Cpu() => Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
+
+    private static double GemmRate()
+    {
+        int m = 1024;
+        var a = Tensor.RandomNormal(new Random(1), new Shape(m, m), DType.Float64);
+        var dims = new DotDimensionNumbers([1], [0], [], []);
+        DotGeneral.Compute(a, a, dims);
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < 3; i++) DotGeneral.Compute(a, a, dims);
+        return 3 * 2.0 * m * m * m / sw.Elapsed.TotalSeconds / 1e9;
+    }
+
+    private static long Opt(string[] args, string name, long d)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? long.Parse(args[i + 1]) : d;
     }
 }

@@ -1,99 +1,121 @@
 namespace NeuralTangents.Kernels;
 
 /// <summary>
-/// NTK by Jacobian contraction (Neural Tangents' <c>JACOBIAN_CONTRACTION</c>): <c>J = ∂f(x)/∂θ</c> by reverse mode,
-/// with all parameter leaves flattened into one trailing axis of size P, then one <c>dot_general</c> contracting
-/// P and the trace axes, batching the diagonal axes (summing over leaves is the same as concatenating them).
-/// Jacobians are <c>jacrev</c> as in JAX: the VJP vmapped over standard-basis cotangents. With <c>VmapAxes</c>,
-/// f is traced on one example and that Jacobian graph is vmapped again over chunks of examples, which is exact
-/// when examples do not interact and much cheaper (no cotangent ever runs through the whole batch).
+/// NTK by Jacobian contraction (Neural Tangents' <c>JACOBIAN_CONTRACTION</c>): <c>J = ∂f(x)/∂θ</c> by reverse mode
+/// (<c>jacrev</c>: the VJP vmapped over standard-basis cotangents; with <c>VmapAxes</c>, f is traced on one example and
+/// that graph vmapped again over the examples), contracted over the parameters and the trace axes, batching the
+/// diagonal axes. The Jacobian is never held whole: <see cref="JacobianChunkPlan"/> cuts it into chunks of parameter
+/// leaves and trace-axis rows that fit the memory budget, and the kernel is accumulated as
+/// <c>K = Σ_chunks J1_c·J2_cᵀ</c>, one GEMM per leaf over all examples of the call (only the upper triangle when
+/// x2 = x1), reading each leaf's gradient in the layout the graph produced it.
 /// </summary>
 internal static class JacobianContraction
 {
-    /// <summary>At most this many examples per evaluation of the per-example Jacobian graph (the GEMMs inside are parallel).</summary>
-    private const int ExampleChunk = 32;
+    /// <summary>After a chunk (or part) of more than this many bytes, a blocking collection, so the next chunk reuses the
+    /// same (already touched) pages instead of faulting in fresh ones and letting the heap grow.</summary>
+    internal const double CollectAboveBytes = 64.0 * (1 << 20);
 
-    /// <summary>Target bytes of one chunk of per-example Jacobians: wide networks get fewer examples per evaluation.</summary>
-    private const double ChunkBytes = 128.0 * (1 << 20);
+    /// <summary>Diagnostics for perf probes: (phase "jacobian"/"contract", seconds, FLOPs of the contraction or 0).</summary>
+    internal static Action<string, double, double>? Profiler;
 
-    /// <summary>Examples per evaluation for Jacobian rows of <paramref name="rowBytes"/> bytes per example.</summary>
-    internal static int ChunkFor(int examples, double rowBytes) =>
-        Math.Max(1, Math.Min(Math.Min(ExampleChunk, Math.Max(1, examples)), (int)(ChunkBytes / Math.Max(1, rowBytes))));
-
-    /// <summary>Jacobian of output <paramref name="j"/> of f at xs, shape <c>f(xs)[j].Shape + (P,)</c>, in f's dtype.</summary>
-    public static Tensor Jacobian(TracedApply f, Params p, Tensor[] xs, int j, Batching? batching, string name = "x")
+    internal static void Collect()
     {
-        if (batching is null)
-        {
-            var g = f.OutputGraph(f.GraphFor(p, xs.Select(TensorType.Of).ToArray()), j);
-            CheckSize(name, g.Outputs[0].Type.Shape.Select(d => (long)d), p.ParameterCount);
-            var plan = f.PlanFor(g, p.Count);
-            return plan.Rows(TracedApply.Inputs(p, xs)).Reshape(plan.OutputType.Shape.Concat(new Shape(plan.ParameterCount)));
-        }
-        var g1 = f.OutputGraph(f.GraphFor(p, batching.ExampleTypes(xs)), j);
-        var out1 = g1.Outputs[0].Type.Shape;
-        CheckSize(name, WithExamples(out1, batching.Out[j], batching.Count), p.ParameterCount);
-        int outAxis = batching.Out[j];
-        if (out1[outAxis] != 1)
-            throw new ArgumentException($"vmap_axes: output axis {outAxis} of f on one example has size {out1[outAxis]}, expected 1 (output shape {out1})", "vmapAxes");
-        var plan1 = f.PlanFor(g1, p.Count);
-        var batchedInputs = InAxes.Concat(InAxes.None(p.Count), batching.StackAxes);
-        int n = batching.Count;
-        // Chunks are copied into one preallocated (n, out1.Size·P) array: the Jacobian is held once, not twice.
-        long row = (long)out1.Size * plan1.ParameterCount;
-        int chunk = ChunkFor(n, row * plan1.OutputType.DType.SizeOf());
-        var stacked = Tensor.Zeros(new Shape(n, out1.Size, plan1.ParameterCount), plan1.OutputType.DType);
-        for (int s = 0; s < n; s += chunk)
-        {
-            int c = Math.Min(chunk, n - s);
-            var part = plan1.PerExample(TracedApply.Inputs(p, batching.Stack(xs, s, c)), batchedInputs, c).Contiguous();
-            Array.Copy(part.Storage, part.Offset, stacked.Storage, s * row, c * row);
-        }
-        var withOut = stacked.Reshape(new Shape(new[] { n }.Concat(out1).Append(plan1.ParameterCount)));
-        return Batching.Fold(withOut, 0, 1 + outAxis);
+        var mode = Environment.GetEnvironmentVariable("JC_GC");   // TEMP experiment
+        if (mode == "none") return;
+        if (mode == "compact") { System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce; GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, true, true); }
+        else if (mode == "aggressive") GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, true, true);
+        else GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
+        if (Environment.GetEnvironmentVariable("JC_RSS") == "1") Console.Error.WriteLine($"  after collect: RSS {Environment.WorkingSet / 1e6:F0} MB, peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB, heap {GC.GetTotalMemory(false) / 1e6:F0} MB");
     }
-
-    /// <summary>f's output shape for <paramref name="examples"/> examples, from one example's (size 1 on <paramref name="axis"/>).</summary>
-    internal static IEnumerable<long> WithExamples(Shape one, int axis, int examples) =>
-        one.Select((d, a) => a == (axis < 0 ? axis + one.Rank : axis) ? examples : (long)d);
-
-    /// <summary>The whole Jacobian (outputs…, P) is one tensor: refuse before tracing anything of that size.</summary>
-    internal static void CheckSize(string name, IEnumerable<long> outDims, long parameters) =>
-        TensorSizeException.Check($"the Jacobian of f({name}) (outputs × {parameters} parameters)", outDims.Append(parameters).ToArray(), name,
-            "JacobianContraction holds it whole; StructuredDerivatives or NtkVectorProducts need far less");
 
     public static Tensor Ntk(KernelRequest r)
     {
-        var j1 = Jacobian(r.F, r.Parameters, r.X1, r.Output, r.Batching1, "x1").Contiguous();
-        // With x2 = x1 the same tensor: a symmetric contraction.
-        var j2 = r.SameInputs ? j1 : Jacobian(r.F, r.Parameters, r.X2, r.Output, r.Batching2, "x2").Contiguous();
-        return r.Axes.Contract(j1, j2, 1);
+        var plan = JacobianChunkPlan.For(r);
+        return r.Out1.DType == DType.Float32 ? Ntk<float>(r, plan) : Ntk<double>(r, plan);
     }
 
-    /// <summary>FLOPs of both Jacobians and their contraction; bytes held at once (J1 stays while J2 is built; the
-    /// contraction's output is counted by the caller).</summary>
+    private static Tensor Ntk<T>(KernelRequest r, JacobianChunkPlan plan) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var ax = r.Axes;
+        var fa = r.Out1.Shape; var fb = r.Out2.Shape;
+        var free = Enumerable.Range(0, ax.Rank).Where(a => !ax.Trace.Contains(a) && !ax.Diagonal.Contains(a)).ToArray();
+        var accShape = new Shape(ax.Diagonal.Select(a => fa[a]).Concat(free.Select(a => fa[a])).Concat(free.Select(a => fb[a])));
+        var acc = new T[accShape.Size];
+        bool cpu = ReferenceEquals(ComputeBackend.Current, ComputeBackend.Cpu);
+        for (int c = 0; c < plan.Chunks.Count; c++)
+        {
+            // In its own frame, so no temporary outlives the chunk (unoptimised first-call code keeps them to the end).
+            double bytes = ContractChunk(r, plan, c, acc, accShape, cpu);
+            if (bytes > CollectAboveBytes) Collect();
+        }
+        if (plan.Same && cpu) Mirror(acc, free.Aggregate(1, (a, x) => a * fa[x]));
+        return ax.Lay(Tensor.Wrap(acc, accShape), fa, fb);
+    }
+
+    /// <summary>Adds chunk <paramref name="c"/>'s products to the accumulator; returns the bytes of its Jacobians.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static double ContractChunk<T>(KernelRequest r, JacobianChunkPlan plan, int c, T[] acc, Shape accShape, bool cpu)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var ax = r.Axes;
+        var profiler = Profiler;
+        var sw = Stopwatch.StartNew();
+        var j1 = plan.Jacobians(plan.S1, c, second: false);
+        var j2 = plan.Same ? j1 : plan.Jacobians(plan.S2, c, second: true);
+        profiler?.Invoke("jacobian", sw.Elapsed.TotalSeconds, 0);
+        if (Environment.GetEnvironmentVariable("JC_RSS") == "1") Console.Error.WriteLine($"  after jacobian {c}: RSS {Environment.WorkingSet / 1e6:F0} MB, peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
+        sw.Restart();
+        double bytes = 0;
+        for (int l = 0; l < j1.Length; l++)
+        {
+            var dims = ax.ContractionDims(j1[l].Rank - ax.Rank);
+            long rss0 = Environment.WorkingSet;
+            if (cpu) DotGeneral.Multiply(j1[l], j2[l], dims, acc, accumulate: true, upperOnly: plan.Same);
+            if (Environment.GetEnvironmentVariable("JC_RSS") == "1") Console.Error.WriteLine($"    leaf {l} {j1[l].Shape} ({string.Join(",", j1[l].Strides)}): +{(Environment.WorkingSet - rss0) / 1e6:F0} MB");
+            else
+            {
+                var k = ComputeBackend.Current.DotGeneral(j1[l], j2[l], dims).Contiguous().Span<T>();
+                for (int i = 0; i < acc.Length; i++) acc[i] += k[i];
+            }
+            bytes += (j1[l].Shape.Elements + (plan.Same ? 0 : j2[l].Shape.Elements)) * r.Out1.DType.SizeOf();
+        }
+        profiler?.Invoke("contract", sw.Elapsed.TotalSeconds, ContractionFlops(j1, ax, accShape, plan.Same && cpu));
+        return bytes;
+    }
+
+    /// <summary>Multiply-adds ×2 of one chunk's GEMMs (as performed: the upper-triangle share when symmetric).</summary>
+    private static double ContractionFlops(Tensor[] j1, KernelAxes ax, Shape accShape, bool upper)
+    {
+        double batch = ax.Diagonal.Length == 0 ? 1 : accShape.Dims[..ax.Diagonal.Length].Aggregate(1.0, (a, d) => a * d);
+        double m = Math.Sqrt(accShape.Elements / batch);   // rows per side when symmetric; only used then
+        double total = 0;
+        foreach (var j in j1)
+        {
+            double depth = ax.Trace.Aggregate(1.0, (a, t) => a * j.Shape[t]) * j.Shape.Dims[ax.Rank..].Aggregate(1.0, (a, d) => a * d);
+            total += 2 * accShape.Elements * depth;
+        }
+        if (!upper) return total;
+        int nb = (int)Math.Clamp(m / 128, 1, 8);
+        return total * (nb + 1) / (2.0 * nb);
+    }
+
+    /// <summary>Copies each batch's upper triangle onto its lower one (the accumulator is [batch…, M, M]).</summary>
+    private static void Mirror<T>(T[] acc, int m)
+    {
+        int b = m == 0 ? 0 : acc.Length / (m * m);
+        for (int bb = 0; bb < b; bb++)
+        {
+            int o = bb * m * m;
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < i; j++) acc[o + i * m + j] = acc[o + j * m + i];
+        }
+    }
+
+    /// <summary>FLOPs of the chunk graphs and their contraction; peak bytes of the chunk plan (the Jacobian chunks,
+    /// one evaluation and the accumulator; the kernel in its final layout is counted by the caller).</summary>
     public static (double Flops, double Bytes) Estimate(KernelRequest r)
     {
-        var (f1, m1) = JacobianCost(r.F, r.Parameters, r.X1, r.Output, r.Batching1, "x1");
-        var (f2, m2) = r.SameInputs ? (0.0, 0.0) : JacobianCost(r.F, r.Parameters, r.X2, r.Output, r.Batching2, "x2");
-        double contraction = 2.0 * r.Axes.KernelShape(r.Out1.Shape, r.Out2.Shape).Elements * r.Axes.TraceSize(r.Out1.Shape) * r.Parameters.ParameterCount;
-        return (f1 + f2 + contraction, r.SameInputs ? m1 : m1 + m2);
-    }
-
-    private static (double, double) JacobianCost(TracedApply f, Params p, Tensor[] xs, int j, Batching? b, string name)
-    {
-        var g = f.OutputGraph(f.GraphFor(p, b?.ExampleTypes(xs) ?? xs.Select(TensorType.Of).ToArray()), j);
-        var one = g.Outputs[0].Type.Shape;
-        CheckSize(name, b is null ? one.Select(d => (long)d) : WithExamples(one, b.Out[j], b.Count), p.ParameterCount);
-        var plan = f.PlanFor(g, p.Count);
-        var axes = InAxes.Concat(InAxes.None(p.Count), b?.StackAxes ?? Array.Empty<int?>());
-        double size = plan.OutputType.DType.SizeOf();
-        double rowBytes = (double)plan.OutputType.Shape.Size * plan.ParameterCount * size;
-        if (b is null)
-            return (plan.Flops(0, null), 2 * rowBytes);   // row chunks, then their concatenation
-        int chunk = ChunkFor(b.Count, rowBytes);
-        double flops = plan.Flops(b.Count, axes, exampleChunk: chunk);
-        // The preallocated Jacobian plus one chunk's evaluation (its inputs, intermediates and output).
-        return (flops, b.Count * rowBytes + plan.PeakBytes(chunk, axes));
+        var plan = JacobianChunkPlan.For(r);
+        return (plan.Flops, plan.PeakBytes);
     }
 }

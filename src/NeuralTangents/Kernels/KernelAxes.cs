@@ -68,10 +68,25 @@ internal sealed class KernelAxes
     {
         var fa = new Shape(a.Shape.Dims[..Rank]);
         var fb = new Shape(b.Shape.Dims[..Rank]);
-        var contract = Trace.Concat(Enumerable.Range(Rank, extra)).ToArray();
-        var dims = new DotDimensionNumbers(contract, contract, Diagonal, Diagonal);
+        var dims = ContractionDims(extra);
         var k = SymmetricDot.TryDotGeneral(a, b, dims) ?? ComputeBackend.Current.DotGeneral(a, b, dims);
+        return Lay(k, fa, fb);
+    }
 
+    /// <summary>dot_general dimension numbers contracting the trace axes and <paramref name="extra"/> trailing axes
+    /// (after the <see cref="Rank"/> output axes), batching the diagonal axes.</summary>
+    public DotDimensionNumbers ContractionDims(int extra)
+    {
+        var contract = Trace.Concat(Enumerable.Range(Rank, extra)).ToArray();
+        return new DotDimensionNumbers(contract, contract, Diagonal, Diagonal);
+    }
+
+    /// <summary>
+    /// From a dot_general result laid out <c>[diagonal…, free of fx1…, free of fx2…]</c> (trace axes summed) to the
+    /// kernel layout of docs/conventions.md#kernel-layout, divided by |T| of <paramref name="fa"/>.
+    /// </summary>
+    public Tensor Lay(Tensor k, Shape fa, Shape fb)
+    {
         // dot_general output: [diagonal…, free of a…, free of b…] (each in axis order); put each at its kernel position.
         int nd = Diagonal.Length, nf = Layout.Axes.Count(x => x.Kind == KernelAxisKind.Free);
         var perm = new int[Layout.KernelRank];

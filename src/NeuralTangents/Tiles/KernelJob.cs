@@ -36,6 +36,7 @@ internal sealed class KernelJob
     public int N2 { get; }
     public double KernelBytes => Shapes.Sum(s => s.Elements) * DType.SizeOf();
     public double EstimatedBytes { get; private set; }
+    private bool _inMemory;
     public long Budget { get; }
     internal Tensor[] X1 => _x1;
     internal Tensor[]? X2 => _x2;
@@ -141,6 +142,7 @@ internal sealed class KernelJob
 
     private Decision DecideFor(NtkImplementation impl, int? batchSize, bool inMemory, bool auto)
     {
+        _inMemory = inMemory;
         double kernel = inMemory ? KernelBytes : 0;
         var others = auto ? "" : Alternatives(impl);   // AUTO already weighed the others
         if (batchSize is { } bs)
@@ -230,7 +232,32 @@ internal sealed class KernelJob
     }
 
     /// <summary>The NTK requests of every output for these inputs (x2 = null: x2 = a1), batching resolved once.</summary>
-    private KernelRequest[] Requests(Tensor[] a1, Tensor[]? a2) => KernelRequest.ForOutputs(_f, _p, a1, a2, _axes, _vmap, Budget, _rules);
+    private KernelRequest[] Requests(Tensor[] a1, Tensor[]? a2) => KernelRequest.ForOutputs(_f, _p, a1, a2, _axes, _vmap, ImplementationBudget(a1, a2), _rules);
+
+    /// <summary>
+    /// The budget an implementation may use for these inputs: the job's budget less what the job itself holds meanwhile
+    /// (the whole kernel when computed whole or kept in memory; a tile and its mirrored copy when tiled), so that an
+    /// implementation that sizes its chunks to its budget (JacobianContraction) leaves room for them.
+    /// </summary>
+    private long ImplementationBudget(Tensor[] a1, Tensor[]? a2)
+    {
+        double held = KernelBytes;
+        if (Untileable is null && N1 > 0 && N2 > 0)
+        {
+            int n1 = Examples(a1), n2 = a2 is null ? n1 : Examples(a2);
+            if (n1 != N1 || n2 != N2)
+                held = (_inMemory ? KernelBytes : 0) + 2 * KernelBytes * n1 / N1 * (_diagonal ? 1.0 : (double)n2 / N2);
+        }
+        return (long)Math.Max(0, Budget - held);
+    }
+
+    /// <summary>Examples along the batch axis of the first batched input.</summary>
+    private int Examples(Tensor[] xs)
+    {
+        for (int i = 0; i < xs.Length; i++)
+            if (_in[i] is { } a) return xs[i].Shape[a];
+        return 1;
+    }
 
     /// <summary>Examples [start, start+count) of every batched input (a contiguous copy; unbatched inputs as they are).</summary>
     internal Tensor[] Slice(Tensor[] xs, int start, int count)
@@ -274,39 +301,10 @@ internal sealed class KernelJob
         var a1 = Slice(_x1, t.Start1, t.Count1);
         Tensor[]? a2 = _x2 is not null ? Slice(_x2, t.Start2, t.Count2)
             : t.IsDiagonal ? null : Slice(_x1, t.Start2, t.Count2);
-        var r = Kinds is [KernelKind.Ntk] && Implementation == NtkImplementation.JacobianContraction ? JcTile(t, a1, a2) : Compute(a1, a2);
+        var r = Compute(a1, a2);
         if (plan.Symmetric && t.IsDiagonal)
             for (int k = 0; k < r.Length; k++) r[k] = Symmetrize(r[k], k % Outputs);
         return r;
-    }
-
-    private readonly object _rowLock = new();
-    private (int Start, int Count, Tensor[] J)? _row;
-
-    /// <summary>
-    /// A JacobianContraction tile reusing the x1 block's Jacobians across its row of tiles (tiles come row by row), so
-    /// each tile computes one new Jacobian instead of two. The cached block is dropped before the next row's is built,
-    /// so at most J1 and J2 are held, as estimated.
-    /// </summary>
-    private Tensor[] JcTile(Tile t, Tensor[] a1, Tensor[]? a2)
-    {
-        var requests = Requests(a1, a2);
-        Tensor[] j1;
-        lock (_rowLock)
-        {
-            if (_row is { } row && row.Start == t.Start1 && row.Count == t.Count1) j1 = row.J;
-            else
-            {
-                _row = null;
-                j1 = requests.Select(r => JacobianContraction.Jacobian(_f, _p, a1, r.Output, r.Batching1, "x1").Contiguous()).ToArray();
-                _row = (t.Start1, t.Count1, j1);
-            }
-        }
-        return requests.Select(r =>
-        {
-            var j2 = r.SameInputs ? j1[r.Output] : JacobianContraction.Jacobian(_f, _p, a2!, r.Output, r.Batching2, "x2").Contiguous();
-            return r.Axes.Contract(j1[r.Output], j2, 1);
-        }).ToArray();
     }
 
     /// <summary>Where kernel <paramref name="k"/>'s tile goes: start index per kernel axis.</summary>

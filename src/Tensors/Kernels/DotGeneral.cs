@@ -66,11 +66,35 @@ internal static class DotGeneral
     private static Tensor Compute<T>(Tensor lhs, Tensor rhs, DotDimensionNumbers d, Shape outShape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var c = new T[outShape.Size];
+        Multiply(lhs, rhs, d, c, accumulate: false, upperOnly: false);
+        return Tensor.Wrap(c, outShape);
+    }
+
+    /// <summary>
+    /// <c>c (+)= dot_general(lhs, rhs, d)</c> into a contiguous buffer of the output shape (batch, lhs free, rhs free).
+    /// <paramref name="upperOnly"/> (lhs and rhs the same tensor with the same axes, so every batch is a Gram
+    /// <c>X·Xᵀ</c>): only the entries on and above each batch's diagonal are written, one GEMM per row block against
+    /// the columns from that block on (about (nb+1)/(2nb) of the multiply-adds); the caller mirrors. An element's value
+    /// does not depend on the blocking (each is reduced over k in the same order).
+    /// </summary>
+    /// <exception cref="ArgumentException">Dtypes or dimension numbers do not fit, or the buffer has the wrong length.</exception>
+    internal static void Multiply<T>(Tensor lhs, Tensor rhs, DotDimensionNumbers d, T[] c, bool accumulate, bool upperOnly)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var outShape = InferShape(lhs.Shape, rhs.Shape, d);
+        if (lhs.DType != rhs.DType || lhs.Storage is not T[])
+            throw new ArgumentException($"dot_general: operands must both have the buffer's dtype, got lhs {lhs.DType.Name()}{lhs.Shape} and rhs {rhs.DType.Name()}{rhs.Shape}", nameof(rhs));
+        if (c.Length != outShape.Size) throw new ArgumentException($"dot_general: output buffer has {c.Length} elements, expected {outShape.Size} for {outShape}", nameof(c));
         var lFree = Free(lhs.Rank, d.LhsBatch, d.LhsContracting);
         var rFree = Free(rhs.Rank, d.RhsBatch, d.RhsContracting);
         int bs = Prod(lhs, d.LhsBatch), m = Prod(lhs, lFree), n = Prod(rhs, rFree), k = Prod(lhs, d.LhsContracting);
-        var c = new T[outShape.Size];
-        if (c.Length == 0 || k == 0) return Tensor.Wrap(c, outShape);
+        if (upperOnly && m != n) throw new ArgumentException($"dot_general: upperOnly needs a square result per batch, got {m}x{n}", nameof(upperOnly));
+        if (c.Length == 0 || k == 0)
+        {
+            if (!accumulate) Array.Clear(c);
+            return;
+        }
 
         // Contracting pairs may be reordered jointly; try orders that let both sides stay views.
         int nc = d.LhsContracting.Length;
@@ -80,7 +104,9 @@ internal static class DotGeneral
             Enumerable.Range(0, nc).OrderByDescending(i => lhs.Strides[d.LhsContracting[i]]).ToArray(),
             Enumerable.Range(0, nc).OrderByDescending(i => rhs.Strides[d.RhsContracting[i]]).ToArray(),
         };
+        // Copies are made only for the best order (a rejected order's copy would be a wasted operand-sized buffer).
         Matrix lm = default, rm = default;
+        int[] blc = d.LhsContracting, brc = d.RhsContracting;
         int bestCopies = int.MaxValue;
         foreach (var ord in orders)
         {
@@ -89,21 +115,37 @@ internal static class DotGeneral
             var l = Matrix.View(lhs, d.LhsBatch, lFree, lc, rowsFirst: true);
             var r = Matrix.View(rhs, d.RhsBatch, rFree, rc, rowsFirst: false);
             int copies = (l.Ok ? 0 : 1) + (r.Ok ? 0 : 1);
-            if (copies < bestCopies)
-            {
-                bestCopies = copies;
-                lm = l.Ok ? l : Matrix.Copy(lhs, d.LhsBatch, lFree, lc, rowsFirst: true);
-                rm = r.Ok ? r : Matrix.Copy(rhs, d.RhsBatch, rFree, rc, rowsFirst: false);
-            }
+            if (copies < bestCopies) { bestCopies = copies; lm = l; rm = r; blc = lc; brc = rc; }
             if (copies == 0) break;
         }
+        bool lCopied = !lm.Ok;
+        if (lCopied) lm = Matrix.Copy(lhs, d.LhsBatch, lFree, blc, rowsFirst: true);
+        if (!rm.Ok)
+            rm = lCopied && ReferenceEquals(lhs, rhs) && d.LhsBatch.SequenceEqual(d.RhsBatch) && blc.SequenceEqual(brc)
+                ? lm with { Trans = true }   // a Gram X·Xᵀ: the (batch, free, contract) copy read transposed is op(B)
+                : Matrix.Copy(rhs, d.RhsBatch, rFree, brc, rowsFirst: false);
         var la = (T[])lm.Source.Storage;
         var ra = (T[])rm.Source.Storage;
-        Blas.BatchedGemm<T>(bs, m, n, k,
-            la.AsSpan(lm.Source.Offset), lm.Ld, lm.BatchStride, lm.Trans,
-            ra.AsSpan(rm.Source.Offset), rm.Ld, rm.BatchStride, rm.Trans,
-            c, n, m * n);
-        return Tensor.Wrap(c, outShape);
+        if (!upperOnly)
+        {
+            Blas.BatchedGemm<T>(bs, m, n, k,
+                la.AsSpan(lm.Source.Offset), lm.Ld, lm.BatchStride, lm.Trans,
+                ra.AsSpan(rm.Source.Offset), rm.Ld, rm.BatchStride, rm.Trans,
+                c, n, m * n, accumulate);
+            return;
+        }
+        // Row blocks of at least ~128 rows (GEMM-efficient), at most 8.
+        int nb = Math.Clamp(m / 128, 1, 8), rows = (m + nb - 1) / nb;
+        for (int i0 = 0; i0 < m; i0 += rows)
+        {
+            int mi = Math.Min(rows, m - i0);
+            // Row i0 of op(A): offset i0·ld (stored as op(A)) or i0 (stored transposed); column i0 of op(B) likewise.
+            int aOff = lm.Source.Offset + (lm.Trans ? i0 : i0 * lm.Ld), bOff = rm.Source.Offset + (rm.Trans ? i0 * rm.Ld : i0);
+            Blas.BatchedGemm<T>(bs, mi, n - i0, k,
+                la.AsSpan(aOff), lm.Ld, lm.BatchStride, lm.Trans,
+                ra.AsSpan(bOff), rm.Ld, rm.BatchStride, rm.Trans,
+                c.AsSpan(i0 * n + i0), n, m * n, accumulate);
+        }
     }
 
     private static int Prod(Tensor t, int[] axes)

@@ -1,0 +1,44 @@
+using NeuralTangents.Autodiff.Interpreters;
+using NeuralTangents.Autodiff.Primitives;
+
+namespace NeuralTangents.Kernels;
+
+/// <summary>
+/// Peak bytes of evaluating a Jacobian-chunk graph with the interpreter, counting what the CPU backend really
+/// allocates: transposes and broadcasts are strided views (no bytes; they keep their source alive as long as they
+/// live), everything else a new buffer held from its definition to its last use. Graph outputs stay alive.
+/// (<see cref="GraphCost.PeakBytes"/> counts views as copies, which for a Jacobian whose leaf gradients end in a
+/// transpose doubles the estimate.)
+/// </summary>
+internal static class JcGraphCost
+{
+    public static double PeakBytes(Graph g)
+    {
+        static double Bytes(TensorType t) => t.Shape.Elements * t.DType.SizeOf();
+        static bool IsView(Equation e) => e.Primitive is TransposePrimitive or BroadcastInDimPrimitive;
+        var last = Interpreter.LastUses(g);
+        var root = new int[g.VarCount];
+        for (int i = 0; i < root.Length; i++) root[i] = i;
+        foreach (var e in g.Equations)
+            if (IsView(e) && e.Inputs[0] is Var src) root[e.Output.Id] = root[src.Id];
+        // A buffer lives until the last use of any view of it.
+        var until = new int[g.VarCount];
+        Array.Fill(until, -1);
+        for (int v = 0; v < g.VarCount; v++) until[root[v]] = Math.Max(until[root[v]], last[v]);
+        var inputs = new HashSet<int>(g.Inputs.Select(v => v.Id));
+        var size = new double[g.VarCount];
+        foreach (var e in g.Equations) size[e.Output.Id] = Bytes(e.Output.Type);
+        double live = g.Inputs.Sum(v => Bytes(v.Type)), peak = live;
+        for (int k = 0; k < g.Equations.Count; k++)
+        {
+            var e = g.Equations[k];
+            int id = e.Output.Id;
+            bool owns = root[id] == id;
+            if (owns) { live += Bytes(e.Output.Type); peak = Math.Max(peak, live); }
+            if (owns && until[id] < 0) live -= Bytes(e.Output.Type);
+            foreach (var a in e.Inputs.OfType<Var>().Select(v => root[v.Id]).Distinct())
+                if (until[a] == k && !inputs.Contains(a)) live -= size[a];
+        }
+        return peak;
+    }
+}
