@@ -266,28 +266,13 @@ internal sealed class JacobianChunkPlan
             var inputs = s.Batching is null
                 ? TracedApply.Inputs(_p, s.Xs).Append(StandardBasis.Of(box, DType, start, n)).ToArray()
                 : TracedApply.Inputs(_p, s.Batching.Stack(s.Xs, start, n)).Append(StandardBasis.Of(box, DType, 0, box.Size)).ToArray();
-            var outs = Environment.GetEnvironmentVariable("JC_RSS") == "1" ? Probe(g, inputs) : Interpreter.Evaluate(g, inputs);
+            var outs = Interpreter.Evaluate(g, inputs);
             if (n == count) { assembled = outs; break; }
             assembled ??= outs.Select(o => Buffer(o, count)).ToArray();
             for (int k = 0; k < outs.Length; k++) CopyRows(outs[k], assembled[k], start);
             if (outs.Sum(o => (double)o.Size) * DType.SizeOf() > JacobianContraction.CollectAboveBytes) JacobianContraction.Collect();
         }
         return assembled!.Select(t => ToOutputLayout(t, s, box)).ToArray();
-    }
-
-    private static Tensor[] Probe(Graph g, Tensor[] inputs)   // TEMP
-    {
-        var env = new Dictionary<int, Tensor>();
-        for (int i = 0; i < inputs.Length; i++) env[g.Inputs[i].Id] = inputs[i];
-        foreach (var e in g.Equations)
-        {
-            var a = e.Inputs.Select(x => x is Literal l ? l.Value : env[((Var)x).Id]).ToArray();
-            long before = Environment.WorkingSet;
-            env[e.Output.Id] = e.Primitive.Evaluate(a);
-            long after = Environment.WorkingSet;
-            if (after - before > 20_000_000) Console.Error.WriteLine($"    +{(after - before) / 1e6:F0} MB  {e}");
-        }
-        return g.Outputs.Select(o => env[((Var)o).Id]).ToArray();
     }
 
     /// <summary>A buffer of <paramref name="count"/> rows along axis 0 laid out as <paramref name="part"/> (its axes in the

@@ -18,15 +18,7 @@ internal static class JacobianContraction
     /// <summary>Diagnostics for perf probes: (phase "jacobian"/"contract", seconds, FLOPs of the contraction or 0).</summary>
     internal static Action<string, double, double>? Profiler;
 
-    internal static void Collect()
-    {
-        var mode = Environment.GetEnvironmentVariable("JC_GC");   // TEMP experiment
-        if (mode == "none") return;
-        if (mode == "compact") { System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce; GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, true, true); }
-        else if (mode == "aggressive") GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, true, true);
-        else GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
-        if (Environment.GetEnvironmentVariable("JC_RSS") == "1") Console.Error.WriteLine($"  after collect: RSS {Environment.WorkingSet / 1e6:F0} MB, peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB, heap {GC.GetTotalMemory(false) / 1e6:F0} MB");
-    }
+    internal static void Collect() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
 
     public static Tensor Ntk(KernelRequest r)
     {
@@ -63,15 +55,12 @@ internal static class JacobianContraction
         var j1 = plan.Jacobians(plan.S1, c, second: false);
         var j2 = plan.Same ? j1 : plan.Jacobians(plan.S2, c, second: true);
         profiler?.Invoke("jacobian", sw.Elapsed.TotalSeconds, 0);
-        if (Environment.GetEnvironmentVariable("JC_RSS") == "1") Console.Error.WriteLine($"  after jacobian {c}: RSS {Environment.WorkingSet / 1e6:F0} MB, peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
         sw.Restart();
         double bytes = 0;
         for (int l = 0; l < j1.Length; l++)
         {
             var dims = ax.ContractionDims(j1[l].Rank - ax.Rank);
-            long rss0 = Environment.WorkingSet;
             if (cpu) DotGeneral.Multiply(j1[l], j2[l], dims, acc, accumulate: true, upperOnly: plan.Same);
-            if (Environment.GetEnvironmentVariable("JC_RSS") == "1") Console.Error.WriteLine($"    leaf {l} {j1[l].Shape} ({string.Join(",", j1[l].Strides)}): +{(Environment.WorkingSet - rss0) / 1e6:F0} MB");
             else
             {
                 var k = ComputeBackend.Current.DotGeneral(j1[l], j2[l], dims).Contiguous().Span<T>();

@@ -74,8 +74,9 @@ internal static class DotGeneral
     /// <summary>
     /// <c>c (+)= dot_general(lhs, rhs, d)</c> into a contiguous buffer of the output shape (batch, lhs free, rhs free).
     /// <paramref name="upperOnly"/> (lhs and rhs the same tensor with the same axes, so every batch is a Gram
-    /// <c>X·Xᵀ</c>): only the entries on and above each batch's diagonal are written, one GEMM per row block against
-    /// the columns from that block on (about (nb+1)/(2nb) of the multiply-adds); the caller mirrors. An element's value
+    /// <c>X·Xᵀ</c>): the entries on and above each batch's diagonal are computed, one GEMM per row block against
+    /// the columns from that block on (about (nb+1)/(2nb) of the multiply-adds); below the diagonal, entries inside the
+    /// diagonal blocks are computed too and the others left as they were: the caller mirrors. An element's value
     /// does not depend on the blocking (each is reduced over k in the same order).
     /// </summary>
     /// <exception cref="ArgumentException">Dtypes or dimension numbers do not fit, or the buffer has the wrong length.</exception>
