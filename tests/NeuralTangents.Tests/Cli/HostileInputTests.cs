@@ -161,9 +161,11 @@ public sealed class HostileInputTests(HostileInputFixture fx) : IClassFixture<Ho
             "the kernel of shape (50000, 50000, 50, 50) would have 6,250,000,000,000 elements");
         Add("kernel too large for the disk", ["kernel", "--net", "Dense(50)", "--seed", "0", "--x1", "@xlong.npy", "--trace-axes", "", "--out", "@k.npy"],
             "k.npy.partial: the kernel needs 45.5 TiB on disk but only");
-        Add("jacobian too large (jc, no vmap)", ["kernel", "--net", "Dense(20000)", "--seed", "0", "--x1", "@x.npy", "--implementation", "jacobian-contraction", "--vmap-axes", "none", "--out", "@k.npy"],
-            "the Jacobian of f(x1) (outputs × 100000 parameters) of shape (3, 20000, 100000) would have 6,000,000,000 elements");
-        Add("jacobian too large (jc, explain)", ["kernel", "--net", "Dense(20000)", "--seed", "0", "--x1", "@x.npy", "--implementation", "jacobian-contraction", "--explain", "--out", "@k.npy"],
+        // JC chunks its Jacobian by parameter leaves and trace-axis rows; only a leaf's Jacobian over rows that cannot be
+        // split (no trace axis: here the outputs are a diagonal axis) is refused, before any work.
+        Add("jacobian too large (jc, no vmap)", ["kernel", "--net", "Dense(20000)", "--seed", "0", "--x1", "@x.npy", "--implementation", "jacobian-contraction", "--vmap-axes", "none", "--trace-axes", "", "--diagonal-axes", "-1", "--out", "@k.npy"],
+            "the Jacobian of f(x1) for parameter '0.W' (60000 output rows × 100000 parameters) of shape (60000, 100000) would have 6,000,000,000 elements");
+        Add("jacobian too large (jc, explain)", ["kernel", "--net", "Dense(20000)", "--seed", "0", "--x1", "@x.npy", "--implementation", "jacobian-contraction", "--trace-axes", "", "--diagonal-axes", "-1", "--explain", "--out", "@k.npy"],
             "the NTK (JacobianContraction) needs about");
 
         Add("no implementation can run (explain)", ["kernel", "--net", "Dense(2000000)", "--seed", "0", "--x1", "@x1feature.npy", "--explain", "--out", "@k.npy"],
