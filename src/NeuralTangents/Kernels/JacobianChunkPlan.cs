@@ -123,8 +123,16 @@ internal sealed class JacobianChunkPlan
         // Jacobian held meanwhile.
         double peak = 0, flops = 0;
         var parts = new List<(int, int)>();
+        // Slices of one leaf differ only in where they start: their parts, peak and FLOPs are computed once.
+        var memo = new Dictionary<(string, int), ((int, int) Parts, double Peak, double Flops)>();
         foreach (var c in chunks)
         {
+            var key = (string.Join(",", c.Leaves), c.Tc);
+            if (memo.TryGetValue(key, out var known))
+            {
+                parts.Add(known.Parts); peak = Math.Max(peak, known.Peak); flops += known.Flops;
+                continue;
+            }
             double j1 = SideBytes(s1, c, sizes, tSize, z), j2 = r.SameInputs ? 0 : SideBytes(s2, c, sizes, tSize, z);
             var (part1, peak1, fl1) = ChooseParts(p, s1, c, ta, avail - j2, j1);
             double chunkPeak = peak1, chunkFlops = fl1;
@@ -141,7 +149,9 @@ internal sealed class JacobianChunkPlan
             peak = Math.Max(peak, chunkPeak);
             double depth = c.Leaves.Sum(i => (double)sizes[i]) * (r.Axes.TraceSize(r.Out1.Shape) / tSize) * c.Tc;
             double outs = r.Axes.KernelShape(r.Out1.Shape, r.Out2.Shape).Elements;
-            flops += chunkFlops + 2 * outs * depth * (r.SameInputs ? SymmetricFraction(r) : 1);
+            double chunkTotal = chunkFlops + 2 * outs * depth * (r.SameInputs ? SymmetricFraction(r) : 1);
+            flops += chunkTotal;
+            memo[key] = ((part1, part2), chunkPeak, chunkTotal);
         }
         return new JacobianChunkPlan(p, s1, s2, r.SameInputs, ta, chunks, parts, peak + acc, flops, dtype);
     }
