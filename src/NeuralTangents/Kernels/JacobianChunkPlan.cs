@@ -21,6 +21,11 @@ internal sealed class JacobianChunkPlan
     /// enough that first touching fresh pages stays cheap (≈ 2.7 ms per MB on the development VM).</summary>
     internal const double ChunkTargetBytes = 512.0 * (1 << 20);
 
+    /// <summary>More chunks than this and the plan is refused: each chunk re-runs the network's backward pass, so
+    /// such a contraction would run for hours or days (e.g. <c>Dense(2000000)</c> sliced into 2·10⁶ rows) where
+    /// StructuredDerivatives or NtkVectorProducts need a fraction of the work.</summary>
+    internal const int MaxChunks = 65_536;
+
     /// <summary>One chunk: leaves (indices into the parameters) and a slice [T0, T0+Tc) of the trace axis (all of it
     /// when there is none).</summary>
     internal sealed record Chunk(int[] Leaves, int T0, int Tc);
@@ -109,6 +114,7 @@ internal sealed class JacobianChunkPlan
                         ta < 0 ? "JacobianContraction holds one leaf's Jacobian for every output row (no trace axis to split); StructuredDerivatives or NtkVectorProducts need far less"
                                : "StructuredDerivatives or NtkVectorProducts need far less");
                 }
+                if (chunks.Count + (tSize + (double)tc - 1) / tc > MaxChunks) RefuseTooManyChunks(r, sizes, target);
                 for (int t0 = 0; t0 < tSize; t0 += tc) chunks.Add(new Chunk(new[] { l }, t0, Math.Min(tc, tSize - t0)));
                 continue;
             }
@@ -154,6 +160,18 @@ internal sealed class JacobianChunkPlan
             memo[key] = ((part1, part2), chunkPeak, chunkTotal);
         }
         return new JacobianChunkPlan(p, s1, s2, r.SameInputs, ta, chunks, parts, peak + acc, flops, dtype);
+    }
+
+    /// <summary>Refuses a plan of more than <see cref="MaxChunks"/> chunks, naming the whole Jacobian's size (what makes
+    /// it impractical) and the number of chunks it would take.</summary>
+    private static void RefuseTooManyChunks(KernelRequest r, long[] sizes, double target)
+    {
+        long parameters = sizes.Sum();
+        var dims = r.Out1.Shape.Dims.Select(d => (long)d).Append(parameters).ToArray();
+        double bytes = (double)dims.Aggregate(1.0, (a, d) => a * d) * r.Out1.DType.SizeOf();
+        string hint = $"JacobianContraction would contract it in more than {MaxChunks:N0} chunks of ≤ {MemoryBudget.Format(target)} " +
+                      $"({MemoryBudget.Format(bytes)} in all); StructuredDerivatives or NtkVectorProducts need far less";
+        throw new TensorSizeException($"the Jacobian of f(x1) (outputs × {parameters} parameters)", dims, "x1", hint);
     }
 
     /// <summary>Share of the multiply-adds the upper-triangular row-block scheme performs (DotGeneral.Multiply).</summary>
