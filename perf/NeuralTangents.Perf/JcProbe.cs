@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 using NeuralTangents.Tensors;
 using static NeuralTangents.Stax.Stax;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using NeuralTangents.Autodiff.Ir;
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 using NeuralTangents.Tensors;
 using static NeuralTangents.Stax.Stax;
 

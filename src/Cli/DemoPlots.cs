@@ -1,5 +1,5 @@
 using System.Globalization;
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 using NeuralTangents.Plotting;
 using NeuralTangents.Predict;
 using NeuralTangents.Stax;

@@ -4,7 +4,7 @@ using System.Globalization;
 using NeuralTangents.Autodiff;
 using NeuralTangents.Autodiff.Tracing;
 using NeuralTangents.Data;
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 using NeuralTangents.Stax;
 
 namespace NeuralTangents.Cli;

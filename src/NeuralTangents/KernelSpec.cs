@@ -1,4 +1,4 @@
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 
 namespace NeuralTangents;
 

@@ -1,6 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 using NeuralTangents.Linalg;
 
 namespace NeuralTangents.Testing;

@@ -1,5 +1,5 @@
 using NeuralTangents.Autodiff.Ir;
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 using NeuralTangents.Tiles;
 
 namespace NeuralTangents.Cluster.Tiles;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 
 namespace NeuralTangents.Tiles;
 

@@ -4,7 +4,7 @@ using FsCheck.Xunit;
 using NeuralTangents.Autodiff;
 using NeuralTangents.Autodiff.Ir;
 using NeuralTangents.Autodiff.Tracing;
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 using static NeuralTangents.Stax.Stax;
 
 namespace NeuralTangents.Tests.Autodiff;

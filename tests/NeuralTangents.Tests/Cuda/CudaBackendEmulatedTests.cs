@@ -1,6 +1,6 @@
 using FsCheck.Xunit;
 using NeuralTangents.Cuda;
-using NeuralTangents.Tests.Kernels;
+using NeuralTangents.Tests.Implementations;
 
 namespace NeuralTangents.Tests.Cuda;
 

@@ -60,17 +60,17 @@ public class AutoTests
         static NtkCostEstimate E(NtkImplementation i, double gflop, double mib, bool fits = true) => new(i, gflop * 1e9, mib * (1 << 20), fits);
         var jc = NtkImplementation.JacobianContraction; var vp = NtkImplementation.NtkVectorProducts; var sd = NtkImplementation.StructuredDerivatives;
         // The narrow CNN's estimates: SD is 17 % more FLOPs (a tie) → SD.
-        Assert.Equal(sd, NeuralTangents.Kernels.CostModel.Choose(new[] { E(jc, 12.7, 225), E(vp, 107.6, 132), E(sd, 14.9, 72) }));
+        Assert.Equal(sd, NeuralTangents.Implementations.CostModel.Choose(new[] { E(jc, 12.7, 225), E(vp, 107.6, 132), E(sd, 14.9, 72) }));
         // The pooling CNN: a FLOP tie where SD even needs more memory → still SD (measured faster).
-        Assert.Equal(sd, NeuralTangents.Kernels.CostModel.Choose(new[] { E(jc, 0.2, 3), E(vp, 6.2, 8), E(sd, 0.2, 6) }));
+        Assert.Equal(sd, NeuralTangents.Implementations.CostModel.Choose(new[] { E(jc, 0.2, 3), E(vp, 6.2, 8), E(sd, 0.2, 6) }));
         // A tie without SD → the smaller peak memory.
-        Assert.Equal(vp, NeuralTangents.Kernels.CostModel.Choose(new[] { E(jc, 10, 225), E(vp, 11, 100), E(sd, 50, 1) }));
+        Assert.Equal(vp, NeuralTangents.Implementations.CostModel.Choose(new[] { E(jc, 10, 225), E(vp, 11, 100), E(sd, 50, 1) }));
         // Outside the band the FLOPs decide, whatever the memory.
-        Assert.Equal(jc, NeuralTangents.Kernels.CostModel.Choose(new[] { E(jc, 10, 225), E(vp, 100, 1), E(sd, 13, 1) }));
+        Assert.Equal(jc, NeuralTangents.Implementations.CostModel.Choose(new[] { E(jc, 10, 225), E(vp, 100, 1), E(sd, 13, 1) }));
         // Only those that fit compete; none fits → JacobianContraction (NT's user default).
-        Assert.Equal(sd, NeuralTangents.Kernels.CostModel.Choose(new[] { E(jc, 1, 1, false), E(vp, 100, 1), E(sd, 50, 10) }));
-        Assert.Equal(jc, NeuralTangents.Kernels.CostModel.Choose(new[] { E(jc, 1, 1, false), E(vp, 1, 1, false), E(sd, 1, 1, false) }));
+        Assert.Equal(sd, NeuralTangents.Implementations.CostModel.Choose(new[] { E(jc, 1, 1, false), E(vp, 100, 1), E(sd, 50, 10) }));
+        Assert.Equal(jc, NeuralTangents.Implementations.CostModel.Choose(new[] { E(jc, 1, 1, false), E(vp, 1, 1, false), E(sd, 1, 1, false) }));
         // Equal FLOPs and memory, SD not tied → the lower enum value, as Neural Tangents breaks ties.
-        Assert.Equal(jc, NeuralTangents.Kernels.CostModel.Choose(new[] { E(jc, 5, 8), E(vp, 5, 8), E(sd, 50, 8) }));
+        Assert.Equal(jc, NeuralTangents.Implementations.CostModel.Choose(new[] { E(jc, 5, 8), E(vp, 5, 8), E(sd, 50, 8) }));
     }
 }

@@ -98,7 +98,7 @@ public class FunctionFamilyTests
         var x2 = Tensor.RandomNormal(rng, new Shape(fam.X2));
         var reference = NeuralTangents.Empirical.NtkFn(f, traceAxes: new int[0], implementation: NtkImplementation.StructuredDerivatives)(x1, x2, p);
         double scale = reference.ToDoubleArray().Select(Math.Abs).DefaultIfEmpty(0).Max();
-        foreach (var rules in new[] { new NeuralTangents.Kernels.SdRules(false, false), new(true, false), new(false, true) })
+        foreach (var rules in new[] { new NeuralTangents.Implementations.SdRules(false, false), new(true, false), new(false, true) })
         {
             var k = NeuralTangents.Empirical.NtkFn(f, new int[0], null, null, rules)(x1, x2, p);
             TestUtil.AssertClose(reference.ToDoubleArray(), k.ToDoubleArray(), 1e-10, 1e-10 * scale, rules.ToString());
@@ -120,7 +120,7 @@ public class FunctionFamilyTests
         foreach (var vmap in new VmapAxes?[] { null, 0 })
         {
             var reference = NeuralTangents.Empirical.NtkFn(net.Apply, traceAxes: new int[0], vmapAxes: vmap, implementation: NtkImplementation.JacobianContraction)(x1, x2, p);
-            var k = NeuralTangents.Empirical.NtkFn(net.Apply, new int[0], null, vmap, new NeuralTangents.Kernels.SdRules(structureRules, jacobianRules))(x1, x2, p);
+            var k = NeuralTangents.Empirical.NtkFn(net.Apply, new int[0], null, vmap, new NeuralTangents.Implementations.SdRules(structureRules, jacobianRules))(x1, x2, p);
             TestUtil.AssertClose(reference.ToDoubleArray(), k.ToDoubleArray(), 1e-10, 1e-10 * reference.ToDoubleArray().Max(Math.Abs), $"vmap {vmap}");
         }
     }

@@ -1,6 +1,6 @@
 using NeuralTangents.Autodiff;
 using NeuralTangents.Autodiff.Ir;
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 using NeuralTangents.Linalg;
 using NeuralTangents.Predict;
 using Xunit.Abstractions;

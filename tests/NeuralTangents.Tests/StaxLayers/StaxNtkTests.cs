@@ -1,4 +1,4 @@
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 using NeuralTangents.Stax;
 using NeuralTangents.Tests.Empirical;
 using static NeuralTangents.Stax.Stax;

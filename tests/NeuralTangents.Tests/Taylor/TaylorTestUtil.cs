@@ -1,7 +1,7 @@
 using NeuralTangents.Autodiff;
 using NeuralTangents.Autodiff.Ir;
 using NeuralTangents.Autodiff.Tracing;
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 
 namespace NeuralTangents.Tests.Taylor;
 

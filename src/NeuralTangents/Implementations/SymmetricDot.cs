@@ -1,4 +1,4 @@
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// <c>dot_general(x, x)</c> with the same contracting and batch axes on both sides is a batch of Gram matrices

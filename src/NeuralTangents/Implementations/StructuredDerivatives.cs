@@ -2,7 +2,7 @@ using NeuralTangents.Autodiff.Interpreters;
 using NeuralTangents.Autodiff.Primitives;
 using NeuralTangents.Autodiff.Transforms;
 
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// NTK by structured derivatives (Neural Tangents' <c>STRUCTURED_DERIVATIVES</c>; Novak et al. 2022 §4, docs/conventions.md#implementations).

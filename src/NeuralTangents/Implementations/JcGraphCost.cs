@@ -1,7 +1,7 @@
 using NeuralTangents.Autodiff.Interpreters;
 using NeuralTangents.Autodiff.Primitives;
 
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// Peak bytes of evaluating a Jacobian-chunk graph with the interpreter, counting what the CPU backend really

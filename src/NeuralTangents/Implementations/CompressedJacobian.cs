@@ -1,7 +1,7 @@
 using NeuralTangents.Autodiff.Interpreters;
 using NeuralTangents.Autodiff.Primitives;
 
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// The structure-compressed Jacobian <c>∂y'/∂w'</c> of one linear equation for one parameter operand w (Neural Tangents' <c>rules.py</c>

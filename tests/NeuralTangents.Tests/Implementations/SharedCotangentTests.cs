@@ -1,8 +1,8 @@
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 using NeuralTangents.Stax;
 using static NeuralTangents.Stax.Stax;
 
-namespace NeuralTangents.Tests.Kernels;
+namespace NeuralTangents.Tests.Implementations;
 
 /// <summary>
 /// Structured derivatives with shared cotangents (a Dense/Conv layer's W and b read one ∂f/∂y root, and the MJJMPs of

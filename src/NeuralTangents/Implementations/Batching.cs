@@ -1,4 +1,4 @@
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// Resolved <see cref="VmapAxes"/> for one call: which inputs are batched at which axis, the number of

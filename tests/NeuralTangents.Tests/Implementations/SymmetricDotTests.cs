@@ -1,6 +1,6 @@
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 
-namespace NeuralTangents.Tests.Kernels;
+namespace NeuralTangents.Tests.Implementations;
 
 /// <summary>The blocked symmetric Gram equals the plain <c>dot_general</c> bit for bit (same GEMM on each block).</summary>
 public class SymmetricDotTests

@@ -1,9 +1,9 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 
-namespace NeuralTangents.Tests.Kernels;
+namespace NeuralTangents.Tests.Implementations;
 
 /// <summary>The MJJMP contraction engine: values against a naive loop over every index assignment, and the order search.</summary>
 public class EinsumTests

@@ -1,4 +1,4 @@
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// AUTO's choice among the implementations' estimates (<see cref="INtkImplementation.Estimate"/>: FLOPs and peak

@@ -1,4 +1,4 @@
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// The output-shape convention of Neural Tangents' empirical kernels (docs/conventions.md#kernel-layout): canonical trace/diagonal axes,

@@ -1,11 +1,11 @@
 using NeuralTangents.Autodiff;
 using NeuralTangents.Autodiff.Ir;
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 using NeuralTangents.Stax;
 using NeuralTangents.Tests.Empirical;
 using static NeuralTangents.Stax.Stax;
 
-namespace NeuralTangents.Tests.Kernels;
+namespace NeuralTangents.Tests.Implementations;
 
 /// <summary>
 /// JacobianContraction cut into chunks (parameter leaves, trace-axis slices, parts along examples/rows) by a tiny budget

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using NeuralTangents.Autodiff.Interpreters;
 using NeuralTangents.Autodiff.Transforms;
 
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// How <see cref="JacobianContraction"/> cuts the Jacobian so that only one piece is held at a time:

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using NeuralTangents.Autodiff.Interpreters;
 using NeuralTangents.Autodiff.Transforms;
 
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// A <see cref="MultiApplyFn"/> traced once per (parameter names and types, input types) into a graph whose

@@ -1,4 +1,4 @@
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// One way of computing the empirical NTK (a value of <see cref="NtkImplementation"/>): the kernel of one output,

@@ -1,7 +1,7 @@
 using NeuralTangents.Autodiff.Interpreters;
 using NeuralTangents.Autodiff.Transforms;
 
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// NTK from NTK-vector products (Neural Tangents' <c>NTK_VECTOR_PRODUCTS</c>, docs/conventions.md#implementations): the map

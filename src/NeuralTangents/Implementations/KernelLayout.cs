@@ -1,4 +1,4 @@
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>What becomes of an output axis in the kernel (docs/conventions.md#kernel-layout).</summary>
 internal enum KernelAxisKind

@@ -5,10 +5,10 @@ using NeuralTangents.Autodiff;
 using NeuralTangents.Autodiff.Interpreters;
 using NeuralTangents.Autodiff.Ir;
 using NeuralTangents.Autodiff.Primitives;
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 using NeuralTangents.Tests.Autodiff;
 
-namespace NeuralTangents.Tests.Kernels;
+namespace NeuralTangents.Tests.Implementations;
 
 /// <summary>
 /// <see cref="CompressedJacobian.Build"/> against the dense Jacobian <c>J = ∂y/∂w</c> from <c>JacFwd</c>, compressed by

@@ -1,4 +1,4 @@
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// Einstein summation over integer index ids with an explicit, cost-aware contraction order: operands are

@@ -1,4 +1,4 @@
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// The implementations by <see cref="NtkImplementation"/> value, as Neural Tangents' <c>_implementation_to_ntk_fn</c>:

@@ -1,4 +1,4 @@
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// One NTK to compute, resolved once before any implementation runs (the arguments Neural Tangents passes to each

@@ -1,4 +1,4 @@
-namespace NeuralTangents.Kernels;
+namespace NeuralTangents.Implementations;
 
 /// <summary>
 /// Neural Tangents' private <c>_s_rules</c> / <c>_j_rules</c> switches of structured derivatives (docs/conventions.md#implementations):

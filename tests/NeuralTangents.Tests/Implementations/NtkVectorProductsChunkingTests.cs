@@ -1,7 +1,7 @@
-using NeuralTangents.Kernels;
+using NeuralTangents.Implementations;
 using static NeuralTangents.Stax.Stax;
 
-namespace NeuralTangents.Tests.Kernels;
+namespace NeuralTangents.Tests.Implementations;
 
 /// <summary>
 /// NtkVectorProducts' memory plan (issue 11): blocks of x1 examples against one x2 example shrink, then the fx2 basis is chunked inside one pair,
