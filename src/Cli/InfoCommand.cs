@@ -75,7 +75,8 @@ internal static class InfoCommand
         var x2 = x2Shape is { } s2 ? zero.BroadcastTo(s2) : null;
         var ex = Empirical.ExplainNtk(net.Apply, x1, x2, parameters, traceAxes, diagonalAxes, common.VmapAxes);
         stdout.WriteLine($"NTK cost estimates for x1 {inputShape}{(x2Shape is null ? " (x2 = x1)" : $", x2 {x2Shape}")}, trace-axes [{string.Join(",", traceAxes)}], " +
-            $"diagonal-axes [{string.Join(",", diagonalAxes)}], vmap-axes {common.VmapAxes?.ToString(CultureInfo.InvariantCulture) ?? "none"}:");
+            $"diagonal-axes [{string.Join(",", diagonalAxes)}], vmap-axes {common.VmapAxes?.ToString(CultureInfo.InvariantCulture) ?? "none"}, " +
+            "kernel held in memory (as Empirical.NtkFn; 'nt kernel --explain --out K.npy' shows the plan of a run that writes tiles):");
         stdout.WriteLine(ex.ToString());
         var runs = common.Implementation == NtkImplementation.Auto ? ex.Chosen : common.Implementation;
         stdout.WriteLine($"AUTO picks {CliParsing.ImplementationName(ex.Chosen)} (memory budget {ex.MemoryBudgetBytes / (1 << 30):0.#} GiB); " +

@@ -74,10 +74,10 @@ internal static class KernelCommand
         using var cts = new CancellationTokenSource();
         var progress = new ProgressLine(stderr, ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
         var options = new KernelOptions { MemoryBudget = memoryBudget, BatchSize = tiling.BatchSize, CancellationToken = cts.Token, Progress = progress };
-        double budgetBytes = options.MemoryBudget ?? MemoryBudget.DefaultBytes;
         if (explain)
         {
-            var ex = Empirical.ExplainNtk(net.Apply, x1, x2, parameters, traceAxes, diagonalAxes, vmapAxes, budgetBytes);
+            // The plan this run follows: an .npy is written tile by tile, so the kernel is not held (an .npz is).
+            var ex = Empirical.ExplainPlan(net.Apply, x1, x2, parameters, traceAxes, diagonalAxes, vmapAxes, options, kernelInMemory: npz);
             stdout.WriteLine($"NTK cost estimates (AUTO picks {ex.Chosen}, memory budget {MemoryBudget.Format(ex.MemoryBudgetBytes)}):");
             stdout.WriteLine(ex.ToString());
         }

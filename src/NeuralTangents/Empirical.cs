@@ -236,19 +236,26 @@ public static partial class Empirical
     /// </summary>
     /// <exception cref="ArgumentException">As for <see cref="NtkFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/>.</exception>
     public static NtkExplanation ExplainNtk(ApplyFn f, Tensor x1, Tensor? x2, Params parameters, int[]? traceAxes = null, int[]? diagonalAxes = null,
-        VmapAxes? vmapAxes = null, double memoryBudgetBytes = CostModel.DefaultBudgetBytes)
+        VmapAxes? vmapAxes = null, double memoryBudgetBytes = CostModel.DefaultBudgetBytes) =>
+        ExplainPlan(f, x1, x2, parameters, traceAxes, diagonalAxes, vmapAxes,
+            new KernelOptions { MemoryBudget = (long)Math.Clamp(memoryBudgetBytes, 1, long.MaxValue / 2) }, kernelInMemory: true);
+
+    /// <summary>The estimates for the plan a run with these <paramref name="options"/> (budget, batch size) follows:
+    /// with <paramref name="kernelInMemory"/> false the kernel goes to a file tile by tile (<see cref="Tiled"/>), so it
+    /// does not count against the budget and the tiles can be larger (what <c>nt kernel --explain --out K.npy</c> shows).</summary>
+    internal static NtkExplanation ExplainPlan(ApplyFn f, Tensor x1, Tensor? x2, Params parameters, int[]? traceAxes, int[]? diagonalAxes,
+        VmapAxes? vmapAxes, KernelOptions options, bool kernelInMemory)
     {
         var traced = new TracedApply(ToMulti(f));
-        var spec = KernelSpec.Resolve(traceAxes, diagonalAxes, vmapAxes, NtkImplementation.Auto,
-            new KernelOptions { MemoryBudget = (long)Math.Clamp(memoryBudgetBytes, 1, long.MaxValue / 2) });
+        var spec = KernelSpec.Resolve(traceAxes, diagonalAxes, vmapAxes, NtkImplementation.Auto, options);
         var xs1 = new[] { x1 }; var xs2 = x2 is null ? null : new[] { x2 };
         var axes = Prepare(traced, xs1, xs2, parameters, spec);
         if (EmptyKernels(traced, xs1, xs2, parameters, axes) is not null)
             return new NtkExplanation(NtkImplementation.JacobianContraction,
-                NtkImplementations.All.Select(m => new NtkCostEstimate(m.Kind, 0, 0, true)).ToArray(), memoryBudgetBytes);
+                NtkImplementations.All.Select(m => new NtkCostEstimate(m.Kind, 0, 0, true)).ToArray(), options.Budget);
         CheckVmapAxes(traced, parameters, vmapAxes, xs1, xs2);
         return KernelJob.Create(traced, parameters, xs1, xs2, new[] { KernelKind.Ntk }, axes, spec,
-            inMemory: true, explainOnly: true).Explanation!;
+            inMemory: kernelInMemory, explainOnly: true).Explanation!;
     }
 
     /// <summary>Parses <c>"ntk"</c>, <c>"nngp"</c> or <c>"ntk,nngp"</c> (case-insensitive) into a <c>get</c> list.</summary>

@@ -235,6 +235,10 @@ public class TiledKernelTests
         Assert.Equal(0, tiled.Code);
         Assert.Contains("6 tiles of 3 examples", tiled.Err);
         Assert.Contains("tiles 6/6", tiled.Err);
+        // --explain shows the plan of the run that follows (tiles written to the .npy), not an in-memory kernel's.
+        var explained = CliRunner.Run(common.Concat(new[] { "--out", P("k4.npy"), "--memory-budget", "64MiB", "--batch-size", "3", "--explain" }).ToArray());
+        Assert.Equal(0, explained.Code);
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Count(explained.Out, @"GFLOP .* MiB  \(tiles of 3\)"));
         AssertRel(Npz.Read(P("mem.npz"))["ntk"], Npy.Read(P("k.npy")), 1e-12);
 
         File.WriteAllText(P("keep.npy"), "sentinel");
