@@ -1,3 +1,5 @@
+using NeuralTangents.Autodiff.Primitives;
+
 namespace NeuralTangents.Implementations;
 
 /// <summary>
@@ -23,7 +25,38 @@ internal static class Einsum
     public const int ExhaustiveLimit = 5;
 
     /// <summary>An operand during planning: its ids and a signature of how its values were produced.</summary>
-    internal readonly record struct Node(int[] Ids, string Sig);
+    internal readonly record struct Node(int[] Ids, Sig Sig);
+
+    /// <summary>
+    /// How a value of a <see cref="Session"/> was produced, compared structurally: equal signatures hold equal values.
+    /// A <see cref="Leaf"/> is an operand's key (its index in the session) read through its kept axes (positions in the
+    /// operand as given); a <see cref="Step"/> is a pairwise contraction of two values (contracted and batch axes as
+    /// positions in each); a <see cref="Result"/> is a step's output with its kept axes.
+    /// </summary>
+    internal abstract record Sig : IComparable<Sig>
+    {
+        public sealed record Leaf(int Key, ValueArray<int> Kept) : Sig
+        {
+            public override string ToString() => $"#{Key}/{P(Kept)}";
+        }
+
+        public sealed record Step(Sig A, Sig B, ValueArray<int> ContractA, ValueArray<int> ContractB, ValueArray<int> BatchA, ValueArray<int> BatchB) : Sig
+        {
+            public override string ToString() => $"({A}*{B}:{P(ContractA)};{P(ContractB)};{P(BatchA)};{P(BatchB)})";
+        }
+
+        public sealed record Result(Step Of, ValueArray<int> Kept) : Sig
+        {
+            public override string ToString() => $"{Of}/{P(Kept)}";
+        }
+
+        /// <summary>The canonical order of a pair's operands: the ordinal order of the printed forms. It is the order
+        /// the session had when its keys were these strings, kept so that every pairwise step keeps its operand order
+        /// (and the kernels their bits); identity never depends on it.</summary>
+        public int CompareTo(Sig? other) => string.CompareOrdinal(ToString(), other?.ToString());
+
+        private static string P(ValueArray<int> positions) => string.Join(",", positions.AsSpan().ToArray());
+    }
 
     /// <summary>One einsum planned in a <see cref="Session"/>: size-1 ids dropped (they cost nothing and would turn a
     /// Hadamard product into a batched GEMM), leaf signatures, the contraction order and its cost.</summary>
@@ -36,7 +69,7 @@ internal static class Einsum
         internal required Shape OutShape;            // the output's shape, size-1 axes included
         internal required List<Node> Leaves;
         internal required List<(int, int)> Steps;
-        internal required List<(string Sig, double Elements, bool Hadamard)> StepResults;   // for the session's memory replay
+        internal required List<(Sig Sig, double Elements, bool Hadamard)> StepResults;   // for the session's memory replay
         /// <summary>Multiply-adds of this einsum's steps that no earlier einsum of the session computes.</summary>
         public required double Cost { get; init; }
         /// <summary>Elements of its largest pairwise result.</summary>
@@ -53,9 +86,9 @@ internal static class Einsum
     public sealed class Session
     {
         private readonly List<object> _keys = new();
-        private readonly HashSet<string> _done = new();
-        private readonly Dictionary<string, int> _reads = new();
-        private readonly Dictionary<string, Tensor> _memo = new();
+        private readonly HashSet<Sig> _done = new();
+        private readonly Dictionary<Sig, int> _reads = new();
+        private readonly Dictionary<Sig, Tensor> _memo = new();
 
         /// <summary>
         /// Peak elements held by the pairwise results while <paramref name="plans"/> (every einsum added, in order) run
@@ -65,9 +98,9 @@ internal static class Einsum
         /// </summary>
         public double PeakElements(IReadOnlyList<Planned> plans)
         {
-            var remaining = new Dictionary<string, int>();
+            var remaining = new Dictionary<Sig, int>();
             foreach (var p in plans) foreach (var r in p.StepResults) remaining[r.Sig] = remaining.GetValueOrDefault(r.Sig) + 1;
-            var held = new Dictionary<string, double>();
+            var held = new Dictionary<Sig, double>();
             double heldSum = 0, peak = 0;
             foreach (var p in plans)
             {
@@ -115,12 +148,12 @@ internal static class Einsum
                 int ki = _keys.FindIndex(x => Equals(x, key));
                 if (ki < 0) { _keys.Add(key); ki = _keys.Count - 1; }
                 var kept = Kept(ids[k], outIds, ids.Where((_, i) => i != k));
-                leaves.Add(new Node(kept, $"#{ki}/{string.Join(",", kept.Select(id => Array.IndexOf(operands[k].Ids, id)))}"));
+                leaves.Add(new Node(kept, new Sig.Leaf(ki, Positions(kept, operands[k].Ids))));
             }
             var (steps, cost) = Order(leaves, sizes, outIds, _done);
             double largest = 0;
             var nodes = leaves.ToList();
-            var results = new List<(string, double, bool)>();
+            var results = new List<(Sig, double, bool)>();
             foreach (var (i, j) in steps)
             {
                 var (a, b, _, _) = Canonical(nodes[i], nodes[j], 0, 0);
@@ -155,8 +188,8 @@ internal static class Einsum
             var nodes = plan.Leaves.ToList();
             // One tensor object per signature: equal operands stay reference-equal after their private ids are
             // dropped, so a Gram of two of them takes SymmetricDot's path.
-            var bySig = new Dictionary<string, Tensor>();
-            Tensor Shared(string sig, Func<Tensor> make) => bySig.TryGetValue(sig, out var t) ? t : bySig[sig] = make();
+            var bySig = new Dictionary<Sig, Tensor>();
+            Tensor Shared(Sig sig, Func<Tensor> make) => bySig.TryGetValue(sig, out var t) ? t : bySig[sig] = make();
             var vals = values.Select((v, k) => Shared(nodes[k].Sig, () =>
             {
                 var sq = plan.SizeOne[k].Length > 0 ? v.Squeeze(plan.SizeOne[k]) : v;
@@ -272,18 +305,20 @@ internal static class Einsum
 
     /// <summary>The pair in canonical order (smaller signature first), so that a repeated step has one layout.</summary>
     private static (Node, Node, T, T) Canonical<T>(Node a, Node b, T va, T vb) =>
-        string.CompareOrdinal(b.Sig, a.Sig) < 0 ? (b, a, vb, va) : (a, b, va, vb);
+        b.Sig.CompareTo(a.Sig) < 0 ? (b, a, vb, va) : (a, b, va, vb);
 
     /// <summary>Batch and contracted ids of a pair, its signature, and the node of its result (private ids dropped).</summary>
-    private static (int[] Batch, int[] Contract, string PairSig, Node Result) PlanPair(Node a, Node b, List<Node> rest, int[] output)
+    private static (int[] Batch, int[] Contract, Sig.Step PairSig, Node Result) PlanPair(Node a, Node b, List<Node> rest, int[] output)
     {
         var (batch, contract) = Split(a.Ids, b.Ids, output, rest.Select(n => n.Ids));
-        string Pos(int[] ids, int[] of) => string.Join(",", ids.Select(id => Array.IndexOf(of, id)));
-        var pairSig = $"({a.Sig}*{b.Sig}:{Pos(contract, a.Ids)};{Pos(contract, b.Ids)};{Pos(batch, a.Ids)};{Pos(batch, b.Ids)})";
+        var pairSig = new Sig.Step(a.Sig, b.Sig, Positions(contract, a.Ids), Positions(contract, b.Ids), Positions(batch, a.Ids), Positions(batch, b.Ids));
         var ids = ResultIds(a.Ids, b.Ids, batch);
         var kept = Kept(ids, output, rest.Select(n => n.Ids));
-        return (batch, contract, pairSig, new Node(kept, $"{pairSig}/{Pos(kept, ids)}"));
+        return (batch, contract, pairSig, new Node(kept, new Sig.Result(pairSig, Positions(kept, ids))));
     }
+
+    /// <summary>The positions of <paramref name="ids"/> in <paramref name="of"/>.</summary>
+    private static ValueArray<int> Positions(int[] ids, int[] of) => ValueArray.Of(ids.Select(id => Array.IndexOf(of, id)).ToArray());
 
     /// <summary>One pairwise step: a <c>dot_general</c>, or an element-wise product when nothing is contracted and both
     /// operands carry the same ids (a batched 1×1 GEMM per element would be far slower).</summary>
@@ -305,7 +340,7 @@ internal static class Einsum
     /// <summary>The pairwise contraction sequence (indices into the shrinking operand list; the result is appended)
     /// and its total multiply-adds, a step already in <paramref name="done"/> costing nothing: optimal up to
     /// <see cref="ExhaustiveLimit"/> operands, greedy beyond.</summary>
-    private static (List<(int, int)> Steps, double Cost) Order(List<Node> nodes, Dictionary<int, int> sizes, int[] output, HashSet<string> done)
+    private static (List<(int, int)> Steps, double Cost) Order(List<Node> nodes, Dictionary<int, int> sizes, int[] output, HashSet<Sig> done)
     {
         if (nodes.Count <= 1) return (new List<(int, int)>(), 0);
         (List<(int, int)> Steps, double Cost) best = (new List<(int, int)>(), double.PositiveInfinity);
@@ -315,7 +350,7 @@ internal static class Einsum
         foreach (var (i, j) in candidates)
         {
             var (rest, cost, sig) = Step(nodes, i, j, sizes, output, done);
-            var seen = new HashSet<string>(done) { sig };
+            var seen = new HashSet<Sig>(done) { sig };
             var (steps, tail) = Order(rest, sizes, output, seen);
             if (cost + tail < best.Cost) best = (steps.Prepend((i, j)).ToList(), cost + tail);
         }
@@ -323,7 +358,7 @@ internal static class Einsum
     }
 
     /// <summary>The operands after contracting pair (i, j), the pair's cost (0 when already done) and its signature.</summary>
-    private static (List<Node>, double, string) Step(List<Node> nodes, int i, int j, Dictionary<int, int> sizes, int[] output, HashSet<string> done)
+    private static (List<Node>, double, Sig) Step(List<Node> nodes, int i, int j, Dictionary<int, int> sizes, int[] output, HashSet<Sig> done)
     {
         var rest = nodes.Where((_, k) => k != i && k != j).ToList();
         var (a, b, _, _) = Canonical(nodes[i], nodes[j], 0, 0);
@@ -347,7 +382,7 @@ internal static class Einsum
     }
 
     /// <summary>The pair whose contraction touches the smallest product of id sizes (greedy, beyond the exhaustive limit).</summary>
-    private static (int, int) CheapestPair(List<Node> nodes, Dictionary<int, int> sizes, HashSet<string> done, int[] output)
+    private static (int, int) CheapestPair(List<Node> nodes, Dictionary<int, int> sizes, HashSet<Sig> done, int[] output)
     {
         int bi = 0, bj = 1; double best = double.PositiveInfinity;
         for (int i = 0; i < nodes.Count; i++)

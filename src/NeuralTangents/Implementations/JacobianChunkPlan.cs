@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using NeuralTangents.Autodiff.Interpreters;
+using NeuralTangents.Autodiff.Primitives;
 using NeuralTangents.Autodiff.Transforms;
 
 namespace NeuralTangents.Implementations;
@@ -130,10 +131,10 @@ internal sealed class JacobianChunkPlan
         double peak = 0, flops = 0;
         var parts = new List<(int, int)>();
         // Slices of one leaf differ only in where they start: their parts, peak and FLOPs are computed once.
-        var memo = new Dictionary<(string, int), ((int, int) Parts, double Peak, double Flops)>();
+        var memo = new Dictionary<(ValueArray<int>, int), ((int, int) Parts, double Peak, double Flops)>();
         foreach (var c in chunks)
         {
-            var key = (string.Join(",", c.Leaves), c.Tc);
+            var key = (ValueArray.Of(c.Leaves), c.Tc);
             if (memo.TryGetValue(key, out var known))
             {
                 parts.Add(known.Parts); peak = Math.Max(peak, known.Peak); flops += known.Flops;
@@ -232,7 +233,7 @@ internal sealed class JacobianChunkPlan
     private static int BoxSize(Side s, int ta, Chunk c) => Box(s, ta, c).Size;
 
     // Graphs per (side graph, chunk, part size), cached with the traced graph (per TracedApply instance, no global state).
-    private static readonly ConditionalWeakTable<Graph, ConcurrentDictionary<(int T0, int Tc, int Ta, string Leaves, int Count, string Axes), Graph>> Cache = new();
+    private static readonly ConditionalWeakTable<Graph, ConcurrentDictionary<(int T0, int Tc, int Ta, ValueArray<int> Leaves, int Count, ValueArray<int?> Axes), Graph>> Cache = new();
 
     /// <summary>
     /// The graph (parameters…, inputs…, basis) ↦ one gradient per leaf of the chunk: without vmap the basis is
@@ -241,8 +242,8 @@ internal sealed class JacobianChunkPlan
     /// </summary>
     internal static Graph Evaluation(Params p, Side s, Chunk c, int ta, int count)
     {
-        var axes = s.Batching is null ? "" : string.Join(",", s.Batching.StackAxes.Select(a => a?.ToString() ?? "-"));
-        var key = (ta >= 0 ? c.T0 : 0, c.Tc, ta, string.Join(",", c.Leaves), count, axes);
+        var axes = ValueArray.Of(s.Batching?.StackAxes ?? []);
+        var key = (ta >= 0 ? c.T0 : 0, c.Tc, ta, ValueArray.Of(c.Leaves), count, axes);
         return Cache.GetOrCreateValue(s.Graph).GetOrAdd(key, _ =>
         {
             var rows = LeafRows(s.Graph, p.Count, ta, c);
