@@ -5,6 +5,7 @@ using NeuralTangents.Perf;
 // `quick-conv` / `quick-ntk [--only cnn|fcn] [--reps R] [--profile-conv]`: Stopwatch tables for the conv kernels / NTKs.
 // `auto-check [--reps R] [--only NET] [--extended]`: times every implementation and checks AUTO's choice (issue 4).
 // `vs-peer [--peer PATH] [--rounds R] [--reps K] [--only rows] [--heavy]`: issue 12's side-by-side table against the torch peer.
+// `direct-bench`: single-threaded unpacked vs packed GEMM at convolution shapes, then two whole conv kernels.
 // `quick [n...]` prints Stopwatch GFLOP/s without BenchmarkDotNet (handy while tuning); anything else goes to BDN.
 if (args.Length > 0 && args[0] == "quick")
 {
@@ -20,6 +21,7 @@ if (args.Length > 0 && args[0] == "peer-row") return PeerCompare.RunRow(args.Ski
 if (args.Length > 0 && args[0] == "vp-graph") return VpGraphDump.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "vp-profile") return VpGraphDump.Profile(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "vp-check") return VpGraphDump.Check(args.Skip(1).ToArray());
+if (args.Length > 0 && args[0] == "direct-bench") return DirectBench.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "auto-check") return AutoCheck.Run(args.Skip(1).ToArray());
 BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly).Run(args);
 return 0;

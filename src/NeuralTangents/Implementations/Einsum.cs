@@ -334,7 +334,9 @@ internal static class Einsum
         }
         var dims = new DotDimensionNumbers(contract.Select(id => Array.IndexOf(aIds, id)).ToArray(), contract.Select(id => Array.IndexOf(bIds, id)).ToArray(),
             batch.Select(id => Array.IndexOf(aIds, id)).ToArray(), batch.Select(id => Array.IndexOf(bIds, id)).ToArray());
-        return SymmetricDot.TryDotGeneral(a, b, dims) ?? ComputeBackend.Current.DotGeneral(a, b, dims);
+        return SymmetricDot.TryDotGeneral(a, b, dims)
+            ?? (ReferenceEquals(ComputeBackend.Current, ComputeBackend.Cpu) ? NarrowDot.TryCompute(a, b, dims) : null)
+            ?? ComputeBackend.Current.DotGeneral(a, b, dims);
     }
 
     /// <summary>The pairwise contraction sequence (indices into the shrinking operand list; the result is appended)

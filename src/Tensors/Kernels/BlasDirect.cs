@@ -42,7 +42,8 @@ internal static unsafe partial class Blas
                         for (; j + nr <= n; j += nr) DirectTile(k, aa + (nint)i * ars, ars, aks, bb + j, ldb, cc + (nint)i * ldc + j, ldc, accumulate);
                         if (j < n) DirectScalar(MR, n - j, k, aa + (nint)i * ars, ars, aks, bb + j, ldb, cc + (nint)i * ldc + j, ldc, accumulate);
                     }
-                if (i < i1) DirectScalar(i1 - i, n, k, aa + (nint)i * ars, ars, aks, bb, ldb, cc + (nint)i * ldc, ldc, accumulate);
+                if (i < i1 && simd && n >= nr) PaddedRows(i1 - i, n, k, aa + (nint)i * ars, ars, aks, bb, ldb, cc + (nint)i * ldc, ldc, accumulate, v512);
+                else if (i < i1) DirectScalar(i1 - i, n, k, aa + (nint)i * ars, ars, aks, bb, ldb, cc + (nint)i * ldc, ldc, accumulate);
             }
             long flops = 2L * m * n * k;
             int tiles = maxDop <= 1 || flops < ParallelFlops ? 1 : Math.Min((m + MR - 1) / MR, 4 * maxDop);
@@ -50,6 +51,41 @@ internal static unsafe partial class Blas
             int per = RoundUp((m + tiles - 1) / tiles, MR);
             tiles = (m + per - 1) / per;
             Parallel.For(0, tiles, new ParallelOptions { MaxDegreeOfParallelism = maxDop }, t => Rows(t * per, Math.Min(m, (t + 1) * per)));
+        }
+    }
+
+    [ThreadStatic] private static byte[]? t_padded;
+
+    /// <summary>
+    /// The last rows &lt; MR of C through the SIMD tiles: their A rows copied into a zero-padded MR-row block and their C
+    /// rows into an MR × n scratch, then copied back. Each element is still reduced in the scalar edge's order (one FMA
+    /// chain per KC block, float64 combine), so the values are bitwise those of <see cref="DirectScalar"/> — which ran
+    /// ~10× slower and made, e.g., the 27-row first-layer weight gradient (27 = 4·6 + 3) a third scalar.
+    /// </summary>
+    private static void PaddedRows<T>(int rows, int n, int k, T* a, nint ars, nint aks, T* b, nint ldb, T* c, nint ldc, bool accumulate, bool v512)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long need = ((long)MR * k + (long)MR * n) * sizeof(T);
+        if (need > 1 << 24)
+        {
+            DirectScalar(rows, n, k, a, ars, aks, b, ldb, c, ldc, accumulate);
+            return;
+        }
+        if (t_padded is not { } buf || buf.Length < need) t_padded = buf = new byte[Math.Max(need, 4096)];
+        fixed (byte* raw = buf)
+        {
+            T* pa = (T*)raw, pc = pa + (nint)MR * k;
+            new Span<T>(pa, MR * k).Clear();
+            for (int r = 0; r < rows; r++)
+                for (int p = 0; p < k; p++) pa[(nint)r * k + p] = a[r * ars + p * aks];
+            if (accumulate)
+                for (int r = 0; r < rows; r++) new ReadOnlySpan<T>(c + r * ldc, n).CopyTo(new Span<T>(pc + (nint)r * n, n));
+            int nr = 2 * Vector256<T>.Count, nr512 = 2 * Vector512<T>.Count, j = 0;
+            if (v512)
+                for (; j + nr512 <= n; j += nr512) DirectTile512(k, pa, k, 1, b + j, ldb, pc + j, n, accumulate);
+            for (; j + nr <= n; j += nr) DirectTile(k, pa, k, 1, b + j, ldb, pc + j, n, accumulate);
+            if (j < n) DirectScalar(rows, n - j, k, pa, k, 1, b + j, ldb, pc + j, n, accumulate);
+            for (int r = 0; r < rows; r++) new ReadOnlySpan<T>(pc + (nint)r * n, n).CopyTo(new Span<T>(c + r * ldc, n));
         }
     }
 

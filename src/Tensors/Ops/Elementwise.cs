@@ -140,6 +140,8 @@ internal static class Elementwise
             BinaryBroadcast(op, a, b, lb, broadcastIsA: false, dst);
         else if (OpChecks.BroadcastLayout(a) is { } la)
             BinaryBroadcast(op, b, a, la, broadcastIsA: true, dst);
+        else if (!(a.IsContiguous && b.IsContiguous) && OpChecks.Runs(a, b) is { } runs)
+            BinaryRuns(op, a, b, runs, dst);
         else
         {
             var ac = a.Contiguous();
@@ -183,6 +185,34 @@ internal static class Elementwise
                     if (broadcastIsA) BinarySpan(op, blk, f, y); else BinarySpan(op, f, blk, y);
                 }
                 i += len;
+            }
+        });
+    }
+
+    /// <summary>
+    /// a op b over long runs read in place: both operands are contiguous (or one value) along the trailing axes of
+    /// <paramref name="runs"/>, strided (a broadcast included) along the leading ones — e.g. a ∂f/∂y pass multiplying
+    /// (E, basis, …) cotangents by a per-example mask broadcast over the basis, where materialising the mask copied
+    /// the full-size tensor on every call. Same element-wise results as the materialised path.
+    /// </summary>
+    private static void BinaryRuns<T>(BinaryOp op, Tensor a, Tensor b, OpChecks.RunLayout runs, T[] dst)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] sa = (T[])a.Storage, sb = (T[])b.Storage;
+        int len = runs.Length;
+        Chunks.Run(dst.Length, (i, n) =>
+        {
+            int end = i + n;
+            while (i < end)
+            {
+                int r = i / len, c = i - r * len, cnt = Math.Min(len - c, end - i);
+                var y = dst.AsSpan(i, cnt);
+                int oa = a.Offset + runs.OffsetA(r), ob = b.Offset + runs.OffsetB(r);
+                if (runs.ScalarA && runs.ScalarB) { BinarySpanScalar(op, sa.AsSpan(oa, 1), sb[ob], y[..1]); y.Fill(y[0]); }
+                else if (runs.ScalarA) BinaryScalarSpan(op, sa[oa], sb.AsSpan(ob + c, cnt), y);
+                else if (runs.ScalarB) BinarySpanScalar(op, sa.AsSpan(oa + c, cnt), sb[ob], y);
+                else BinarySpan(op, sa.AsSpan(oa + c, cnt), sb.AsSpan(ob + c, cnt), y);
+                i += cnt;
             }
         });
     }
@@ -295,9 +325,20 @@ internal static class Elementwise
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
     private static Tensor Compare<T>(CompareOp op, Tensor a, Tensor b) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var dst = new T[a.Size];
+        // A broadcast scalar (relu's 0) is compared in place: materialising it cost as much as the comparison.
+        if (OpChecks.IsBroadcastScalar(b) && !OpChecks.IsBroadcastScalar(a))
+        {
+            CompareScalar(op, OpChecks.Elements<T>(a), ((T[])b.Storage)[b.Offset], dst, swapped: false);
+            return Tensor.Wrap(dst, a.Shape);
+        }
+        if (OpChecks.IsBroadcastScalar(a) && !OpChecks.IsBroadcastScalar(b))
+        {
+            CompareScalar(op, OpChecks.Elements<T>(b), ((T[])a.Storage)[a.Offset], dst, swapped: true);
+            return Tensor.Wrap(dst, a.Shape);
+        }
         var x = OpChecks.Elements<T>(a);
         var y = OpChecks.Elements<T>(b);
-        var dst = new T[a.Size];
         switch (op)
         {
             case CompareOp.Eq: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] == y[i] ? T.One : T.Zero; break;
@@ -308,6 +349,23 @@ internal static class Elementwise
             case CompareOp.Ge: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] >= y[i] ? T.One : T.Zero; break;
         }
         return Tensor.Wrap(dst, a.Shape);
+    }
+
+    /// <summary>x op s (or s op x when <paramref name="swapped"/>) into dst, 1 or 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
+    private static void CompareScalar<T>(CompareOp op, ReadOnlySpan<T> x, T s, T[] dst, bool swapped) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (swapped)
+            op = op switch { CompareOp.Lt => CompareOp.Gt, CompareOp.Le => CompareOp.Ge, CompareOp.Gt => CompareOp.Lt, CompareOp.Ge => CompareOp.Le, _ => op };
+        switch (op)
+        {
+            case CompareOp.Eq: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] == s ? T.One : T.Zero; break;
+            case CompareOp.Ne: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] != s ? T.One : T.Zero; break;
+            case CompareOp.Lt: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] < s ? T.One : T.Zero; break;
+            case CompareOp.Le: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] <= s ? T.One : T.Zero; break;
+            case CompareOp.Gt: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] > s ? T.One : T.Zero; break;
+            case CompareOp.Ge: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] >= s ? T.One : T.Zero; break;
+        }
     }
 
     /// <summary>

@@ -77,6 +77,58 @@ internal static class OpChecks
         return null;
     }
 
+    /// <summary>Two same-shape operands seen as runs of <see cref="Length"/> elements (the trailing axes from
+    /// <see cref="Axis"/> on), each operand contiguous along a run or one value repeated (<c>Scalar</c>); run r starts at
+    /// element offset <see cref="OffsetA"/>(r) / <see cref="OffsetB"/>(r) (from the leading axes' strides).</summary>
+    public sealed class RunLayout(Tensor a, Tensor b, int axis, int length, bool scalarA, bool scalarB)
+    {
+        private readonly int[] _outer = a.Shape.Dims[..axis], _sa = a.Strides[..axis], _sb = b.Strides[..axis];
+        public int Axis { get; } = axis;
+        public int Length { get; } = length;
+        public bool ScalarA { get; } = scalarA;
+        public bool ScalarB { get; } = scalarB;
+        public int OffsetA(int r) => Offset(r, _sa);
+        public int OffsetB(int r) => Offset(r, _sb);
+
+        private int Offset(int r, int[] strides)
+        {
+            int off = 0;
+            for (int i = _outer.Length - 1; i >= 0; i--)
+            {
+                int d = _outer[i];
+                off += r % d * strides[i];
+                r /= d;
+            }
+            return off;
+        }
+    }
+
+    /// <summary>The longest trailing run (at least <see cref="MinInner"/> elements) along which each of a and b is
+    /// C-contiguous or constant; null when there is none.</summary>
+    public static RunLayout? Runs(Tensor a, Tensor b)
+    {
+        if (a.Size == 0 || a.Shape != b.Shape) return null;
+        int rank = a.Rank;
+        for (int k = 0; k < rank; k++)
+        {
+            long inner = 1;
+            for (int ax = k; ax < rank; ax++) inner *= a.Shape[ax];
+            if (inner < MinInner) break;
+            if (inner > int.MaxValue) continue;
+            bool ca = Standard(a, k, rank), cb = Standard(b, k, rank);
+            bool za = !ca && AllZero(a, k, rank), zb = !cb && AllZero(b, k, rank);
+            if ((ca || za) && (cb || zb)) return new RunLayout(a, b, k, (int)inner, za, zb);
+        }
+        return null;
+    }
+
+    private static bool AllZero(Tensor t, int from, int to)
+    {
+        for (int ax = from; ax < to; ax++)
+            if (t.Shape[ax] != 1 && t.Strides[ax] != 0) return false;
+        return true;
+    }
+
     private static bool ZeroStrides(Tensor t, int from, int to)
     {
         bool any = false;

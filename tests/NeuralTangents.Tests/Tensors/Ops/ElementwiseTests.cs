@@ -203,6 +203,51 @@ public class ElementwiseTests
         Assert.Equal(Values(expected), Values(y));
     }
 
+    /// <summary>
+    /// Operands broadcast along a middle axis ((E, 1, D) → (E, B, D), as a ∂f/∂y pass multiplies per-example masks
+    /// into (E, basis, …) cotangents), one on each side or both, or a transposed view over contiguous runs, are read in
+    /// place run by run; the result must be bit-identical to the materialised operands', across parallel chunks.
+    /// </summary>
+    [Property(MaxTest = 60)]
+    public void Binary_with_middle_axis_broadcasts_equals_the_materialised_one(int seed)
+    {
+        var rng = new Random(seed);
+        var op = Enum.GetValues<BinaryOp>()[rng.Next(7)];
+        var dtype = AllDTypes[rng.Next(2)];
+        int e = 1 + rng.Next(12), bb = 2 + rng.Next(10), d = 64 + rng.Next(3000);
+        Func<Random, double> pos = r => Math.Abs(Normal(r)) * 2 + 0.1;
+        var shape = new Shape(e, bb, d);
+        Tensor Operand(int kind) => kind switch
+        {
+            0 => RandomView(rng, new Shape(e, 1, d), dtype, pos).Contiguous().BroadcastInDim(shape, new[] { 0, 1, 2 }),   // over the middle axis
+            1 => RandomView(rng, new Shape(1, bb, d), dtype, pos).Contiguous().BroadcastInDim(shape, new[] { 0, 1, 2 }),  // over the leading axis
+            2 => RandomView(rng, new Shape(bb, e, d), dtype, pos).Contiguous().Transpose(1, 0, 2),                    // strided rows
+            _ => RandomView(rng, shape, dtype, pos).Contiguous(),
+        };
+        int ka = rng.Next(4), kb = rng.Next(3);
+        var (a, b) = rng.Next(2) == 0 ? (Operand(ka), Operand(kb)) : (Operand(kb), Operand(ka));
+        Assert.NotNull(NeuralTangents.Tensors.Ops.OpChecks.Runs(a, b));
+        var y = Elementwise.Binary(op, a, b);
+        var expected = Elementwise.Binary(op, a.Contiguous(), b.Contiguous());
+        Assert.Equal(Values(expected), Values(y));
+    }
+
+    /// <summary>A comparison with a broadcast scalar (relu's <c>x &gt; 0</c>) on either side, read in place, equals the
+    /// materialised comparison (NaN included: every comparison with NaN but ≠ is false).</summary>
+    [Property(MaxTest = 40)]
+    public void Compare_with_a_broadcast_scalar_equals_the_materialised_one(int seed)
+    {
+        var rng = new Random(seed);
+        var op = Enum.GetValues<CompareOp>()[rng.Next(6)];
+        var dtype = AllDTypes[rng.Next(2)];
+        var shape = new Shape(1 + rng.Next(40), 1 + rng.Next(300));
+        var x = RandomView(rng, shape, dtype, r => r.Next(5) == 0 ? 0.0 : r.Next(40) == 0 ? double.NaN : Normal(r));
+        double sv = rng.Next(3) switch { 0 => 0.0, 1 => Normal(rng), _ => double.NaN };
+        var s = Tensor.FromArray([sv], new Shape()).AsType(dtype).BroadcastTo(shape);
+        var (a, b) = rng.Next(2) == 0 ? (x, s) : (s, x);
+        Assert.Equal(Values(Elementwise.Compare(op, a.Contiguous(), b.Contiguous())), Values(Elementwise.Compare(op, a, b)));
+    }
+
     [Fact]
     public void Max_and_min_propagate_nan_and_pow_handles_negative_integer_exponents()
     {
