@@ -23,18 +23,18 @@ internal abstract class BinaryPrimitive : Primitive
     {
         if (dims.All(d => d is not null && d == dims[0])) return (b.Emit(p, args), dims[0]);
         int n = Transforms.BatchingUtil.Size(args, dims);
-        return (b.Emit(p, args.Select((a, i) => Transforms.BatchingUtil.ToFront(a, dims[i], n)).ToArray()), 0);
+        return (b.Emit(p, args.Select((a, i) => Transforms.BatchingUtil.ToFront(b, a, dims[i], n)).ToArray()), 0);
     }
 
     /// <summary>The Jacobian of <c>w ↦ w ⊙ c</c> when every axis is diagonal: c with size-1 w axes appended.</summary>
-    private protected static Tracer? DiagonalJacobian(Tracer c, TensorType w, StructureRule active) =>
-        IsAllDiagonal(w, active) ? Lax.Reshape(c, new Shape(c.Shape.Concat(Enumerable.Repeat(1, w.Rank)))) : null;
+    private protected static Tracer? DiagonalJacobian(GraphBuilder b, Tracer c, TensorType w, StructureRule active) =>
+        IsAllDiagonal(w, active) ? b.Reshape(c, new Shape(c.Shape.Concat(Enumerable.Repeat(1, w.Rank)))) : null;
 
     /// <summary>Every axis of w diagonal with itself and nothing else compressed (the structure the rule serves).</summary>
     private protected static bool IsAllDiagonal(TensorType w, StructureRule active) =>
         active.Trace.Length == 0 && active.Broadcast.Length == 0 && active.Diagonal.Length == w.Rank && active.Diagonal.All(p => p.Y == p.W);
 
-    private protected static Tracer? AddT(Tracer? a, Tracer? b) => a is null ? b : b is null ? a : Lax.Add(a, b);
+    private protected static Tracer? AddT(GraphBuilder b, Tracer? x, Tracer? y) => x is null ? y : y is null ? x : b.Add(x, y);
 }
 
 /// <summary><c>x + y</c> (linear in both).</summary>
@@ -43,7 +43,7 @@ internal sealed class AddPrimitive : BinaryPrimitive
     /// <inheritdoc/>
     public override string Name => "add";
     internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Add, i[0], i[1]);
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => AddT(t[0], t[1]);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => AddT(b, t[0], t[1]);
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[w].Rank);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) =>
         new[] { inputs[0] is null ? ct : null, inputs[1] is null ? ct : null };
@@ -57,9 +57,9 @@ internal sealed class SubPrimitive : BinaryPrimitive
     internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Sub, i[0], i[1]);
     internal override StructureRule Structure(int w, TensorType[] types, Atom[] inputs) => StructureRule.Identity(types[w].Rank);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
-        t[1] is null ? t[0] : t[0] is null ? Lax.Neg(t[1]!) : Lax.Sub(t[0]!, t[1]!);
+        t[1] is null ? t[0] : t[0] is null ? b.Neg(t[1]!) : b.Sub(t[0]!, t[1]!);
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) =>
-        new[] { inputs[0] is null ? ct : null, inputs[1] is null ? Lax.Neg(ct) : null };
+        new[] { inputs[0] is null ? ct : null, inputs[1] is null ? b.Neg(ct) : null };
 }
 
 /// <summary><c>x · y</c> (bilinear: linear in either operand when the other is constant).</summary>
@@ -73,13 +73,13 @@ internal sealed class MulPrimitive : BinaryPrimitive
         StructureRule.IsScalarLiteral(inputs[1 - w]) ? StructureRule.Identity(types[w].Rank) : StructureRule.ElementwiseDiagonal(types[w].Rank);
     /// <summary>Diagonal on every axis: ∂y'/∂w' is the other operand itself, (y…, 1…).</summary>
     internal override Tracer? Jacobian(GraphBuilder b, int w, Tracer?[] inputs, TensorType[] types, StructureRule active) =>
-        DiagonalJacobian(inputs[1 - w]!, types[w], active);
+        DiagonalJacobian(b, inputs[1 - w]!, types[w], active);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
-        AddT(t[0] is null ? null : Lax.Mul(t[0]!, p[1]), t[1] is null ? null : Lax.Mul(p[0], t[1]!));
+        AddT(b, t[0] is null ? null : b.Mul(t[0]!, p[1]), t[1] is null ? null : b.Mul(p[0], t[1]!));
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {
         if (inputs[0] is null && inputs[1] is null) throw new InvalidOperationException("mul: cannot transpose a product of two linear operands");
-        return new[] { inputs[0] is null ? Lax.Mul(ct, inputs[1]!) : null, inputs[1] is null ? Lax.Mul(inputs[0]!, ct) : null };
+        return new[] { inputs[0] is null ? b.Mul(ct, inputs[1]!) : null, inputs[1] is null ? b.Mul(inputs[0]!, ct) : null };
     }
 }
 
@@ -95,14 +95,14 @@ internal sealed class DivPrimitive : BinaryPrimitive
         : StructureRule.IsScalarLiteral(inputs[1]) ? StructureRule.Identity(types[0].Rank) : StructureRule.ElementwiseDiagonal(types[0].Rank);
     /// <summary>Diagonal on every axis: ∂y'/∂w' = 1 / denominator, (y…, 1…).</summary>
     internal override Tracer? Jacobian(GraphBuilder b, int w, Tracer?[] inputs, TensorType[] types, StructureRule active) =>
-        w == 0 && IsAllDiagonal(types[0], active) ? DiagonalJacobian(Lax.Div(Lax.FullLike(inputs[1]!, 1), inputs[1]!), types[0], active) : null;
+        w == 0 && IsAllDiagonal(types[0], active) ? DiagonalJacobian(b, b.Div(b.FullLike(inputs[1]!, 1), inputs[1]!), types[0], active) : null;
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
-        AddT(t[0] is null ? null : Lax.Div(t[0]!, p[1]),
-             t[1] is null ? null : Lax.Neg(Lax.Mul(t[1]!, Lax.Div(y, p[1]))));
+        AddT(b, t[0] is null ? null : b.Div(t[0]!, p[1]),
+             t[1] is null ? null : b.Neg(b.Mul(t[1]!, b.Div(y, p[1]))));
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {
         if (inputs[1] is null) throw new InvalidOperationException("div: the denominator must be constant to transpose");
-        return new[] { Lax.Div(ct, inputs[1]!), null };
+        return new[] { b.Div(ct, inputs[1]!), null };
     }
 }
 
@@ -115,15 +115,15 @@ internal sealed class MaxPrimitive : BinaryPrimitive
     /// <inheritdoc/>
     public override string Name => "max";
     internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Max, i[0], i[1]);
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => TieJvp(p, t, CompareOp.Gt);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => TieJvp(b, p, t, CompareOp.Gt);
 
-    internal static Tracer? TieJvp(Tracer[] p, Tracer?[] t, CompareOp wins)
+    internal static Tracer? TieJvp(GraphBuilder b, Tracer[] p, Tracer?[] t, CompareOp wins)
     {
         // Weight of x: 1 where x wins, 0.5 at ties, 0 where y wins; y gets the complement.
-        var wx = Lax.Add(Lax.Compare(wins, p[0], p[1]), Lax.Mul(Lax.FullLike(p[0], 0.5), Lax.Compare(CompareOp.Eq, p[0], p[1])));
-        Tracer? tx = t[0] is null ? null : Lax.Mul(t[0]!, wx);
-        Tracer? ty = t[1] is null ? null : Lax.Mul(t[1]!, Lax.Sub(Lax.FullLike(wx, 1), wx));
-        return AddT(tx, ty);
+        var wx = b.Add(b.Compare(wins, p[0], p[1]), b.Mul(b.FullLike(p[0], 0.5), b.Compare(CompareOp.Eq, p[0], p[1])));
+        Tracer? tx = t[0] is null ? null : b.Mul(t[0]!, wx);
+        Tracer? ty = t[1] is null ? null : b.Mul(t[1]!, b.Sub(b.FullLike(wx, 1), wx));
+        return AddT(b, tx, ty);
     }
 }
 
@@ -133,7 +133,7 @@ internal sealed class MinPrimitive : BinaryPrimitive
     /// <inheritdoc/>
     public override string Name => "min";
     internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Min, i[0], i[1]);
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => MaxPrimitive.TieJvp(p, t, CompareOp.Lt);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => MaxPrimitive.TieJvp(b, p, t, CompareOp.Lt);
 }
 
 /// <summary><c>x^y</c> element-wise.</summary>
@@ -143,8 +143,8 @@ internal sealed class PowPrimitive : BinaryPrimitive
     public override string Name => "pow";
     internal override Tensor Evaluate(Tensor[] i) => Elementwise.Binary(BinaryOp.Pow, i[0], i[1]);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) =>
-        AddT(t[0] is null ? null : Lax.Mul(t[0]!, Lax.Mul(p[1], Lax.Pow(p[0], Lax.Sub(p[1], Lax.FullLike(p[1], 1))))),
-             t[1] is null ? null : Lax.Mul(t[1]!, Lax.Mul(Lax.Log(p[0]), y)));
+        AddT(b, t[0] is null ? null : b.Mul(t[0]!, b.Mul(p[1], b.Pow(p[0], b.Sub(p[1], b.FullLike(p[1], 1))))),
+             t[1] is null ? null : b.Mul(t[1]!, b.Mul(b.Log(p[0]), y)));
 }
 
 /// <summary>Comparison producing 1.0 / 0.0 in the operands' dtype (we have no bool dtype); zero derivative.</summary>

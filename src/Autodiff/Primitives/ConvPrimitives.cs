@@ -38,7 +38,7 @@ internal sealed class ConvPrimitive : BilinearPrimitive
         int cin = types[1].Shape[^2];
         var patches = b.Emit(new ConvPatchesPrimitive(Params, k), x);                       // (N, S'…, K…, I)
         int spatial = patches.Rank - 1 - k.Length - 1;
-        return Lax.Reshape(patches, new Shape(patches.Shape.Take(1 + spatial).Append(1).Concat(k).Append(cin).Append(1)));
+        return b.Reshape(patches, new Shape(patches.Shape.Take(1 + spatial).Append(1).Concat(k).Append(cin).Append(1)));
     }
     /// <summary>Filter only (NT raises for the lhs): output channel c depends on the filter's O slice c alone — with the
     /// same coefficients (the patches) for an ordinary convolution (traced), and with the patches of c's group for a
@@ -135,50 +135,50 @@ internal sealed class ConvRhsTransposePrimitive : ConvAdjointPrimitive
 /// </summary>
 internal static class ConvBatching
 {
-    private static Tracer Front(Tracer x, int? d, int n) => Transforms.BatchingUtil.ToFront(x, d, n);
+    private static Tracer Front(GraphBuilder b, Tracer x, int? d, int n) => Transforms.BatchingUtil.ToFront(b, x, d, n);
 
     /// <summary>(B, N, S…, C) → (B·N, S…, C).</summary>
-    public static Tracer MergeIntoN(Tracer x) => Lax.Reshape(x, new Shape(new[] { x.Shape[0] * x.Shape[1] }.Concat(x.Shape.Skip(2))));
+    public static Tracer MergeIntoN(GraphBuilder b, Tracer x) => b.Reshape(x, new Shape(new[] { x.Shape[0] * x.Shape[1] }.Concat(x.Shape.Skip(2))));
 
     /// <summary>(B·N, S…, C) → (B, N, S…, C).</summary>
-    public static Tracer SplitN(Tracer y, int n) => Lax.Reshape(y, new Shape(new[] { n, y.Shape[0] / n }.Concat(y.Shape.Skip(1))));
+    public static Tracer SplitN(GraphBuilder b, Tracer y, int n) => b.Reshape(y, new Shape(new[] { n, y.Shape[0] / n }.Concat(y.Shape.Skip(1))));
 
     /// <summary>(B, A…, C) → (A…, B·C): the batch becomes the major part of the last (channel) axis.</summary>
-    public static Tracer MergeIntoChannels(Tracer x)
+    public static Tracer MergeIntoChannels(GraphBuilder b, Tracer x)
     {
-        var moved = Transforms.BatchingUtil.Move(x, 0, x.Rank - 2);
-        return Lax.Reshape(moved, new Shape(moved.Shape.Take(moved.Rank - 2).Append(moved.Shape[^2] * moved.Shape[^1])));
+        var moved = Transforms.BatchingUtil.Move(b, x, 0, x.Rank - 2);
+        return b.Reshape(moved, new Shape(moved.Shape.Take(moved.Rank - 2).Append(moved.Shape[^2] * moved.Shape[^1])));
     }
 
     /// <summary>(A…, B·C) → (A…, B, C); returns the batch axis (rank − 2 of the result).</summary>
-    public static (Tracer, int?) SplitChannels(Tracer y, int n) =>
-        (Lax.Reshape(y, new Shape(y.Shape.Take(y.Rank - 1).Append(n).Append(y.Shape[^1] / n))), y.Rank - 1);
+    public static (Tracer, int?) SplitChannels(GraphBuilder b, Tracer y, int n) =>
+        (b.Reshape(y, new Shape(y.Shape.Take(y.Rank - 1).Append(n).Append(y.Shape[^1] / n))), y.Rank - 1);
 
     public static ConvParams Grouped(ConvParams p, int n) => p with { FeatureGroupCount = p.FeatureGroupCount * n };
 
     public static (Tracer, int?) Forward(GraphBuilder b, ConvParams p, Tracer[] a, int?[] d)
     {
-        if (d[1] is null) return (SplitN(b.Emit(new ConvPrimitive(p), MergeIntoN(Front(a[0], d[0], 0)), a[1]), a[0].Shape[d[0]!.Value]), 0);
+        if (d[1] is null) return (SplitN(b, b.Emit(new ConvPrimitive(p), MergeIntoN(b, Front(b, a[0], d[0], 0)), a[1]), a[0].Shape[d[0]!.Value]), 0);
         int n = a[1].Shape[d[1]!.Value];
-        var x = MergeIntoChannels(Front(a[0], d[0], n));
-        var w = MergeIntoChannels(Front(a[1], d[1], n));
-        return SplitChannels(b.Emit(new ConvPrimitive(Grouped(p, n)), x, w), n);
+        var x = MergeIntoChannels(b, Front(b, a[0], d[0], n));
+        var w = MergeIntoChannels(b, Front(b, a[1], d[1], n));
+        return SplitChannels(b, b.Emit(new ConvPrimitive(Grouped(p, n)), x, w), n);
     }
 
     public static (Tracer, int?) LhsTranspose(GraphBuilder b, ConvParams p, Shape lhsShape, Tracer[] a, int?[] d)
     {
         if (d[1] is null)
         {
-            var ct = Front(a[0], d[0], 0);
+            var ct = Front(b, a[0], d[0], 0);
             int n0 = ct.Shape[0];
             var big = new Shape(new[] { n0 * lhsShape[0] }.Concat(lhsShape.Skip(1)));
-            return (SplitN(b.Emit(new ConvLhsTransposePrimitive(p, big), MergeIntoN(ct), a[1]), n0), 0);
+            return (SplitN(b, b.Emit(new ConvLhsTransposePrimitive(p, big), MergeIntoN(b, ct), a[1]), n0), 0);
         }
         int n = a[1].Shape[d[1]!.Value];
-        var c = MergeIntoChannels(Front(a[0], d[0], n));
-        var w = MergeIntoChannels(Front(a[1], d[1], n));
+        var c = MergeIntoChannels(b, Front(b, a[0], d[0], n));
+        var w = MergeIntoChannels(b, Front(b, a[1], d[1], n));
         var shape = new Shape(lhsShape.Take(lhsShape.Rank - 1).Append(n * lhsShape[^1]));
-        return SplitChannels(b.Emit(new ConvLhsTransposePrimitive(Grouped(p, n), shape), c, w), n);
+        return SplitChannels(b, b.Emit(new ConvLhsTransposePrimitive(Grouped(p, n), shape), c, w), n);
     }
 
     public static (Tracer, int?) RhsTranspose(GraphBuilder b, ConvParams p, Shape rhsShape, Tracer[] a, int?[] d)
@@ -188,12 +188,12 @@ internal static class ConvBatching
         if (d[0] is null && p.FeatureGroupCount == 1)
         {
             // Only the cotangent is batched: concatenate the batch along O (output channels are independent).
-            var c1 = MergeIntoChannels(Front(a[1], d[1], n));
-            return SplitChannels(b.Emit(new ConvRhsTransposePrimitive(p, outShape), a[0], c1), n);
+            var c1 = MergeIntoChannels(b, Front(b, a[1], d[1], n));
+            return SplitChannels(b, b.Emit(new ConvRhsTransposePrimitive(p, outShape), a[0], c1), n);
         }
-        var x = MergeIntoChannels(Front(a[0], d[0], n));
-        var c = MergeIntoChannels(Front(a[1], d[1], n));
-        return SplitChannels(b.Emit(new ConvRhsTransposePrimitive(Grouped(p, n), outShape), x, c), n);
+        var x = MergeIntoChannels(b, Front(b, a[0], d[0], n));
+        var c = MergeIntoChannels(b, Front(b, a[1], d[1], n));
+        return SplitChannels(b, b.Emit(new ConvRhsTransposePrimitive(Grouped(p, n), outShape), x, c), n);
     }
 }
 
@@ -219,8 +219,8 @@ internal sealed class ConvPatchesPrimitive : Primitive
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
-        var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
-        return (ConvBatching.SplitN(b.Emit(this, ConvBatching.MergeIntoN(x)), x.Shape[0]), 0);
+        var x = Transforms.BatchingUtil.Move(b, args[0], dims[0]!.Value, 0);
+        return (ConvBatching.SplitN(b, b.Emit(this, ConvBatching.MergeIntoN(b, x)), x.Shape[0]), 0);
     }
     internal override double Flops(TensorType[] i, TensorType o) => o.Shape.Elements;
 }

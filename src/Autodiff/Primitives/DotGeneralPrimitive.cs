@@ -31,11 +31,11 @@ internal sealed class DotGeneralPrimitive : BilinearPrimitive
         Tracer lhs = args[0], rhs = args[1];
         int[] Shift(int[] a) => a.Select(x => x + 1).ToArray();
         int[] lc = Dims.LhsContracting, rc = Dims.RhsContracting, lb = Dims.LhsBatch, rb = Dims.RhsBatch;
-        if (dims[0] is { } da) { lhs = Transforms.BatchingUtil.Move(lhs, da, 0); lc = Shift(lc); lb = Shift(lb); }
-        if (dims[1] is { } db) { rhs = Transforms.BatchingUtil.Move(rhs, db, 0); rc = Shift(rc); rb = Shift(rb); }
+        if (dims[0] is { } da) { lhs = Transforms.BatchingUtil.Move(b, lhs, da, 0); lc = Shift(lc); lb = Shift(lb); }
+        if (dims[1] is { } db) { rhs = Transforms.BatchingUtil.Move(b, rhs, db, 0); rc = Shift(rc); rb = Shift(rb); }
         if (dims[0] is not null && dims[1] is not null)
-            return (Lax.DotGeneral(lhs, rhs, new DotDimensionNumbers(lc, rc, lb.Prepend(0).ToArray(), rb.Prepend(0).ToArray())), 0);
-        var y = Lax.DotGeneral(lhs, rhs, new DotDimensionNumbers(lc, rc, lb, rb));
+            return (b.DotGeneral(lhs, rhs, new DotDimensionNumbers(lc, rc, lb.Prepend(0).ToArray(), rb.Prepend(0).ToArray())), 0);
+        var y = b.DotGeneral(lhs, rhs, new DotDimensionNumbers(lc, rc, lb, rb));
         // The batch axis is the first free axis of its operand: output = [dot batch…, lhs free…, rhs free…].
         int nLhsFree = args[0].Rank - Dims.LhsContracting.Length - Dims.LhsBatch.Length;
         return (y, dims[0] is not null ? Dims.LhsBatch.Length : Dims.LhsBatch.Length + nLhsFree);
@@ -66,11 +66,11 @@ internal sealed class DotGeneralPrimitive : BilinearPrimitive
         var oFree = Enumerable.Range(0, other.Rank).Where(a => !oc.Contains(a)).ToArray();
         // Other's contracting axes ordered by the w axis they pair with.
         var ocByW = Enumerable.Range(0, wc.Length).OrderBy(i => wc[i]).Select(i => oc[i]).ToArray();
-        var t = Lax.Transpose(other, oFree.Concat(ocByW).ToArray());
+        var t = b.Transpose(other, oFree.Concat(ocByW).ToArray());
         var ones = Enumerable.Repeat(1, wFree.Length);
         var yShape = w == 0 ? ones.Concat(oFree.Select(a => other.Shape[a])) : oFree.Select(a => other.Shape[a]).Concat(ones);
         var wShape = Enumerable.Range(0, rw).Select(a => wc.Contains(a) ? types[w].Shape[a] : 1);
-        return Lax.Reshape(t, new Shape(yShape.Concat(wShape)));
+        return b.Reshape(t, new Shape(yShape.Concat(wShape)));
     }
 
     internal override double Flops(TensorType[] i, TensorType o) =>
@@ -81,14 +81,14 @@ internal sealed class DotGeneralPrimitive : BilinearPrimitive
         if (inputs[0] is null && inputs[1] is null) throw new InvalidOperationException("dot_general: cannot transpose with both operands linear");
         return new[]
         {
-            inputs[0] is null ? TransposeLhs(ct, inputs[1]!, types[0].Rank, Dims, swapAns: false) : null,
-            inputs[1] is null ? TransposeLhs(ct, inputs[0]!, types[1].Rank,
+            inputs[0] is null ? TransposeLhs(b, ct, inputs[1]!, types[0].Rank, Dims, swapAns: false) : null,
+            inputs[1] is null ? TransposeLhs(b, ct, inputs[0]!, types[1].Rank,
                 new DotDimensionNumbers(Dims.RhsContracting, Dims.LhsContracting, Dims.RhsBatch, Dims.LhsBatch), swapAns: true) : null,
         };
     }
 
     // JAX's _dot_general_transpose_lhs: contract the cotangent with the other operand, then permute into x's axes.
-    private static Tracer TransposeLhs(Tracer g, Tracer y, int xRank, DotDimensionNumbers d, bool swapAns)
+    private static Tracer TransposeLhs(GraphBuilder b, Tracer g, Tracer y, int xRank, DotDimensionNumbers d, bool swapAns)
     {
         int[] xContract = d.LhsContracting, yContract = d.RhsContracting, xBatch = d.LhsBatch, yBatch = d.RhsBatch;
         var xKept = Enumerable.Range(0, xRank).Where(a => !xContract.Contains(a) && !xBatch.Contains(a)).ToArray();
@@ -101,6 +101,6 @@ internal sealed class DotGeneralPrimitive : BilinearPrimitive
         var xContractSortedByY = order.Select(k => xContract[k]);
         var layout = xBatch.Concat(xKept).Concat(xContractSortedByY).ToArray();
         var outAxes = Enumerable.Range(0, layout.Length).OrderBy(k => layout[k]).ToArray();
-        return Lax.Transpose(Lax.DotGeneral(g, y, dims), outAxes);
+        return b.Transpose(b.DotGeneral(g, y, dims), outAxes);
     }
 }

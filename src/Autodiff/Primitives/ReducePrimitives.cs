@@ -20,12 +20,12 @@ internal sealed class ReduceSumPrimitive : Primitive
         new(Enumerable.Range(0, types[0].Rank).Where(a => !Axes.Contains(a)).Select((a, i) => (i, a)).ToArray());
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
-        (Lax.ReduceSum(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Axes.Select(a => a + 1).ToArray()), 0);
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? Lax.ReduceSum(x, Axes) : null;
+        (b.ReduceSum(Transforms.BatchingUtil.Move(b, args[0], dims[0]!.Value, 0), Axes.Select(a => a + 1).ToArray()), 0);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.ReduceSum(x, Axes) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {
         var kept = Enumerable.Range(0, types[0].Rank).Where(a => !Axes.Contains(a)).ToArray();
-        return new[] { Lax.BroadcastInDim(ct, types[0].Shape, kept) };
+        return new[] { b.BroadcastInDim(ct, types[0].Shape, kept) };
     }
 
     internal static Shape ReduceShape(string name, Shape s, int[] axes)
@@ -52,13 +52,13 @@ internal sealed class ReduceMaxPrimitive : Primitive
     internal override Tensor Evaluate(Tensor[] i) => Reductions.Max(i[0], Axes);
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
-        (Lax.ReduceMax(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Axes.Select(a => a + 1).ToArray()), 0);
+        (b.ReduceMax(Transforms.BatchingUtil.Move(b, args[0], dims[0]!.Value, 0), Axes.Select(a => a + 1).ToArray()), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {
         if (t[0] is not { } tx) return null;
         var kept = Enumerable.Range(0, p[0].Rank).Where(a => !Axes.Contains(a)).ToArray();
-        var mask = Lax.Compare(CompareOp.Eq, p[0], Lax.BroadcastInDim(y, p[0].Shape, kept));
-        return Lax.Div(Lax.ReduceSum(Lax.Mul(tx, mask), Axes), Lax.ReduceSum(mask, Axes));
+        var mask = b.Compare(CompareOp.Eq, p[0], b.BroadcastInDim(y, p[0].Shape, kept));
+        return b.Div(b.ReduceSum(b.Mul(tx, mask), Axes), b.ReduceSum(mask, Axes));
     }
 }
 
@@ -89,7 +89,7 @@ internal sealed class ReduceWindowSumPrimitive : Primitive
     internal ReduceWindowSumPrimitive Batched() => new(Window.Prepend(1).ToArray(), Strides.Prepend(1).ToArray(), Padding.Prepend((0, 0)).ToArray());
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
-        (b.Emit(Batched(), Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0)), 0);
+        (b.Emit(Batched(), Transforms.BatchingUtil.Move(b, args[0], dims[0]!.Value, 0)), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) =>
         new[] { b.Emit(new ReduceWindowSumTransposePrimitive(this, types[0].Shape), ct) };
@@ -118,7 +118,7 @@ internal sealed class ReduceWindowSumTransposePrimitive : Primitive
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
-        var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
+        var x = Transforms.BatchingUtil.Move(b, args[0], dims[0]!.Value, 0);
         return (b.Emit(new ReduceWindowSumTransposePrimitive(Forward.Batched(), new Shape(new[] { x.Shape[0] }.Concat(InputShape))), x), 0);
     }
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;

@@ -22,12 +22,12 @@ internal sealed class SelectPrimitive : Primitive
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {
         if (t[1] is null && t[2] is null) return null;
-        return Lax.Select(p[0], t[1] ?? b.Zeros(p[1].Type), t[2] ?? b.Zeros(p[2].Type));
+        return b.Select(p[0], t[1] ?? b.Zeros(p[1].Type), t[2] ?? b.Zeros(p[2].Type));
     }
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {
         var pred = inputs[0] ?? throw new InvalidOperationException("select: the predicate must be constant to transpose");
         var z = b.Zeros(ct.Type);
-        return new[] { null, inputs[1] is null ? Lax.Select(pred, ct, z) : null, inputs[2] is null ? Lax.Select(pred, z, ct) : null };
+        return new[] { null, inputs[1] is null ? b.Select(pred, ct, z) : null, inputs[2] is null ? b.Select(pred, z, ct) : null };
     }
 }

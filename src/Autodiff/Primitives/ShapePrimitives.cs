@@ -46,8 +46,8 @@ internal sealed class BroadcastInDimPrimitive : Primitive
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
-        var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
-        return (Lax.BroadcastInDim(x, new Shape(new[] { x.Shape[0] }.Concat(Shape)), Dimensions.Select(d => d + 1).Prepend(0).ToArray()), 0);
+        var x = Transforms.BatchingUtil.Move(b, args[0], dims[0]!.Value, 0);
+        return (b.BroadcastInDim(x, new Shape(new[] { x.Shape[0] }.Concat(Shape)), Dimensions.Select(d => d + 1).Prepend(0).ToArray()), 0);
     }
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
@@ -57,8 +57,8 @@ internal sealed class BroadcastInDimPrimitive : Primitive
         for (int k = 0; k < s.Rank; k++)
             if (s[k] == 1 && Shape[Dimensions[k]] != 1) summed.Add(Dimensions[k]);
         summed.Sort();
-        var r = summed.Count > 0 ? Lax.ReduceSum(ct, summed.ToArray()) : ct;
-        return new[] { r.Shape == s ? r : Lax.Reshape(r, s) };
+        var r = summed.Count > 0 ? b.ReduceSum(ct, summed.ToArray()) : ct;
+        return new[] { r.Shape == s ? r : b.Reshape(r, s) };
     }
 }
 
@@ -84,11 +84,11 @@ internal sealed class ReshapePrimitive : Primitive
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
-        var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
-        return (Lax.Reshape(x, new Shape(new[] { x.Shape[0] }.Concat(Shape))), 0);
+        var x = Transforms.BatchingUtil.Move(b, args[0], dims[0]!.Value, 0);
+        return (b.Reshape(x, new Shape(new[] { x.Shape[0] }.Concat(Shape))), 0);
     }
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
-    internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[] { Lax.Reshape(ct, types[0].Shape) };
+    internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[] { b.Reshape(ct, types[0].Shape) };
 }
 
 /// <summary><c>transpose</c>: output axis i is operand axis <see cref="Permutation"/>[i]. Linear.</summary>
@@ -114,13 +114,13 @@ internal sealed class TransposePrimitive : Primitive
         new(Enumerable.Range(0, Permutation.Length).Select(a => (Array.IndexOf(Permutation, a), a)).ToArray());
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
-        (Lax.Transpose(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Permutation.Select(p => p + 1).Prepend(0).ToArray()), 0);
+        (b.Transpose(Transforms.BatchingUtil.Move(b, args[0], dims[0]!.Value, 0), Permutation.Select(p => p + 1).Prepend(0).ToArray()), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {
         var inv = new int[Permutation.Length];
         for (int k = 0; k < inv.Length; k++) inv[Permutation[k]] = k;
-        return new[] { Lax.Transpose(ct, inv) };
+        return new[] { b.Transpose(ct, inv) };
     }
 }
 
@@ -144,15 +144,15 @@ internal sealed class PadPrimitive : Primitive
         w != 0 ? StructureRule.None : new(Enumerable.Range(0, Config.Length).Where(a => Config[a] == (0, 0, 0)).Select(a => (a, a)).ToArray());
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
-        (Lax.Pad(Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0), Value, Config.Prepend((0, 0, 0)).ToArray()), 0);
-    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? Lax.Pad(x, 0, Config) : null;
+        (b.Pad(Transforms.BatchingUtil.Move(b, args[0], dims[0]!.Value, 0), Value, Config.Prepend((0, 0, 0)).ToArray()), 0);
+    internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Pad(x, 0, Config) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
     {
         if (Value != 0) throw new InvalidOperationException("pad: only zero padding is linear");
         // Undo lo/hi by negative padding, then drop the interior elements with a strided slice (JAX's rule).
-        var unpadded = Lax.Pad(ct, 0, Config.Select(c => (-c.Lo, -c.Hi, 0)).ToArray());
+        var unpadded = b.Pad(ct, 0, Config.Select(c => (-c.Lo, -c.Hi, 0)).ToArray());
         var s = unpadded.Shape;
-        var r = Lax.Slice(unpadded, new int[s.Rank], s.ToArray(), Config.Select(c => c.Interior + 1).ToArray());
+        var r = b.Slice(unpadded, new int[s.Rank], s.ToArray(), Config.Select(c => c.Interior + 1).ToArray());
         return new[] { r };
     }
 }
@@ -190,8 +190,8 @@ internal sealed class SlicePrimitive : Primitive
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
-        var x = Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0);
-        return (Lax.Slice(x, Start.Prepend(0).ToArray(), Limit.Prepend(x.Shape[0]).ToArray(), Strides.Prepend(1).ToArray()), 0);
+        var x = Transforms.BatchingUtil.Move(b, args[0], dims[0]!.Value, 0);
+        return (b.Slice(x, Start.Prepend(0).ToArray(), Limit.Prepend(x.Shape[0]).ToArray(), Strides.Prepend(1).ToArray()), 0);
     }
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types)
@@ -204,7 +204,7 @@ internal sealed class SlicePrimitive : Primitive
             int realLimit = Start[k] + (ct.Shape[k] - 1) * Strides[k] + 1;
             cfg[k] = (Start[k], s[k] - realLimit, Strides[k] - 1);
         }
-        return new[] { Lax.Pad(ct, 0, cfg) };
+        return new[] { b.Pad(ct, 0, cfg) };
     }
 }
 
@@ -232,7 +232,7 @@ internal sealed class ConcatenatePrimitive : Primitive
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims)
     {
         int n = Transforms.BatchingUtil.Size(args, dims);
-        return (b.Emit(new ConcatenatePrimitive(Axis + 1), args.Select((a, k) => Transforms.BatchingUtil.ToFront(a, dims[k], n)).ToArray()), 0);
+        return (b.Emit(new ConcatenatePrimitive(Axis + 1), args.Select((a, k) => Transforms.BatchingUtil.ToFront(b, a, dims[k], n)).ToArray()), 0);
     }
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y)
     {
@@ -250,7 +250,7 @@ internal sealed class ConcatenatePrimitive : Primitive
             {
                 var start = new int[s.Rank]; var limit = ct.Shape.ToArray();
                 start[Axis] = off; limit[Axis] = off + s[Axis];
-                r[k] = Lax.Slice(ct, start, limit);
+                r[k] = b.Slice(ct, start, limit);
             }
             off += s[Axis];
         }
@@ -279,7 +279,7 @@ internal sealed class RevPrimitive : Primitive
         new(Enumerable.Range(0, types[0].Rank).Where(a => !Axes.Contains(a)).Select(a => (a, a)).ToArray());
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) =>
-        (b.Emit(new RevPrimitive(Axes.Select(a => a + 1).ToArray()), Transforms.BatchingUtil.Move(args[0], dims[0]!.Value, 0)), 0);
+        (b.Emit(new RevPrimitive(Axes.Select(a => a + 1).ToArray()), Transforms.BatchingUtil.Move(b, args[0], dims[0]!.Value, 0)), 0);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
     internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[] { b.Emit(this, ct) };
 }
@@ -301,5 +301,5 @@ internal sealed class ConvertElementTypePrimitive : Primitive
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => (b.Emit(this, args[0]), dims[0]);
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] p, Tracer?[] t, Tracer y) => t[0] is { } x ? b.Emit(this, x) : null;
-    internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[] { Lax.Convert(ct, types[0].DType) };
+    internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] types) => new[] { b.Convert(ct, types[0].DType) };
 }

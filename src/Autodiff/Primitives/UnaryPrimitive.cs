@@ -13,14 +13,14 @@ internal abstract class UnaryPrimitive : Primitive
     internal override bool HasBatchingRule => true;
     internal override (Tracer Out, int? Dim) Batch(GraphBuilder b, Tracer[] args, int?[] dims) => (b.Emit(this, args[0]), dims[0]);
 
-    /// <summary>f'(x), given x and y = f(x); null when f' is identically zero.</summary>
-    internal abstract Tracer? Derivative(Tracer x, Tracer y);
+    /// <summary>f'(x), given x and y = f(x), emitted into <paramref name="b"/>; null when f' is identically zero.</summary>
+    internal abstract Tracer? Derivative(GraphBuilder b, Tracer x, Tracer y);
 
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] primals, Tracer?[] tangents, Tracer output)
     {
         if (tangents[0] is not { } t) return null;
-        var d = Derivative(primals[0], output);
-        return d is null ? null : Lax.Mul(t, d);
+        var d = Derivative(b, primals[0], output);
+        return d is null ? null : b.Mul(t, d);
     }
 }
 
@@ -30,7 +30,7 @@ internal sealed class ExpPrimitive : UnaryPrimitive
     /// <inheritdoc/>
     public override string Name => "exp";
     internal override UnaryOp Op => UnaryOp.Exp;
-    internal override Tracer? Derivative(Tracer x, Tracer y) => y;
+    internal override Tracer? Derivative(GraphBuilder b, Tracer x, Tracer y) => y;
 }
 
 /// <summary><c>log(x)</c>.</summary>
@@ -39,7 +39,7 @@ internal sealed class LogPrimitive : UnaryPrimitive
     /// <inheritdoc/>
     public override string Name => "log";
     internal override UnaryOp Op => UnaryOp.Log;
-    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Div(Lax.FullLike(x, 1), x);
+    internal override Tracer? Derivative(GraphBuilder b, Tracer x, Tracer y) => b.Div(b.FullLike(x, 1), x);
 }
 
 /// <summary><c>tanh(x)</c>.</summary>
@@ -48,7 +48,7 @@ internal sealed class TanhPrimitive : UnaryPrimitive
     /// <inheritdoc/>
     public override string Name => "tanh";
     internal override UnaryOp Op => UnaryOp.Tanh;
-    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Sub(Lax.FullLike(y, 1), Lax.Mul(y, y));
+    internal override Tracer? Derivative(GraphBuilder b, Tracer x, Tracer y) => b.Sub(b.FullLike(y, 1), b.Mul(y, y));
 }
 
 /// <summary><c>logistic(x) = 1 / (1 + exp(-x))</c>.</summary>
@@ -57,7 +57,7 @@ internal sealed class LogisticPrimitive : UnaryPrimitive
     /// <inheritdoc/>
     public override string Name => "logistic";
     internal override UnaryOp Op => UnaryOp.Logistic;
-    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Mul(y, Lax.Sub(Lax.FullLike(y, 1), y));
+    internal override Tracer? Derivative(GraphBuilder b, Tracer x, Tracer y) => b.Mul(y, b.Sub(b.FullLike(y, 1), y));
 }
 
 /// <summary><c>erf(x)</c>; derivative <c>2/√π · exp(−x²)</c>.</summary>
@@ -66,8 +66,8 @@ internal sealed class ErfPrimitive : UnaryPrimitive
     /// <inheritdoc/>
     public override string Name => "erf";
     internal override UnaryOp Op => UnaryOp.Erf;
-    internal override Tracer? Derivative(Tracer x, Tracer y) =>
-        Lax.Mul(Lax.FullLike(x, 2 / Math.Sqrt(Math.PI)), Lax.Exp(Lax.Neg(Lax.Mul(x, x))));
+    internal override Tracer? Derivative(GraphBuilder b, Tracer x, Tracer y) =>
+        b.Mul(b.FullLike(x, 2 / Math.Sqrt(Math.PI)), b.Exp(b.Neg(b.Mul(x, x))));
 }
 
 /// <summary><c>sin(x)</c>.</summary>
@@ -76,7 +76,7 @@ internal sealed class SinPrimitive : UnaryPrimitive
     /// <inheritdoc/>
     public override string Name => "sin";
     internal override UnaryOp Op => UnaryOp.Sin;
-    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Cos(x);
+    internal override Tracer? Derivative(GraphBuilder b, Tracer x, Tracer y) => b.Cos(x);
 }
 
 /// <summary><c>cos(x)</c>.</summary>
@@ -85,7 +85,7 @@ internal sealed class CosPrimitive : UnaryPrimitive
     /// <inheritdoc/>
     public override string Name => "cos";
     internal override UnaryOp Op => UnaryOp.Cos;
-    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Neg(Lax.Sin(x));
+    internal override Tracer? Derivative(GraphBuilder b, Tracer x, Tracer y) => b.Neg(b.Sin(x));
 }
 
 /// <summary><c>sqrt(x)</c>.</summary>
@@ -94,7 +94,7 @@ internal sealed class SqrtPrimitive : UnaryPrimitive
     /// <inheritdoc/>
     public override string Name => "sqrt";
     internal override UnaryOp Op => UnaryOp.Sqrt;
-    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Div(Lax.FullLike(y, 0.5), y);
+    internal override Tracer? Derivative(GraphBuilder b, Tracer x, Tracer y) => b.Div(b.FullLike(y, 0.5), y);
 }
 
 /// <summary><c>1/sqrt(x)</c>.</summary>
@@ -103,7 +103,7 @@ internal sealed class RsqrtPrimitive : UnaryPrimitive
     /// <inheritdoc/>
     public override string Name => "rsqrt";
     internal override UnaryOp Op => UnaryOp.Rsqrt;
-    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Mul(Lax.FullLike(y, -0.5), Lax.Div(y, x));
+    internal override Tracer? Derivative(GraphBuilder b, Tracer x, Tracer y) => b.Mul(b.FullLike(y, -0.5), b.Div(y, x));
 }
 
 /// <summary><c>|x|</c>; derivative <c>sign(x)</c> (0 at 0, as JAX).</summary>
@@ -112,7 +112,7 @@ internal sealed class AbsPrimitive : UnaryPrimitive
     /// <inheritdoc/>
     public override string Name => "abs";
     internal override UnaryOp Op => UnaryOp.Abs;
-    internal override Tracer? Derivative(Tracer x, Tracer y) => Lax.Sign(x);
+    internal override Tracer? Derivative(GraphBuilder b, Tracer x, Tracer y) => b.Sign(x);
 }
 
 /// <summary><c>sign(x)</c>; piecewise constant, zero derivative.</summary>
@@ -121,7 +121,7 @@ internal sealed class SignPrimitive : UnaryPrimitive
     /// <inheritdoc/>
     public override string Name => "sign";
     internal override UnaryOp Op => UnaryOp.Sign;
-    internal override Tracer? Derivative(Tracer x, Tracer y) => null;
+    internal override Tracer? Derivative(GraphBuilder b, Tracer x, Tracer y) => null;
 }
 
 /// <summary><c>−x</c> (linear, its own transpose).</summary>
@@ -130,7 +130,7 @@ internal sealed class NegPrimitive : LinearUnaryPrimitive
     /// <inheritdoc/>
     public override string Name => "neg";
     internal override Tensor Evaluate(Tensor[] inputs) => Elementwise.Unary(UnaryOp.Neg, inputs[0]);
-    internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] inputTypes) => new[] { Lax.Neg(ct) };
+    internal override Tracer?[] Transpose(GraphBuilder b, Tracer ct, Tracer?[] inputs, TensorType[] inputTypes) => new[] { b.Neg(ct) };
 }
 
 /// <summary><c>x^n</c> for an integer n (JAX's <c>integer_pow</c>).</summary>
@@ -151,8 +151,8 @@ internal sealed class IntegerPowPrimitive : Primitive
     internal override Tracer? Jvp(GraphBuilder b, Tracer[] primals, Tracer?[] tangents, Tracer output)
     {
         if (tangents[0] is not { } t || Exponent == 0) return null;
-        var d = Exponent == 1 ? Lax.FullLike(primals[0], 1) : Lax.Mul(Lax.FullLike(primals[0], Exponent), Lax.IntegerPow(primals[0], Exponent - 1));
-        return Lax.Mul(t, d);
+        var d = Exponent == 1 ? b.FullLike(primals[0], 1) : b.Mul(b.FullLike(primals[0], Exponent), b.IntegerPow(primals[0], Exponent - 1));
+        return b.Mul(t, d);
     }
 }
 

@@ -6,20 +6,20 @@ namespace NeuralTangents.Autodiff.Transforms;
 internal static class BatchingUtil
 {
     /// <summary>Moves axis <paramref name="from"/> of <paramref name="x"/> to position <paramref name="to"/>.</summary>
-    public static Tracer Move(Tracer x, int from, int to)
+    public static Tracer Move(GraphBuilder b, Tracer x, int from, int to)
     {
         if (from == to) return x;
         var perm = Enumerable.Range(0, x.Rank).Where(a => a != from).ToList();
         perm.Insert(to, from);
-        return Lax.Transpose(x, perm.ToArray());
+        return b.Transpose(x, perm.ToArray());
     }
 
     /// <summary>Batched operand with its batch axis at 0; unbatched operands broadcast with a new leading axis of <paramref name="size"/>.</summary>
-    public static Tracer ToFront(Tracer x, int? dim, int size)
+    public static Tracer ToFront(GraphBuilder b, Tracer x, int? dim, int size)
     {
-        if (dim is { } d) return Move(x, d, 0);
+        if (dim is { } d) return Move(b, x, d, 0);
         var shape = new Shape(new[] { size }.Concat(x.Shape));
-        return Lax.BroadcastInDim(x, shape, Enumerable.Range(1, x.Rank).ToArray());
+        return b.BroadcastInDim(x, shape, Enumerable.Range(1, x.Rank).ToArray());
     }
 
     /// <summary>The batch size from the first batched operand.</summary>
@@ -44,10 +44,10 @@ internal static class BatchingUtil
                 if (dims[k] is not { } d) return a;
                 var start = new int[a.Rank]; var limit = a.Shape.ToArray();
                 start[d] = i; limit[d] = i + 1;
-                return Lax.Squeeze(Lax.Slice(a, start, limit), d);
+                return b.Squeeze(b.Slice(a, start, limit), d);
             }).ToArray();
-            slices.Add(Lax.ExpandDims(b.Emit(p, ins), 0));
+            slices.Add(b.ExpandDims(b.Emit(p, ins), 0));
         }
-        return (Lax.Concatenate(slices, 0), 0);
+        return (b.Concatenate(slices, 0), 0);
     }
 }

@@ -40,7 +40,7 @@ internal static class TransposeTransform
             if (!isLinear[e.Output.Id]) fwd[e.Output.Id] = b.Emit(e.Primitive, e.Inputs.Select(F).ToArray());
 
         var ct = new Tracer?[g.VarCount];
-        void Acc(Var v, Tracer c) => ct[v.Id] = ct[v.Id] is { } prev ? Lax.Add(prev, c) : c;
+        void Acc(Var v, Tracer c) => ct[v.Id] = ct[v.Id] is { } prev ? b.Add(prev, c) : c;
         foreach (var (atom, c) in ctIn)
             if (atom is Var v && isLinear[v.Id]) Acc(v, c);
 

@@ -70,8 +70,8 @@ internal static class VmapTransform
             int rank = o.Type.Rank + 1;
             int target = outAxes[j]!.Value < 0 ? outAxes[j]!.Value + rank : outAxes[j]!.Value;
             if (target < 0 || target >= rank) throw new ArgumentOutOfRangeException(nameof(outAxes), $"vmap: out_axes[{j}] = {outAxes[j]} out of range for an output of rank {o.Type.Rank}");
-            outs.Add(D(o) is { } d ? BatchingUtil.Move(y, d, target)
-                : BatchingUtil.Move(BatchingUtil.ToFront(y, null, size), 0, target));
+            outs.Add(D(o) is { } d ? BatchingUtil.Move(b, y, d, target)
+                : BatchingUtil.Move(b, BatchingUtil.ToFront(b, y, null, size), 0, target));
         }
         return DceTransform.Apply(b.Build(outs));
     }
