@@ -15,7 +15,7 @@ internal static class InfoCommand
         var net = new Option<string>("--net") { Description = "Network spec, e.g. \"Conv(8,(3,3)),Relu,Flatten,Dense(10)\".", Required = true };
         var inputShape = new Option<string>("--input-shape") { Description = "x1's shape with the batch axis first, e.g. 20,8,8,1.", Required = true };
         var x2Shape = new Option<string?>("--x2-shape") { Description = "x2's shape for the estimates (default: x2 = x1)." };
-        var trace = new Option<string>("--trace-axes") { Description = "Output axes to trace for the estimates; \"\" for none.", DefaultValueFactory = _ => "-1" };
+        var trace = new Option<string>("--trace-axes") { Description = "Output axes to trace for the estimates; \"\" for none.", DefaultValueFactory = _ => string.Join(",", KernelSpec.DefaultTraceAxes) };
         var diag = new Option<string>("--diagonal-axes") { Description = "Output axes kept diagonal for the estimates; \"\" for none.", DefaultValueFactory = _ => "" };
         var common = new ComputeOptions(defaultSeed: 0, dtypeDefault: "float32");
         var cmd = new Command("info", "Layers, output shapes, parameter names/shapes/counts and AUTO's NTK cost estimates of a network.")

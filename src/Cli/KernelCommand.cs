@@ -16,7 +16,7 @@ internal static class KernelCommand
         var x1 = new Option<string>("--x1") { Description = "First inputs, .npy with the batch axis first.", Required = true };
         var x2 = new Option<string?>("--x2") { Description = "Second inputs, .npy (default: x1)." };
         var get = new Option<string>("--get") { Description = "Kernels to compute: ntk, nngp, or both in order (ntk,nngp).", DefaultValueFactory = _ => "ntk" };
-        var trace = new Option<string>("--trace-axes") { Description = "Output axes to trace (mean over), comma-separated; \"\" for none.", DefaultValueFactory = _ => "-1" };
+        var trace = new Option<string>("--trace-axes") { Description = "Output axes to trace (mean over), comma-separated; \"\" for none.", DefaultValueFactory = _ => string.Join(",", KernelSpec.DefaultTraceAxes) };
         var diag = new Option<string>("--diagonal-axes") { Description = "Output axes kept diagonal, comma-separated; \"\" for none.", DefaultValueFactory = _ => "" };
         var output = new Option<string>("--out") { Description = "Output .npy (one kernel) or .npz (entries named ntk/nngp).", Required = true };
         var explain = new Option<bool>("--explain") { Description = "Print the AUTO cost model's estimates (GFLOP, peak memory) per NTK implementation first." };

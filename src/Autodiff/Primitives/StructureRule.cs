@@ -3,7 +3,7 @@ using NeuralTangents.Autodiff.Ir;
 namespace NeuralTangents.Autodiff.Primitives;
 
 /// <summary>
-/// Structure of <c>∂y/∂w</c> for one operand w of a linear primitive (Neural Tangents' <c>Structure</c>, paper §4,
+/// Structure of <c>∂y/∂w</c> for one operand w of a linear primitive (Neural Tangents' <c>Structure</c>, Novak et al. 2022 §4,
 /// Neural Tangents' <c>rules.py</c> <c>Structure</c>). Three kinds of compression:
 /// <list type="bullet">
 /// <item><see cref="Trace"/> (Y, W): constant block-diagonal, <c>∂y[…u…]/∂w[…v…] = δ_uv·C</c> with C independent of u.

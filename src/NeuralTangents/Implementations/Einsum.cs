@@ -10,7 +10,7 @@ namespace NeuralTangents.Implementations;
 /// step that forces a huge second one (e.g. ∂f/∂y·∂y/∂w before the Gram of ∂y/∂w in a Dense layer's MJJMP: 80× more
 /// work on the digits FCN); beyond that, greedy. Ids shared by the pair that are still needed by another operand or
 /// by the output become batch dimensions; the others are contracted. Ids private to one operand and absent from
-/// the output are summed out first. This is the contraction engine of the structured-derivatives NTK (paper §4:
+/// the output are summed out first. This is the contraction engine of the structured-derivatives NTK (Novak et al. 2022 §4:
 /// each MJJMP is one such einsum).
 /// <para>Operands with equal <see cref="Operand.Key"/>s hold the same values. A pairwise step whose operands and
 /// layout repeat an earlier step (the x1 and x2 sides of a train-train MJJMP: <c>∂f/∂y·∂y/∂w</c> twice) is computed

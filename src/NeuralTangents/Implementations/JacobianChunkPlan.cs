@@ -250,10 +250,10 @@ internal sealed class JacobianChunkPlan
             int n = rows.Inputs.Count;
             var box = Box(s, ta, c);
             int basisRows = s.Batching is null ? count : box.Size;
-            var g = Ad.Vmap(rows, Enumerable.Range(0, n).Select(i => i == n - 1 ? (int?)0 : null).ToArray(), rows.Outputs.Select(_ => 0).ToArray(), basisRows);
+            var g = Ad.Vmap(rows, InAxes.Only(n, n - 1), InAxes.Out(rows.Outputs.Count), basisRows);
             if (s.Batching is null) return g;
-            var exampleAxes = Enumerable.Range(0, p.Count).Select(_ => (int?)null).Concat(s.Batching.StackAxes).Append(null).ToArray();
-            return Ad.Vmap(g, exampleAxes, g.Outputs.Select(_ => 0).ToArray(), count);
+            var exampleAxes = InAxes.Concat(InAxes.None(p.Count), s.Batching.StackAxes, InAxes.None(1));
+            return Ad.Vmap(g, exampleAxes, InAxes.Out(g.Outputs.Count), count);
         });
     }
 

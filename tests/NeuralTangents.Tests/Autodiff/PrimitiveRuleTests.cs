@@ -5,7 +5,7 @@ using NeuralTangents.Autodiff.Tracing;
 namespace NeuralTangents.Tests.Autodiff;
 
 /// <summary>
-/// The generic rule harness (DESIGN §5), float64: for every primitive, the inferred type equals the computed
+/// The generic rule harness, float64: for every primitive, the inferred type equals the computed
 /// result's type, the JVP matches central finite differences, and (for linear primitives) the transpose satisfies
 /// ⟨ct, L v⟩ = ⟨Lᵀ ct, v⟩.
 /// </summary>

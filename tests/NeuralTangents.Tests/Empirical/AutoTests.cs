@@ -11,7 +11,7 @@ public class AutoTests
     public void WideFcnPrefersStructuredDerivativesAndNarrowInputsStayConsistent()
     {
         // A wide FCN with many outputs: Jacobians are P·O per example, the MJJMPs only Grams of activations and
-        // cotangents (paper §4.1), so SD must be estimated far cheaper than JC, and NTK-VP more expensive than SD.
+        // cotangents (Novak et al. 2022 §4.1), so SD must be estimated far cheaper than JC, and NTK-VP more expensive than SD.
         var net = Serial(Dense(256), Relu(), Dense(256), Relu(), Dense(50));
         var rng = new Random(1);
         var x = Tensor.RandomNormal(rng, new Shape(4, 64), DType.Float32);

@@ -4,7 +4,8 @@ using static NeuralTangents.Tests.TestUtil;
 
 namespace NeuralTangents.Tests.Empirical;
 
-/// <summary>The hand-derived closed forms of spec §4 and the ordering example of §2.6 (float64, exact up to rounding).</summary>
+/// <summary>Hand-derived closed forms of the NNGP and NTK and a numeric example of the kernel layout's axis order
+/// (docs/conventions.md#kernel-layout), float64, exact up to rounding.</summary>
 public class ClosedFormTests
 {
     private const double Tol = 1e-14;

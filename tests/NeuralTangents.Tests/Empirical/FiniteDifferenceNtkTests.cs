@@ -6,7 +6,7 @@ namespace NeuralTangents.Tests.Empirical;
 
 /// <summary>
 /// The NTK of small Stax networks against a float64 reference built from central-difference Jacobians and the
-/// naive §2.3 loops — a path that shares no code with the implementation but the forward pass.
+/// naive loops of the value rule (docs/conventions.md#kernel-layout) — a path that shares no code with the implementation but the forward pass.
 /// </summary>
 public class FiniteDifferenceNtkTests
 {

@@ -3,7 +3,7 @@ using NeuralTangents.Autodiff.Tracing;
 namespace NeuralTangents.Tests.Empirical;
 
 /// <summary>
-/// Spec §10.2 (<c>StructuredDerivativesTest.test_function</c>): every implementation agrees on function families our
+/// Neural Tangents' <c>StructuredDerivativesTest.test_function</c>: every implementation agrees on function families our
 /// primitives express — element-wise algebra, broadcasting, matmul chains, reductions, reshapes and transposes, pad,
 /// concatenate, rev, reduce_window_sum, all dot_general patterns with the parameter left/right/both — and on
 /// parameters used twice, outputs that are parameters, and functions that do not depend on the parameters.

@@ -5,7 +5,8 @@ using static NeuralTangents.Stax.Stax;
 
 namespace NeuralTangents.Tests.Empirical;
 
-/// <summary>FsCheck properties: with x2 = null the NNGP and NTK are symmetric and positive semi-definite (§2.6).</summary>
+/// <summary>FsCheck properties: with x2 = null the NNGP and NTK are symmetric (every zipped pair of axes swapped at
+/// once, docs/conventions.md#kernel-layout) and positive semi-definite.</summary>
 public class KernelPropertyTests
 {
     /// <summary>Random small FCNs: width, depth, input size, batch, output size, bias on/off, trace over logits or not.</summary>

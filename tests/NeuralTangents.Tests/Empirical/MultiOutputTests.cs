@@ -3,7 +3,7 @@ using NeuralTangents.Autodiff.Tracing;
 namespace NeuralTangents.Tests.Empirical;
 
 /// <summary>
-/// Several inputs and outputs (spec §1.4, §10.1 <c>test_parallel_in_out</c>): one kernel per output leaf, no cross
+/// Several inputs and outputs (docs/conventions.md#outputs, Neural Tangents' <c>test_parallel_in_out</c>): one kernel per output leaf, no cross
 /// terms, every implementation with and without per-leaf <c>VmapAxes</c>, x2 given and null.
 /// </summary>
 public class MultiOutputTests

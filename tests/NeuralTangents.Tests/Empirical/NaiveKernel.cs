@@ -1,7 +1,8 @@
 namespace NeuralTangents.Tests.Empirical;
 
 /// <summary>
-/// An independent, slow implementation of spec §2.2–2.3 by explicit index loops:
+/// An independent, slow implementation of the kernel layout's shape and value rules (docs/conventions.md#kernel-layout,
+/// Neural Tangents' <c>_ntk_shape</c>) by explicit index loops:
 /// <c>K[zip(I1, I2, d)] = (1/|T|) Σ_t Σ_p A[I1, d, t, p] · B[I2, d, t, p]</c>, where p runs over an optional
 /// trailing axis (the flattened parameters of a Jacobian).
 /// </summary>

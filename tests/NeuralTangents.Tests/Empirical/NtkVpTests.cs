@@ -3,7 +3,7 @@ using static NeuralTangents.Stax.Stax;
 
 namespace NeuralTangents.Tests.Empirical;
 
-/// <summary>Spec §10.4: <c>NtkVpFn</c> against the full kernel, by the basis (check 1) and a random cotangent (check 2).</summary>
+/// <summary>Neural Tangents' <c>EmpiricalNtkVpTest.test_ntk_vp_fn</c>: <c>NtkVpFn</c> against the full kernel, by the basis (check 1) and a random cotangent (check 2).</summary>
 public class NtkVpTests
 {
     [Theory]

@@ -2,7 +2,8 @@ using static NeuralTangents.Stax.Stax;
 
 namespace NeuralTangents.Tests.Empirical;
 
-/// <summary>The seed documentation's examples (spec §9 seed network and the seed page's 32×32×3 CNN), every implementation.</summary>
+/// <summary>The seed documentation's examples (Neural Tangents' <c>examples/empirical_ntk.py</c> network and the
+/// seed page's 32×32×3 CNN), every implementation.</summary>
 public class SeedExampleTests
 {
     [Fact]

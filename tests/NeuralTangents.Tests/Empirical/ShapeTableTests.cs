@@ -2,7 +2,8 @@ using NeuralTangents.Autodiff.Tracing;
 
 namespace NeuralTangents.Tests.Empirical;
 
-/// <summary>Every row of the spec §2.5 shape table, for the NNGP and the NTK, with values from the naive §2.3 loops.</summary>
+/// <summary>Worked shape examples of the kernel layout (docs/conventions.md#kernel-layout; numbered rows, 120 = row 12
+/// with x2 = null, null = an error), for the NNGP and the NTK, with values from the naive loops (<see cref="NaiveKernel"/>).</summary>
 public class ShapeTableTests
 {
     // f = s·x: output shape = input shape, and ∂f/∂s = x, so NTK = NNGP with the same layout.

@@ -7,7 +7,7 @@ using NtEmpirical = NeuralTangents.Empirical;
 
 namespace NeuralTangents.Tests.Taylor;
 
-/// <summary>Spec §8's closed forms and a bilinear model: Taylor polynomials by nested JVPs, degrees 0…6.</summary>
+/// <summary>Closed forms of <c>nt.taylor_expand</c> (docs/conventions.md#taylor) and a bilinear model: Taylor polynomials by nested JVPs, degrees 0…6.</summary>
 public class ClosedFormTaylorTests
 {
     private static readonly Tensor Scalar1 = Tensor.FromArray(new[] { 1.0 }, new Shape(1));

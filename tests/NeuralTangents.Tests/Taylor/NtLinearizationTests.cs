@@ -8,7 +8,7 @@ using NtEmpirical = NeuralTangents.Empirical;
 namespace NeuralTangents.Tests.Taylor;
 
 /// <summary>
-/// Neural Tangents' <c>testLinearization</c> / <c>testTaylorExpansion</c> (spec §10.1): a function with a quadratic, a
+/// Neural Tangents' <c>testLinearization</c> / <c>testTaylorExpansion</c> (<c>EmpiricalTest</c>): a function with a quadratic, a
 /// linear and a constant output leaf, expanded in x (x plays the parameters; w1, w2, b are ordinary inputs).
 /// </summary>
 public class NtLinearizationTests
