@@ -169,9 +169,11 @@ internal static class Conv
     /// <summary>Per-thread scratch buffers (grown on demand, never shrunk).</summary>
     private static class Scratch<T>
     {
-        [ThreadStatic] private static T[]? s_patches;
+        [ThreadStatic] private static T[]? s_patches, s_rows;
 
         public static T[] Patches(int n) => s_patches is { } a && a.Length >= n ? a : s_patches = new T[Math.Max(n, 1024)];
+
+        public static T[] Rows(int n) => s_rows is { } a && a.Length >= n ? a : s_rows = new T[Math.Max(n, 1024)];
     }
 
     /// <summary>Sizes of one convolution and the patch (im2col) gather/scatter over them.</summary>
@@ -342,7 +344,16 @@ internal static class Conv
                     Span<T> into = wide ? part : dst;
                     int ldInto = wide ? _og : _o;
                     bool add = !wide && r0 > 0;
-                    if (_og <= DirectMaxN) Blas.GemmDirect<T>(_f, _og, cnt, patches, 1, _f, ctBlock, _o, into, ldInto, add, Blas.MaxDegreeOfParallelism);
+                    if (_og <= DirectMaxN && _g > 1)
+                    {
+                        // This group's cotangent columns, one row per output position, at a stride of all O channels
+                        // (5 KB for 1,280): every row a new page, which the prefetcher does not follow. Gathered
+                        // contiguous once per chunk, they are read by every row tile of the GEMM (same values).
+                        var rows = Scratch<T>.Rows(cnt * _og);
+                        for (int r = 0; r < cnt; r++) ctBlock.Slice(r * _o, _og).CopyTo(rows.AsSpan(r * _og, _og));
+                        Blas.GemmDirect<T>(_f, _og, cnt, patches, 1, _f, rows, _og, into, ldInto, add, Blas.MaxDegreeOfParallelism);
+                    }
+                    else if (_og <= DirectMaxN) Blas.GemmDirect<T>(_f, _og, cnt, patches, 1, _f, ctBlock, _o, into, ldInto, add, Blas.MaxDegreeOfParallelism);
                     else Blas.Gemm<T>(_f, _og, cnt, patches, _f, true, ctBlock, _o, false, into, ldInto, add);
                     if (!wide) continue;
                     for (int i = 0; i < part!.Length; i++) acc![i] += double.CreateTruncating(part[i]);
