@@ -30,7 +30,7 @@ internal static class JcProbe
             {
                 var ch = plan.Chunks[c];
                 if (args.Contains("--graph") && c == 1) Console.WriteLine(JacobianChunkPlan.Evaluation(p, plan.S1, ch, plan.TraceAxis, plan.Parts[c].Part1));
-                var js = plan.Jacobians(plan.S1, c, false);
+                var js = plan.Jacobians(plan.S1, c, false, req.Backend);
                 Console.WriteLine($"chunk {c}: leaves [{string.Join(",", ch.Leaves)}] t {ch.T0}+{ch.Tc} part {plan.Parts[c].Part1}: " +
                     string.Join("; ", js.Select(j => $"{j.Shape} strides ({string.Join(",", j.Strides)}) off {j.Offset} storage {j.Storage.Length}")));
             }

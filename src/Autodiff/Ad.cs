@@ -176,8 +176,8 @@ public static class Ad
 
     /// <summary>
     /// Stages <paramref name="graph"/> for repeated evaluation with the same known inputs (JAX's <c>linearize</c>,
-    /// generalised to any split): <see cref="StagedGraph.Bind"/> the inputs not flagged in
-    /// <paramref name="unknownInputs"/> once, then <see cref="StagedGraph.Apply"/> the flagged ones many times.
+    /// generalised to any split): <see cref="StagedGraph.Bind(IReadOnlyList{Tensor})"/> the inputs not flagged in
+    /// <paramref name="unknownInputs"/> once, then <see cref="StagedGraph.Apply(IReadOnlyList{Tensor}, Tensor[])"/> the flagged ones many times.
     /// </summary>
     internal static StagedGraph Linearize(Graph graph, bool[] unknownInputs) => new(graph, unknownInputs);
 

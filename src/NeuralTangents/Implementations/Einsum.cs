@@ -89,6 +89,11 @@ internal static class Einsum
         private readonly HashSet<Sig> _done = new();
         private readonly Dictionary<Sig, int> _reads = new();
         private readonly Dictionary<Sig, Tensor> _memo = new();
+        private readonly ComputeBackend _backend;
+
+        /// <summary>A session whose contractions run on <paramref name="backend"/> (default: the backend in effect now,
+        /// read once here).</summary>
+        public Session(ComputeBackend? backend = null) => _backend = backend ?? ComputeBackend.Current;
 
         /// <summary>
         /// Peak elements held by the pairwise results while <paramref name="plans"/> (every einsum added, in order) run
@@ -210,7 +215,7 @@ internal static class Einsum
                     MultiplyAdd(va, vb.Transpose(a.Ids.Select(id => Array.IndexOf(b.Ids, id)).ToArray()), accumulate);
                     return accumulate;
                 }
-                if (!_memo.TryGetValue(pairSig, out var r)) r = Pair(a.Ids, va, b.Ids, vb, batch, contract);
+                if (!_memo.TryGetValue(pairSig, out var r)) r = Pair(a.Ids, va, b.Ids, vb, batch, contract, _backend);
                 if (--_reads[pairSig] > 0) _memo[pairSig] = r; else { _memo.Remove(pairSig); _reads.Remove(pairSig); }
                 nodes.Add(result);
                 vals.Add(Shared(result.Sig, () => Drop(r, ids, result.Ids)));
@@ -322,7 +327,7 @@ internal static class Einsum
 
     /// <summary>One pairwise step: a <c>dot_general</c>, or an element-wise product when nothing is contracted and both
     /// operands carry the same ids (a batched 1×1 GEMM per element would be far slower).</summary>
-    private static Tensor Pair(int[] aIds, Tensor a, int[] bIds, Tensor b, int[] batch, int[] contract)
+    private static Tensor Pair(int[] aIds, Tensor a, int[] bIds, Tensor b, int[] batch, int[] contract, ComputeBackend backend)
     {
         if (aIds.Length == 0 || bIds.Length == 0)   // a scalar operand (every id of size 1, squeezed away)
             return aIds.Length == 0 ? Elementwise.Scale(b, a.ToScalar()) : Elementwise.Scale(a, b.ToScalar());
@@ -334,9 +339,9 @@ internal static class Einsum
         }
         var dims = new DotDimensionNumbers(contract.Select(id => Array.IndexOf(aIds, id)).ToArray(), contract.Select(id => Array.IndexOf(bIds, id)).ToArray(),
             batch.Select(id => Array.IndexOf(aIds, id)).ToArray(), batch.Select(id => Array.IndexOf(bIds, id)).ToArray());
-        return SymmetricDot.TryDotGeneral(a, b, dims)
-            ?? (ReferenceEquals(ComputeBackend.Current, ComputeBackend.Cpu) ? NarrowDot.TryCompute(a, b, dims) : null)
-            ?? ComputeBackend.Current.DotGeneral(a, b, dims);
+        return SymmetricDot.TryDotGeneral(a, b, dims, backend)
+            ?? (ReferenceEquals(backend, ComputeBackend.Cpu) ? NarrowDot.TryCompute(a, b, dims) : null)
+            ?? backend.DotGeneral(a, b, dims);
     }
 
     /// <summary>The pairwise contraction sequence (indices into the shrinking operand list; the result is appended)

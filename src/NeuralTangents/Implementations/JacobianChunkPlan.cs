@@ -281,7 +281,7 @@ internal sealed class JacobianChunkPlan
     /// sliced (examples at their output axis), followed by the leaf's axes; strided views of the evaluation's own
     /// outputs (or of one buffer per leaf the parts are copied into, keeping their layout).
     /// </summary>
-    public Tensor[] Jacobians(Side s, int chunkIndex, bool second)
+    public Tensor[] Jacobians(Side s, int chunkIndex, bool second, ComputeBackend backend)
     {
         var c = Chunks[chunkIndex];
         int part = second ? Parts[chunkIndex].Part2 : Parts[chunkIndex].Part1;
@@ -295,7 +295,7 @@ internal sealed class JacobianChunkPlan
             var inputs = s.Batching is null
                 ? TracedApply.Inputs(_p, s.Xs).Append(StandardBasis.Of(box, DType, start, n)).ToArray()
                 : TracedApply.Inputs(_p, s.Batching.Stack(s.Xs, start, n)).Append(StandardBasis.Of(box, DType, 0, box.Size)).ToArray();
-            var outs = Interpreter.Evaluate(g, inputs);
+            var outs = Interpreter.Evaluate(g, inputs, backend);
             if (n == count) { assembled = outs; break; }
             assembled ??= outs.Select(o => Buffer(o, count)).ToArray();
             for (int k = 0; k < outs.Length; k++) CopyRows(outs[k], assembled[k], start);

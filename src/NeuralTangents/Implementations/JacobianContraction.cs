@@ -33,7 +33,7 @@ internal static class JacobianContraction
         var free = Enumerable.Range(0, ax.Rank).Where(a => !ax.Trace.Contains(a) && !ax.Diagonal.Contains(a)).ToArray();
         var accShape = new Shape(ax.Diagonal.Select(a => fa[a]).Concat(free.Select(a => fa[a])).Concat(free.Select(a => fb[a])));
         var acc = new T[accShape.Size];
-        bool cpu = ReferenceEquals(ComputeBackend.Current, ComputeBackend.Cpu);
+        bool cpu = ReferenceEquals(r.Backend, ComputeBackend.Cpu);
         for (int c = 0; c < plan.Chunks.Count; c++)
         {
             // In its own frame, so no temporary outlives the chunk (unoptimised first-call code keeps them to the end).
@@ -52,8 +52,8 @@ internal static class JacobianContraction
         var ax = r.Axes;
         var profiler = Profiler;
         var sw = Stopwatch.StartNew();
-        var j1 = plan.Jacobians(plan.S1, c, second: false);
-        var j2 = plan.Same ? j1 : plan.Jacobians(plan.S2, c, second: true);
+        var j1 = plan.Jacobians(plan.S1, c, second: false, r.Backend);
+        var j2 = plan.Same ? j1 : plan.Jacobians(plan.S2, c, second: true, r.Backend);
         profiler?.Invoke("jacobian", sw.Elapsed.TotalSeconds, 0);
         sw.Restart();
         double bytes = 0;
@@ -63,7 +63,7 @@ internal static class JacobianContraction
             if (cpu) DotGeneral.Multiply(j1[l], j2[l], dims, acc, accumulate: true, upperOnly: plan.Same);
             else
             {
-                var k = ComputeBackend.Current.DotGeneral(j1[l], j2[l], dims).Contiguous().Span<T>();
+                var k = r.Backend.DotGeneral(j1[l], j2[l], dims).Contiguous().Span<T>();
                 for (int i = 0; i < acc.Length; i++) acc[i] += k[i];
             }
             bytes += (j1[l].Shape.Elements + (plan.Same ? 0 : j2[l].Shape.Elements)) * r.Out1.DType.SizeOf();

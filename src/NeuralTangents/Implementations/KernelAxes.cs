@@ -62,14 +62,14 @@ internal sealed class KernelAxes
     /// Contracts <paramref name="a"/> = fx1-shaped tensor plus <paramref name="extra"/> trailing axes with
     /// <paramref name="b"/> likewise: the trailing axes and the trace axes are summed, diagonal axes are batched,
     /// the result is laid out as docs/conventions.md#kernel-layout and divided by |T|. Used by the NNGP (extra = 0) and the Jacobian
-    /// contraction (extra = 1, the flattened parameter axis).
+    /// contraction (extra = 1, the flattened parameter axis). The product runs on <paramref name="backend"/>.
     /// </summary>
-    public Tensor Contract(Tensor a, Tensor b, int extra)
+    public Tensor Contract(Tensor a, Tensor b, int extra, ComputeBackend backend)
     {
         var fa = new Shape(a.Shape.Dims[..Rank]);
         var fb = new Shape(b.Shape.Dims[..Rank]);
         var dims = ContractionDims(extra);
-        var k = SymmetricDot.TryDotGeneral(a, b, dims) ?? ComputeBackend.Current.DotGeneral(a, b, dims);
+        var k = SymmetricDot.TryDotGeneral(a, b, dims, backend) ?? backend.DotGeneral(a, b, dims);
         return Lay(k, fa, fb);
     }
 

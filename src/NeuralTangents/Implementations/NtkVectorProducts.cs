@@ -41,13 +41,13 @@ internal static class NtkVectorProducts
 
     public static Tensor Ntk(KernelRequest r)
     {
-        var full = r.Batching1 is null ? FullKernel(r.F, r.Parameters, r.X1, r.X2, r.Output)
+        var full = r.Batching1 is null ? FullKernel(r.F, r.Parameters, r.X1, r.X2, r.Output, r.Backend)
             : FullKernelPerPair(r);
         return r.Axes.FromFull(full);
     }
 
     /// <summary>Full kernel (fx1.shape + fx2.shape) from one vmapped graph over chunks of the fx2 basis.</summary>
-    private static Tensor FullKernel(TracedApply f, Params p, Tensor[] x1, Tensor[] x2, int j)
+    private static Tensor FullKernel(TracedApply f, Params p, Tensor[] x1, Tensor[] x2, int j, ComputeBackend backend)
     {
         var t1 = x1.Select(TensorType.Of).ToArray();
         var t2 = x2.Select(TensorType.Of).ToArray();
@@ -56,7 +56,7 @@ internal static class NtkVectorProducts
         var out2 = vp.Inputs[^1].Type;
         // Known part (forward passes, residuals) once; the linear part once per basis chunk.
         var staged = Ad.Linearize(vp, Masks.Only(vp.Inputs.Count, vp.Inputs.Count - 1));
-        var residuals = staged.Bind(TracedApply.Inputs(p, x1.Concat(x2).ToArray()));
+        var residuals = staged.Bind(TracedApply.Inputs(p, x1.Concat(x2).ToArray()), backend);
         int m2 = out2.Shape.Size;
         // Each basis vector carries whole-batch activations through the VJP and JVP: bound the chunk by memory.
         var one = Ad.Simplify(staged.Vmapped(OverBasis, 1));
@@ -68,7 +68,7 @@ internal static class NtkVectorProducts
             int c = Math.Min(chunk, m2 - s);
             if (!cache.TryGetValue(c, out var vg))
                 cache[c] = vg = Ad.Simplify(staged.Vmapped(OverBasis, c));
-            parts.Add(Interpreter.Evaluate(vg, residuals.Append(StandardBasis.Of(out2.Shape, out2.DType, s, c)).ToArray())[0]);
+            parts.Add(Interpreter.Evaluate(vg, residuals.Append(StandardBasis.Of(out2.Shape, out2.DType, s, c)).ToArray(), backend)[0]);
         }
         var rows = parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 0);     // (M2, fx1…)
         var byShape = rows.Reshape(out2.Shape.Concat(out1.Shape));                        // (fx2…, fx1…)
@@ -105,7 +105,7 @@ internal static class NtkVectorProducts
                 {
                     int cb = Math.Min(plan.Cb, m2 - sb);
                     var args = p.Values.Concat(a1).Concat(a2).Append(StandardBasis.Of(out2.Shape, out2.DType, sb, cb)).ToArray();
-                    parts.Add(Interpreter.Evaluate(For(c1, c2, cb), args)[0]);                   // (c1, c2, cb, out1e…)
+                    parts.Add(Interpreter.Evaluate(For(c1, c2, cb), args, r.Backend)[0]);                   // (c1, c2, cb, out1e…)
                 }
                 cols.Add(parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 2));
             }

@@ -85,8 +85,8 @@ internal static class StructuredDerivatives
     {
         var plan = PlanFor(r);
         var p = r.Parameters;
-        var v1 = Evaluate(plan.Side1, p, r.X1, plan.Compressed);
-        var v2 = ReferenceEquals(plan.Side1, plan.Side2) ? v1 : Evaluate(plan.Side2, p, r.X2, plan.Compressed);
+        var v1 = Evaluate(plan.Side1, p, r.X1, plan.Compressed, r.Backend);
+        var v2 = ReferenceEquals(plan.Side1, plan.Side2) ? v1 : Evaluate(plan.Side2, p, r.X2, plan.Compressed, r.Backend);
         Tensor Value(Operand o)
         {
             var v = ReferenceEquals(o.Side, plan.Side1) ? v1 : v2;
@@ -96,7 +96,7 @@ internal static class StructuredDerivatives
         // Every MJJMP planned first in one session (a step shared by several, e.g. the Gram of a Dense layer's ∂f/∂y for
         // its W and b, is computed once and freed after its last reader), each added into one kernel-sized buffer.
         var kShape = r.Axes.KernelShape(r.Out1.Shape, r.Out2.Shape);
-        var session = new Einsum.Session();
+        var session = new Einsum.Session(r.Backend);
         var plans = Plans(session, plan);
         var total = Tensor.Zeros(kShape, r.Out1.DType);
         for (int t = 0; t < plan.Terms.Count; t++)
@@ -280,15 +280,15 @@ internal static class StructuredDerivatives
 
     /// <summary>The values of one side planned by <paramref name="s"/> for inputs <paramref name="xs"/>: the forward pass
     /// (residuals), then ∂f/∂y (recorded cotangents over the output basis) and compressed ∂y/∂w for every use.</summary>
-    private static SideValues Evaluate(Side s, Params p, Tensor[] xs, IReadOnlyDictionary<int, HashSet<int>> compressed)
+    private static SideValues Evaluate(Side s, Params p, Tensor[] xs, IReadOnlyDictionary<int, HashSet<int>> compressed, ComputeBackend backend)
     {
         int nr = s.NumResiduals;
         var L = s.Linear;
         var b = s.Batching;
         var (back, record) = Backward(s, p.Count);
-        var residuals = Interpreter.Evaluate(s.Known, TracedApply.Inputs(p, b is null ? xs : b.Stack(xs, 0, b.Count)));
+        var residuals = Interpreter.Evaluate(s.Known, TracedApply.Inputs(p, b is null ? xs : b.Stack(xs, 0, b.Count)), backend);
         var basis = StandardBasis.Of(s.Fx, L.Outputs[0].Type.DType, 0, s.Fx.Size);
-        var cts = Interpreter.Evaluate(back, residuals.Append(basis).ToArray());
+        var cts = Interpreter.Evaluate(back, residuals.Append(basis).ToArray(), backend);
         var A = new Tensor[s.Uses.Count]; var J = new Tensor[s.Uses.Count];
         var lead = b is null ? Array.Empty<int>() : new[] { b.Count };
         var byRoot = new Dictionary<(Var, Shape), Tensor>();   // uses with one root share one ∂f/∂y tensor
@@ -299,7 +299,7 @@ internal static class StructuredDerivatives
             A[u] = byRoot.TryGetValue((use.Root, shape), out var a) ? a : byRoot[(use.Root, shape)] = cts[Array.IndexOf(record, use.Root)].Reshape(shape);
             var (jg, consts) = JacobianGraph(s, u, compressed);
             var values = consts.Select(v => residuals[IndexOf(L.Inputs, v, nr)]).ToArray();
-            var jac = Interpreter.Evaluate(jg, values)[0];
+            var jac = Interpreter.Evaluate(jg, values, backend)[0];
             J[u] = use.Factor == 1 ? jac : Elementwise.Scale(jac, use.Factor);
         }
         return new SideValues(A, J);

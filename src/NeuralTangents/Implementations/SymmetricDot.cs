@@ -16,11 +16,12 @@ internal static class SymmetricDot
     /// the side) before the blocks turn memory-bound.</summary>
     private const int MinRows = 1024, MinDepth = 256, MaxDepthPerRow = 16;
 
-    /// <summary>The result of <c>dot_general(a, b, dims)</c> when it is such a Gram (and large enough); null otherwise.</summary>
-    public static Tensor? TryDotGeneral(Tensor a, Tensor b, DotDimensionNumbers dims)
+    /// <summary>The result of <c>dot_general(a, b, dims)</c> when it is such a Gram (and large enough) and
+    /// <paramref name="backend"/> is the CPU; null otherwise.</summary>
+    public static Tensor? TryDotGeneral(Tensor a, Tensor b, DotDimensionNumbers dims, ComputeBackend backend)
     {
         // CPU only: on a GPU backend the blocks would be separate uploads and the mirroring a host loop.
-        if (!ReferenceEquals(ComputeBackend.Current, ComputeBackend.Cpu)) return null;
+        if (!ReferenceEquals(backend, ComputeBackend.Cpu)) return null;
         if (!ReferenceEquals(a, b) || !dims.LhsContracting.SequenceEqual(dims.RhsContracting) || !dims.LhsBatch.SequenceEqual(dims.RhsBatch)) return null;
         var free = Enumerable.Range(0, a.Rank).Where(x => !dims.LhsContracting.Contains(x) && !dims.LhsBatch.Contains(x)).ToArray();
         long Prod(IEnumerable<int> axes) => axes.Aggregate(1L, (acc, x) => acc * a.Shape[x]);
@@ -45,7 +46,7 @@ internal static class SymmetricDot
             {
                 int mj = Math.Min(bs, M - j0);
                 var xj = j0 == i0 ? xi : x.Slice(new[] { 0, j0, 0 }, new[] { B, j0 + mj, K });
-                var c = ComputeBackend.Current.DotGeneral(xi, xj, blockDims).Contiguous();   // (B, mi, mj)
+                var c = ComputeBackend.Cpu.DotGeneral(xi, xj, blockDims).Contiguous();   // (B, mi, mj)
                 var src = c.Span<T>();
                 for (int bb = 0; bb < B; bb++)
                     for (int r = 0; r < mi; r++)

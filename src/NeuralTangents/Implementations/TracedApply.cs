@@ -56,8 +56,11 @@ internal sealed class TracedApply
 
     public TensorType[] OutputTypes(Params p, IReadOnlyList<TensorType> xs) => GraphFor(p, xs).OutputTypes;
 
-    public Tensor[] Evaluate(Params p, IReadOnlyList<Tensor> xs) =>
-        Interpreter.Evaluate(GraphFor(p, xs.Select(TensorType.Of).ToArray()), Inputs(p, xs));
+    public Tensor[] Evaluate(Params p, IReadOnlyList<Tensor> xs) => Evaluate(p, xs, ComputeBackend.Current);
+
+    /// <summary>f(p, xs) with its <c>dot_general</c>s and convolutions on <paramref name="backend"/>.</summary>
+    public Tensor[] Evaluate(Params p, IReadOnlyList<Tensor> xs, ComputeBackend backend) =>
+        Interpreter.Evaluate(GraphFor(p, xs.Select(TensorType.Of).ToArray()), Inputs(p, xs), backend);
 
     /// <summary>Single input, first output.</summary>
     public Tensor Evaluate(Params p, Tensor x) => Evaluate(p, new[] { x })[0];

@@ -231,8 +231,10 @@ internal sealed class KernelJob
         return (flops, bytes);
     }
 
-    /// <summary>The NTK requests of every output for these inputs (x2 = null: x2 = a1), batching resolved once.</summary>
-    private KernelRequest[] Requests(Tensor[] a1, Tensor[]? a2) => KernelRequest.ForOutputs(_f, _p, a1, a2, _axes, _vmap, ImplementationBudget(a1, a2), _rules);
+    /// <summary>The NTK requests of every output for these inputs (x2 = null: x2 = a1), batching resolved once, run on
+    /// <paramref name="backend"/> (estimates: the backend in effect).</summary>
+    private KernelRequest[] Requests(Tensor[] a1, Tensor[]? a2, ComputeBackend? backend = null) =>
+        KernelRequest.ForOutputs(_f, _p, a1, a2, _axes, _vmap, ImplementationBudget(a1, a2), _rules, backend);
 
     /// <summary>
     /// The budget an implementation may use for these inputs: the job's budget less what the job itself holds meanwhile
@@ -277,19 +279,20 @@ internal sealed class KernelJob
     internal Tensor[] Compute(Tensor[] a1, Tensor[]? a2)
     {
         if (KernelBytes == 0) return Shapes.Select(s => Tensor.Zeros(s, DType)).ToArray();
+        var backend = ComputeBackend.Current;   // read once: every evaluation and contraction below runs on it
         var results = new List<Tensor>();
         Tensor[]? f1 = null, f2 = null;
         foreach (var kind in Kinds)
         {
             if (kind == KernelKind.Nngp)
             {
-                f1 ??= _f.Evaluate(_p, a1);
-                f2 ??= a2 is null ? f1 : _f.Evaluate(_p, a2);
-                results.AddRange(_axes.Select((ax, j) => ax.Contract(f1[j], f2[j], 0)));
+                f1 ??= _f.Evaluate(_p, a1, backend);
+                f2 ??= a2 is null ? f1 : _f.Evaluate(_p, a2, backend);
+                results.AddRange(_axes.Select((ax, j) => ax.Contract(f1[j], f2[j], 0, backend)));
                 continue;
             }
             var impl = NtkImplementations.For(Implementation);
-            results.AddRange(Requests(a1, a2).Select(impl.Ntk));
+            results.AddRange(Requests(a1, a2, backend).Select(impl.Ntk));
         }
         return results.ToArray();
     }

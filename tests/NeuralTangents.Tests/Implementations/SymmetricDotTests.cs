@@ -14,7 +14,7 @@ public class SymmetricDotTests
         // Axes: (batch, k1, m, k2) with k = k1·k2, m free; contract k1 and k2, batch axis 0.
         var x = Tensor.RandomNormal(rng, new Shape(batch, 2, m, k / 2), dtype);
         var dims = new DotDimensionNumbers(new[] { 1, 3 }, new[] { 1, 3 }, new[] { 0 }, new[] { 0 });
-        var sym = SymmetricDot.TryDotGeneral(x, x, dims);
+        var sym = SymmetricDot.TryDotGeneral(x, x, dims, ComputeBackend.Cpu);
         Assert.NotNull(sym);
         var plain = DotGeneral.Compute(x, x, dims);
         Assert.Equal(plain.Shape, sym!.Shape);
@@ -31,9 +31,9 @@ public class SymmetricDotTests
         var rng = new Random(3);
         var x = Tensor.RandomNormal(rng, new Shape(1100, 300));
         var dims = new DotDimensionNumbers(new[] { 1 }, new[] { 1 }, new int[0], new int[0]);
-        Assert.Null(SymmetricDot.TryDotGeneral(x, x.Contiguous().Reshape(1100, 300).Slice(new[] { 0, 0 }, new[] { 1100, 300 }), dims)); // another tensor
-        Assert.Null(SymmetricDot.TryDotGeneral(x, x, new DotDimensionNumbers(new[] { 1 }, new[] { 0 }, new int[0], new int[0])));      // not mirrored
+        Assert.Null(SymmetricDot.TryDotGeneral(x, x.Contiguous().Reshape(1100, 300).Slice(new[] { 0, 0 }, new[] { 1100, 300 }), dims, ComputeBackend.Cpu)); // another tensor
+        Assert.Null(SymmetricDot.TryDotGeneral(x, x, new DotDimensionNumbers(new[] { 1 }, new[] { 0 }, new int[0], new int[0]), ComputeBackend.Cpu));      // not mirrored
         var small = Tensor.RandomNormal(rng, new Shape(100, 300));
-        Assert.Null(SymmetricDot.TryDotGeneral(small, small, dims));
+        Assert.Null(SymmetricDot.TryDotGeneral(small, small, dims, ComputeBackend.Cpu));
     }
 }
