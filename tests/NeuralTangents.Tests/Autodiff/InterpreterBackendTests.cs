@@ -8,17 +8,6 @@ namespace NeuralTangents.Tests.Autodiff;
 /// <summary>The interpreter passes its compute backend to the bilinear primitives; nothing inside reads ambient state.</summary>
 public class InterpreterBackendTests
 {
-    private sealed class CountingBackend : ComputeBackend
-    {
-        public int Dots;
-        public override string Name => "counting";
-        internal override Tensor DotGeneral(Tensor lhs, Tensor rhs, DotDimensionNumbers dims)
-        {
-            Interlocked.Increment(ref Dots);
-            return base.DotGeneral(lhs, rhs, dims);
-        }
-    }
-
     private static readonly DotDimensionNumbers MatMul = new(new[] { 1 }, new[] { 0 }, Array.Empty<int>(), Array.Empty<int>());
 
     [Fact]

@@ -9,17 +9,6 @@ namespace NeuralTangents.Tests.Implementations;
 /// </summary>
 public class RequestBackendTests
 {
-    private sealed class CountingBackend : ComputeBackend
-    {
-        public int Dots;
-        public override string Name => "counting";
-        internal override Tensor DotGeneral(Tensor lhs, Tensor rhs, DotDimensionNumbers dims)
-        {
-            Interlocked.Increment(ref Dots);
-            return base.DotGeneral(lhs, rhs, dims);
-        }
-    }
-
     private static KernelRequest Request(ComputeBackend backend, bool vmap)
     {
         var net = Serial(Dense(8, 1.3, 0.2), Relu(), Dense(3));
