@@ -41,6 +41,11 @@ internal static class DirectBench
             var pa = new float[222 * 288]; var wb = w.ToArray<float>(); var y = new float[222 * 32];
             T("direct 811 x (222,32,288)", fl, () => { for (int t = 0; t < 811; t++) Blas.GemmDirect<float>(222, 32, 288, pa, 288, 1, wb, 32, y, 32, false, 1); });
             T("alloc 5.76M", 1, () => GC.KeepAlive(new float[5760000]));
+            // The ∂f/∂y pass's mask product: (1, B, …) basis cotangents times (E, 1, …) masks, both broadcast.
+            var basis = Tensor.RandomNormal(rng, new Shape(1, 10, 1, 28, 28, 32), DType.Float32).BroadcastInDim(new Shape(20, 10, 1, 28, 28, 32), [0, 1, 2, 3, 4, 5]);
+            var mask = Tensor.RandomNormal(rng, new Shape(20, 1, 1, 28, 28, 32), DType.Float32).BroadcastInDim(new Shape(20, 10, 1, 28, 28, 32), [0, 1, 2, 3, 4, 5]);
+            T("mul (20,10,1,28,28,32) both broadcast, in place", 1, () => Elementwise.Binary(BinaryOp.Mul, basis, mask));
+            T("mul (20,10,1,28,28,32) both broadcast, materialised", 1, () => Elementwise.Binary(BinaryOp.Mul, basis.Contiguous(), mask.Contiguous()));
         }
         return 0;
     }

@@ -5,7 +5,7 @@ using NeuralTangents.Perf;
 // `quick-conv` / `quick-ntk [--only cnn|fcn] [--reps R] [--profile-conv]`: Stopwatch tables for the conv kernels / NTKs.
 // `auto-check [--reps R] [--only NET] [--extended]`: times every implementation and checks AUTO's choice (issue 4).
 // `vs-peer [--peer PATH] [--rounds R] [--reps K] [--only rows] [--heavy]`: issue 12's side-by-side table against the torch peer.
-// `direct-bench`: single-threaded unpacked vs packed GEMM at convolution shapes, then two whole conv kernels.
+// `direct-bench`: single-threaded unpacked vs packed GEMM at convolution shapes, two whole conv kernels, a broadcast mul.
 // `quick [n...]` prints Stopwatch GFLOP/s without BenchmarkDotNet (handy while tuning); anything else goes to BDN.
 if (args.Length > 0 && args[0] == "quick")
 {
