@@ -30,10 +30,12 @@ internal sealed class StagedGraph
     public Tensor[] Bind(IReadOnlyList<Tensor> known) => Bind(known, ComputeBackend.Current);
 
     /// <summary>Evaluates the known part on <paramref name="backend"/>: the residuals.</summary>
-    public Tensor[] Bind(IReadOnlyList<Tensor> known, ComputeBackend backend) => Interpreter.Evaluate(Known, known, backend);
+    public Tensor[] Bind(IReadOnlyList<Tensor> known, ComputeBackend backend) =>
+        Interpreter.Evaluate(Known, known, backend);
 
     /// <summary>Evaluates the unknown part at the residuals from <see cref="Bind(IReadOnlyList{Tensor})"/>.</summary>
-    public Tensor[] Apply(IReadOnlyList<Tensor> residuals, params Tensor[] unknown) => Apply(ComputeBackend.Current, residuals, unknown);
+    public Tensor[] Apply(IReadOnlyList<Tensor> residuals, params Tensor[] unknown) =>
+        Apply(ComputeBackend.Current, residuals, unknown);
 
     /// <summary>Evaluates the unknown part on <paramref name="backend"/> at the residuals.</summary>
     public Tensor[] Apply(ComputeBackend backend, IReadOnlyList<Tensor> residuals, params Tensor[] unknown) =>

@@ -18,8 +18,10 @@ internal static class Emitter
     public static Tracer Max(this GraphBuilder b, Tracer x, Tracer y) => b.Emit(new MaxPrimitive(), x, y);
     public static Tracer Min(this GraphBuilder b, Tracer x, Tracer y) => b.Emit(new MinPrimitive(), x, y);
     public static Tracer Pow(this GraphBuilder b, Tracer x, Tracer y) => b.Emit(new PowPrimitive(), x, y);
-    public static Tracer Compare(this GraphBuilder b, CompareOp op, Tracer x, Tracer y) => b.Emit(new ComparePrimitive(op), x, y);
-    public static Tracer Select(this GraphBuilder b, Tracer pred, Tracer onTrue, Tracer onFalse) => b.Emit(new SelectPrimitive(), pred, onTrue, onFalse);
+    public static Tracer Compare(this GraphBuilder b, CompareOp op, Tracer x, Tracer y) =>
+        b.Emit(new ComparePrimitive(op), x, y);
+    public static Tracer Select(this GraphBuilder b, Tracer pred, Tracer onTrue, Tracer onFalse) =>
+        b.Emit(new SelectPrimitive(), pred, onTrue, onFalse);
     public static Tracer Neg(this GraphBuilder b, Tracer x) => b.Emit(new NegPrimitive(), x);
     public static Tracer Exp(this GraphBuilder b, Tracer x) => b.Emit(new ExpPrimitive(), x);
     public static Tracer Log(this GraphBuilder b, Tracer x) => b.Emit(new LogPrimitive(), x);
@@ -42,29 +44,37 @@ internal static class Emitter
     public static Tracer DotGeneral(this GraphBuilder b, Tracer lhs, Tracer rhs, DotDimensionNumbers dims) =>
         b.Emit(new DotGeneralPrimitive(dims), lhs, rhs);
 
-    public static Tracer Conv(this GraphBuilder b, Tracer lhs, Tracer rhs, ConvParams p) => b.Emit(new ConvPrimitive(p), lhs, rhs);
+    public static Tracer Conv(this GraphBuilder b, Tracer lhs, Tracer rhs, ConvParams p) =>
+        b.Emit(new ConvPrimitive(p), lhs, rhs);
 
-    public static Tracer ReduceSum(this GraphBuilder b, Tracer x, params int[] axes) => b.Emit(new ReduceSumPrimitive(Lax.Norm(x, axes)), x);
+    public static Tracer ReduceSum(this GraphBuilder b, Tracer x, params int[] axes) =>
+        b.Emit(new ReduceSumPrimitive(Lax.Norm(x, axes)), x);
 
-    public static Tracer ReduceMax(this GraphBuilder b, Tracer x, params int[] axes) => b.Emit(new ReduceMaxPrimitive(Lax.Norm(x, axes)), x);
+    public static Tracer ReduceMax(this GraphBuilder b, Tracer x, params int[] axes) =>
+        b.Emit(new ReduceMaxPrimitive(Lax.Norm(x, axes)), x);
 
-    public static Tracer ReduceWindowSum(this GraphBuilder b, Tracer x, int[] window, int[] strides, (int Lo, int Hi)[] padding) =>
+    public static Tracer ReduceWindowSum(this GraphBuilder b, Tracer x, int[] window, int[] strides,
+        (int Lo, int Hi)[] padding) =>
         b.Emit(new ReduceWindowSumPrimitive(window, strides, padding), x);
 
     public static Tracer BroadcastInDim(this GraphBuilder b, Tracer x, Shape shape, int[] dims) =>
         x.Shape == shape && dims.Length == shape.Rank ? x : b.Emit(new BroadcastInDimPrimitive(shape, dims), x);
 
-    public static Tracer Reshape(this GraphBuilder b, Tracer x, Shape shape) => x.Shape == shape ? x : b.Emit(new ReshapePrimitive(shape), x);
+    public static Tracer Reshape(this GraphBuilder b, Tracer x, Shape shape) =>
+        x.Shape == shape ? x : b.Emit(new ReshapePrimitive(shape), x);
 
     public static Tracer Transpose(this GraphBuilder b, Tracer x, params int[] perm) =>
-        perm.Select((p, i) => p == i).All(t => t) && perm.Length == x.Rank ? x : b.Emit(new TransposePrimitive(perm), x);
+        perm.Length == x.Rank && perm.Select((p, i) => p == i).All(t => t)
+            ? x : b.Emit(new TransposePrimitive(perm), x);
 
     /// <exception cref="ArgumentException">An axis is not of size 1.</exception>
     public static Tracer Squeeze(this GraphBuilder b, Tracer x, params int[] axes)
     {
         var ax = Lax.Norm(x, axes);
         foreach (var a in ax)
-            if (x.Shape[a] != 1) throw new ArgumentException($"squeeze: axis {a} of shape {x.Shape} has size {x.Shape[a]}, not 1", nameof(axes));
+            if (x.Shape[a] != 1)
+                throw new ArgumentException($"squeeze: axis {a} of shape {x.Shape} has size {x.Shape[a]}, not 1",
+                    nameof(axes));
         return b.Reshape(x, new Shape(x.Shape.Where((_, k) => !ax.Contains(k))));
     }
 
@@ -88,7 +98,9 @@ internal static class Emitter
         return b.Emit(new ConcatenatePrimitive(xs[0].Shape.NormalizeAxis(axis, nameof(axis))), xs.ToArray());
     }
 
-    public static Tracer Rev(this GraphBuilder b, Tracer x, params int[] axes) => b.Emit(new RevPrimitive(Lax.Norm(x, axes)), x);
+    public static Tracer Rev(this GraphBuilder b, Tracer x, params int[] axes) =>
+        b.Emit(new RevPrimitive(Lax.Norm(x, axes)), x);
 
-    public static Tracer Convert(this GraphBuilder b, Tracer x, DType dtype) => x.DType == dtype ? x : b.Emit(new ConvertElementTypePrimitive(dtype), x);
+    public static Tracer Convert(this GraphBuilder b, Tracer x, DType dtype) =>
+        x.DType == dtype ? x : b.Emit(new ConvertElementTypePrimitive(dtype), x);
 }

@@ -24,7 +24,8 @@ public static class Lax
     /// <summary>Element-wise comparison as 1.0/0.0.</summary>
     public static Tracer Compare(CompareOp op, Tracer x, Tracer y) => x.Builder.Compare(op, x, y);
     /// <summary><c>pred ≠ 0 ? onTrue : onFalse</c> element-wise.</summary>
-    public static Tracer Select(Tracer pred, Tracer onTrue, Tracer onFalse) => pred.Builder.Select(pred, onTrue, onFalse);
+    public static Tracer Select(Tracer pred, Tracer onTrue, Tracer onFalse) =>
+        pred.Builder.Select(pred, onTrue, onFalse);
     /// <summary>Negation.</summary>
     public static Tracer Neg(Tracer x) => x.Builder.Neg(x);
     /// <summary>Exponential.</summary>
@@ -58,7 +59,8 @@ public static class Lax
     public static Tracer FullLike(Tracer like, double value) => like.Builder.FullLike(like, value);
 
     /// <summary><c>lax.dot_general</c>: output axes are batch, lhs free, rhs free.</summary>
-    public static Tracer DotGeneral(Tracer lhs, Tracer rhs, DotDimensionNumbers dims) => lhs.Builder.DotGeneral(lhs, rhs, dims);
+    public static Tracer DotGeneral(Tracer lhs, Tracer rhs, DotDimensionNumbers dims) =>
+        lhs.Builder.DotGeneral(lhs, rhs, dims);
 
     /// <summary>
     /// Convolution in the canonical layout: lhs <c>(N, S1..Sd, C)</c>, rhs <c>(K1..Kd, C/groups, O)</c>,
@@ -93,10 +95,12 @@ public static class Lax
     public static Tracer ExpandDims(Tracer x, int axis) => x.Builder.ExpandDims(x, axis);
 
     /// <summary><c>lax.pad</c> with a constant value; (lo, hi, interior) per axis.</summary>
-    public static Tracer Pad(Tracer x, double value, (int Lo, int Hi, int Interior)[] config) => x.Builder.Pad(x, value, config);
+    public static Tracer Pad(Tracer x, double value, (int Lo, int Hi, int Interior)[] config) =>
+        x.Builder.Pad(x, value, config);
 
     /// <summary><c>lax.slice</c>.</summary>
-    public static Tracer Slice(Tracer x, int[] start, int[] limit, int[]? strides = null) => x.Builder.Slice(x, start, limit, strides);
+    public static Tracer Slice(Tracer x, int[] start, int[] limit, int[]? strides = null) =>
+        x.Builder.Slice(x, start, limit, strides);
 
     /// <summary>Concatenation along <paramref name="axis"/>.</summary>
     public static Tracer Concatenate(IReadOnlyList<Tracer> xs, int axis)

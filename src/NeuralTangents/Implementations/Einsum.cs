@@ -40,7 +40,8 @@ internal static class Einsum
             public override string ToString() => $"#{Key}/{P(Kept)}";
         }
 
-        public sealed record Step(Sig A, Sig B, ValueArray<int> ContractA, ValueArray<int> ContractB, ValueArray<int> BatchA, ValueArray<int> BatchB) : Sig
+        public sealed record Step(Sig A, Sig B, ValueArray<int> ContractA, ValueArray<int> ContractB, ValueArray<int> BatchA,
+            ValueArray<int> BatchB) : Sig
         {
             public override string ToString() => $"({A}*{B}:{P(ContractA)};{P(ContractB)};{P(BatchA)};{P(BatchB)})";
         }
@@ -316,14 +317,16 @@ internal static class Einsum
     private static (int[] Batch, int[] Contract, Sig.Step PairSig, Node Result) PlanPair(Node a, Node b, List<Node> rest, int[] output)
     {
         var (batch, contract) = Split(a.Ids, b.Ids, output, rest.Select(n => n.Ids));
-        var pairSig = new Sig.Step(a.Sig, b.Sig, Positions(contract, a.Ids), Positions(contract, b.Ids), Positions(batch, a.Ids), Positions(batch, b.Ids));
+        var pairSig = new Sig.Step(a.Sig, b.Sig, Positions(contract, a.Ids), Positions(contract, b.Ids),
+            Positions(batch, a.Ids), Positions(batch, b.Ids));
         var ids = ResultIds(a.Ids, b.Ids, batch);
         var kept = Kept(ids, output, rest.Select(n => n.Ids));
         return (batch, contract, pairSig, new Node(kept, new Sig.Result(pairSig, Positions(kept, ids))));
     }
 
     /// <summary>The positions of <paramref name="ids"/> in <paramref name="of"/>.</summary>
-    private static ValueArray<int> Positions(int[] ids, int[] of) => ValueArray.Of(ids.Select(id => Array.IndexOf(of, id)).ToArray());
+    private static ValueArray<int> Positions(int[] ids, int[] of) =>
+        ValueArray.Of(ids.Select(id => Array.IndexOf(of, id)).ToArray());
 
     /// <summary>One pairwise step: a <c>dot_general</c>, or an element-wise product when nothing is contracted and both
     /// operands carry the same ids (a batched 1×1 GEMM per element would be far slower).</summary>

@@ -11,7 +11,8 @@ namespace NeuralTangents.Implementations;
 /// </summary>
 internal sealed record KernelRequest(
     TracedApply F, Params Parameters, Tensor[] X1, Tensor[] X2, bool SameInputs, int Output, KernelAxes Axes,
-    TensorType Out1, TensorType Out2, Batching? Batching1, Batching? Batching2, long Budget, SdRules Rules, ComputeBackend Backend)
+    TensorType Out1, TensorType Out2, Batching? Batching1, Batching? Batching2, long Budget, SdRules Rules,
+    ComputeBackend Backend)
 {
     /// <summary>One request per output of f (x2 = null: x2 = x1), sharing the resolved batching.</summary>
     public static KernelRequest[] ForOutputs(TracedApply f, Params p, Tensor[] x1, Tensor[]? x2, KernelAxes[] axes,
@@ -22,7 +23,8 @@ internal sealed record KernelRequest(
         var o2 = x2 is null ? o1 : f.OutputTypes(p, x2.Select(TensorType.Of).ToArray());
         var b1 = Batching.Resolve(vmap, x1, o1);
         var b2 = x2 is null ? b1 : Batching.Resolve(vmap, x2, o2);
-        return axes.Select((ax, j) => new KernelRequest(f, p, x1, x2 ?? x1, x2 is null, j, ax, o1[j], o2[j], b1, b2, budget, rules, be))
+        return axes.Select((ax, j) =>
+                new KernelRequest(f, p, x1, x2 ?? x1, x2 is null, j, ax, o1[j], o2[j], b1, b2, budget, rules, be))
             .ToArray();
     }
 

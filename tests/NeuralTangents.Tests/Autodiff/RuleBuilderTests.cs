@@ -19,10 +19,12 @@ public class RuleBuilderTests
     {
         foreach (var c in PrimitiveRuleTests.Cases)
         {
-            var g = Ad.Trace(x => new[] { c.F(x) }, c.Shapes.Select(s => new TensorType(new Shape(s), DType.Float64)).ToArray());
+            var types = c.Shapes.Select(s => new TensorType(new Shape(s), DType.Float64)).ToArray();
+            var g = Ad.Trace(x => new[] { c.F(x) }, types);
             foreach (var e in g.Equations) yield return e;
             foreach (var e in Ad.JvpGraph(g).Equations) yield return e;
-            if (c.Linear is not null) foreach (var e in Ad.TransposeGraph(g, c.Linear, new[] { true }).Equations) yield return e;
+            if (c.Linear is null) continue;
+            foreach (var e in Ad.TransposeGraph(g, c.Linear, new[] { true }).Equations) yield return e;
         }
     }
 
@@ -38,7 +40,8 @@ public class RuleBuilderTests
             var own = new GraphBuilder();
             var args = types.Select(own.NewInput).ToArray();
             var tangents = types.Select(own.NewInput).ToArray();
-            var batched = types.Select(t => own.NewInput(new TensorType(new Shape(t.Shape.Prepend(2)), t.DType))).ToArray();
+            var batched = types.Select(t => own.NewInput(new TensorType(new Shape(t.Shape.Prepend(2)), t.DType)))
+                .ToArray();
             var y = own.Emit(e.Primitive, args);
             var ct = own.NewInput(y.Type);
             var last = own.LastEquation;
@@ -48,19 +51,23 @@ public class RuleBuilderTests
                 calls++;
                 try { call(); }
                 catch (ArgumentException ex) when (ex.Message.Contains("belongs to another trace")) { refused++; }
-                catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException) { }   // not linear in that operand
-                Assert.True(ReferenceEquals(last, own.LastEquation), $"{e.Primitive.Name}: its {rule} rule emitted into the operands' builder");
+                // Not linear in that operand.
+                catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException) { }
+                Assert.True(ReferenceEquals(last, own.LastEquation),
+                    $"{e.Primitive.Name}: its {rule} rule emitted into the operands' builder");
             }
 
             Check("JVP", () => e.Primitive.Jvp(new GraphBuilder(), args, tangents, y));
-            Check("batching", () => e.Primitive.Batch(new GraphBuilder(), batched, types.Select(_ => (int?)0).ToArray()));
+            var dims = types.Select(_ => (int?)0).ToArray();
+            Check("batching", () => e.Primitive.Batch(new GraphBuilder(), batched, dims));
             for (int k = 0; k < args.Length; k++)
             {
                 var known = args.Select((a, i) => i == k ? null : (Tracer?)a).ToArray();
                 Check("transpose", () => e.Primitive.Transpose(new GraphBuilder(), ct, known, types));
             }
         }
-        Assert.Equal(PrimitiveRuleTests.CoveredPrimitives.Order(StringComparer.Ordinal), primitives.Order(StringComparer.Ordinal));
+        Assert.Equal(PrimitiveRuleTests.CoveredPrimitives.Order(StringComparer.Ordinal),
+            primitives.Order(StringComparer.Ordinal));
         Assert.True(refused > calls / 2, $"only {refused} of {calls} rule calls emitted anything");
     }
 }

@@ -16,8 +16,9 @@ public class RequestBackendTests
         var x1 = Tensor.RandomNormal(rng, new Shape(4, 5));
         var x2 = Tensor.RandomNormal(rng, new Shape(3, 5));
         var p = net.Init(2, x1.Shape, DType.Float64).Params;
-        return KernelRequest.ForOutputs(new TracedApply(net.Apply), p, [x1], [x2], [KernelAxes.Canonicalize([-1], [], 2)],
-            vmap ? 0 : null, 1L << 30, SdRules.All, backend)[0];
+        var axes = KernelAxes.Canonicalize([-1], [], 2);
+        return KernelRequest.ForOutputs(new TracedApply(net.Apply), p, [x1], [x2], [axes], vmap ? 0 : null, 1L << 30,
+            SdRules.All, backend)[0];
     }
 
     public static IEnumerable<object[]> Cases() =>
