@@ -72,7 +72,7 @@ internal static class CliParsing
         }
         catch (InvalidOperationException e)
         {
-            throw new NotSupportedException(e.Message, e);
+            throw new NotSupportedException($"--device: {text} needs CUDA, but {e.Message}", e);
         }
         catch (ArgumentOutOfRangeException)
         {

@@ -87,7 +87,8 @@ internal static class KernelCommand
         // An .npy is always written tile by tile into <out>.partial (renamed when complete, so a failed run never
         // clobbers an existing file); an .npz is computed in memory and needs the kernels to fit the budget.
         // Planned (and refused when it cannot fit) before the "computing" line.
-        var tiled = Empirical.Tiled(net.Apply, x1, x2, parameters, get, traceAxes, diagonalAxes, vmapAxes, implementation, options);
+        var tiled = npz ? Empirical.TiledInMemory(net.Apply, x1, x2, parameters, get, traceAxes, diagonalAxes, vmapAxes, implementation, options)
+            : Empirical.Tiled(net.Apply, x1, x2, parameters, get, traceAxes, diagonalAxes, vmapAxes, implementation, options);
         if (npz) tiled.CheckFitsInMemory();
         double estimate = npz ? tiled.EstimatedInMemoryPeakBytes : tiled.EstimatedPeakBytes;
         if (get.Contains(KernelKind.Ntk))

@@ -4,11 +4,16 @@ namespace NeuralTangents.Cli;
 
 /// <summary>
 /// Tile progress on stderr: a live line (rewritten with <c>\r</c>) on a terminal, otherwise a plain line about every
-/// 10 %. Reports arrive on the computing thread, one per tile.
+/// 10 % and at least every <see cref="QuietAtMost"/> (so a slow run into a pipe or log still shows it is alive).
+/// Reports arrive on the computing thread, one per tile.
 /// </summary>
 internal sealed class ProgressLine(TextWriter stderr, bool live) : IProgress<KernelProgress>
 {
+    /// <summary>Longest gap between plain progress lines while tiles finish.</summary>
+    internal static readonly TimeSpan QuietAtMost = TimeSpan.FromSeconds(30);
+
     private int _lastDecile;
+    private TimeSpan _lastLine;
     private bool _open;
 
     /// <summary>Tiles done at the last report.</summary>
@@ -27,9 +32,10 @@ internal sealed class ProgressLine(TextWriter stderr, bool live) : IProgress<Ker
             return;
         }
         int decile = (int)(p.Fraction * 10);
-        if (decile > _lastDecile || p.TilesDone == p.TilesTotal)
+        if (decile > _lastDecile || p.TilesDone == p.TilesTotal || p.Elapsed - _lastLine >= QuietAtMost)
         {
             _lastDecile = decile;
+            _lastLine = p.Elapsed;
             stderr.WriteLine(text);
         }
     }

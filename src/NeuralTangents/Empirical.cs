@@ -147,7 +147,17 @@ public static partial class Empirical
     /// <exception cref="ArgumentException">As for <see cref="KernelFn(ApplyFn, int[], int[], VmapAxes, NtkImplementation)"/>.</exception>
     public static TiledKernel Tiled(ApplyFn f, Tensor x1, Tensor? x2, Params parameters, IReadOnlyList<KernelKind>? get = null,
         int[]? traceAxes = null, int[]? diagonalAxes = null, VmapAxes? vmapAxes = null,
-        NtkImplementation implementation = NtkImplementation.JacobianContraction, KernelOptions? options = null)
+        NtkImplementation implementation = NtkImplementation.JacobianContraction, KernelOptions? options = null) =>
+        Plan(f, x1, x2, parameters, get, traceAxes, diagonalAxes, vmapAxes, implementation, options, kernelInMemory: false);
+
+    /// <summary>As <see cref="Tiled"/>, planned for <see cref="TiledKernel.Compute"/>: the kernels are held in memory,
+    /// so they count against the budget and the tiles are sized to what is left (what <c>nt kernel --out K.npz</c> runs).</summary>
+    internal static TiledKernel TiledInMemory(ApplyFn f, Tensor x1, Tensor? x2, Params parameters, IReadOnlyList<KernelKind> get,
+        int[]? traceAxes, int[]? diagonalAxes, VmapAxes? vmapAxes, NtkImplementation implementation, KernelOptions? options) =>
+        Plan(f, x1, x2, parameters, get, traceAxes, diagonalAxes, vmapAxes, implementation, options, kernelInMemory: true);
+
+    private static TiledKernel Plan(ApplyFn f, Tensor x1, Tensor? x2, Params parameters, IReadOnlyList<KernelKind>? get,
+        int[]? traceAxes, int[]? diagonalAxes, VmapAxes? vmapAxes, NtkImplementation implementation, KernelOptions? options, bool kernelInMemory)
     {
         ArgumentNullException.ThrowIfNull(x1);
         var traced = new TracedApply(ToMulti(f));
@@ -156,7 +166,7 @@ public static partial class Empirical
         var kinds = CheckGet(get ?? new[] { KernelKind.Ntk });
         var axes = Prepare(traced, xs1, xs2, parameters, spec);
         if (kinds.Contains(KernelKind.Ntk)) CheckVmapAxes(traced, parameters, spec.VmapAxes, xs1, xs2);
-        var job = KernelJob.Create(traced, parameters, xs1, xs2, kinds, axes, spec, inMemory: false);
+        var job = KernelJob.Create(traced, parameters, xs1, xs2, kinds, axes, spec, inMemory: kernelInMemory);
         return new TiledKernel(job, spec.Options);
     }
 

@@ -59,8 +59,12 @@ public static partial class MemoryBudget
             "kb" => 1e3, "mb" => 1e6, "gb" => 1e9, "tb" => 1e12,
             _ => double.NaN,
         };
+        if (double.IsNaN(scale))
+            throw new FormatException($"expected a unit B, KiB, MiB, GiB, TiB (or KB, MB, GB, TB) such as 64MiB, got '{m.Groups[2].Value}' in '{text}'");
         double bytes = Math.Floor(v * scale);
-        if (double.IsNaN(bytes) || bytes < 1 || bytes > long.MaxValue / 2)
+        if (bytes > long.MaxValue / 2)
+            throw new FormatException($"expected a size of at most {Format(long.MaxValue / 2)}, got '{text}'");
+        if (bytes < 1)
             throw new FormatException($"expected a size of at least 1 byte such as 64MiB or 4GiB, got '{text}'");
         return (long)bytes;
     }

@@ -11,6 +11,8 @@ namespace NeuralTangents.Autodiff.Interpreters;
 /// freed memory avoids page faults on fresh memory, so the pacing costs little time.
 /// Thread-safe: the state is a pair of counters shared by the computations in flight (a collection is process-wide
 /// anyway); outside any <see cref="Enter"/> scope <see cref="Tick"/> does nothing.
+/// <see cref="Tick"/> is also the computation's cancellation checkpoint: the token given to <see cref="Enter"/> (per
+/// logical call flow) is checked there, so a kernel computed whole stops within one equation, not only between tiles.
 /// </summary>
 internal static class MemoryPacer
 {
@@ -22,18 +24,25 @@ internal static class MemoryPacer
 
     private static int _active;
     private static long _next = long.MaxValue;
+    private static readonly AsyncLocal<CancellationToken> Token = new();
 
-    /// <summary>Starts pacing until the returned scope is disposed (scopes nest and may overlap across threads).</summary>
-    public static IDisposable Enter()
+    /// <summary>Starts pacing until the returned scope is disposed (scopes nest and may overlap across threads); within
+    /// it, on this call flow, <see cref="Tick"/> throws <see cref="OperationCanceledException"/> once
+    /// <paramref name="cancellation"/> is cancelled.</summary>
+    public static IDisposable Enter(CancellationToken cancellation = default)
     {
         if (Interlocked.Increment(ref _active) == 1) Arm();
-        return new Scope();
+        var outer = Token.Value;
+        if (cancellation.CanBeCanceled) Token.Value = cancellation;
+        return new Scope(outer);
     }
 
     /// <summary>Collects when enough has been allocated since the last collection (cheap otherwise: one counter read).</summary>
+    /// <exception cref="OperationCanceledException">The scope's token was cancelled.</exception>
     public static void Tick()
     {
         if (Volatile.Read(ref _active) == 0) return;
+        Token.Value.ThrowIfCancellationRequested();
         long now = GC.GetTotalAllocatedBytes(precise: false);
         long next = Volatile.Read(ref _next);
         if (now < next) return;
@@ -50,13 +59,15 @@ internal static class MemoryPacer
         Volatile.Write(ref _next, GC.GetTotalAllocatedBytes(precise: false) + allowance);
     }
 
-    private sealed class Scope : IDisposable
+    private sealed class Scope(CancellationToken outer) : IDisposable
     {
         private int _disposed;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0) Interlocked.Decrement(ref _active);
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            Token.Value = outer;
+            Interlocked.Decrement(ref _active);
         }
     }
 }

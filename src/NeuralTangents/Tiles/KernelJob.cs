@@ -37,6 +37,9 @@ internal sealed class KernelJob
     public double KernelBytes => Shapes.Sum(s => s.Elements) * DType.SizeOf();
     public double EstimatedBytes { get; private set; }
     private bool _inMemory;
+
+    /// <summary>Whether the plan counted the whole kernel as held (sized for an in-memory result).</summary>
+    internal bool KernelCounted => _inMemory;
     public long Budget { get; }
     internal Tensor[] X1 => _x1;
     internal Tensor[]? X2 => _x2;

@@ -104,7 +104,7 @@ public sealed class TiledKernel
 
     /// <summary>Estimated peak bytes of <see cref="Compute"/>: the kernels held whole plus one tile (a whole computation's
     /// estimate already counts its kernels).</summary>
-    public double EstimatedInMemoryPeakBytes => _job.Plan is null ? _job.EstimatedBytes : _job.KernelBytes + _job.EstimatedBytes;
+    public double EstimatedInMemoryPeakBytes => _job.Plan is null || _job.KernelCounted ? _job.EstimatedBytes : _job.KernelBytes + _job.EstimatedBytes;
 
     /// <summary>Throws what <see cref="Compute"/> would throw before any work when the kernels do not fit in memory.</summary>
     /// <exception cref="KernelMemoryException">The kernels plus one tile exceed the memory budget.</exception>
@@ -112,15 +112,15 @@ public sealed class TiledKernel
     {
         foreach (var shape in _job.Shapes.Distinct())
             TensorSizeException.Check("the kernel", shape, hint: "write it to disk in tiles (WriteNpy, nt kernel --out k.npy)");
-        if (_job.Plan is not null && _job.KernelBytes + _job.EstimatedBytes > _job.Budget)
-            throw new KernelMemoryException($"the kernel is {NeuralTangents.MemoryBudget.Format(_job.KernelBytes)} and a tile needs about {NeuralTangents.MemoryBudget.Format(_job.EstimatedBytes)}" +
-                $" but the memory budget is {NeuralTangents.MemoryBudget.Format(_job.Budget)}; write it to an .npy file (WriteNpy) or raise the memory budget", _job.KernelBytes + _job.EstimatedBytes, _job.Budget);
+        if (_job.Plan is not null && EstimatedInMemoryPeakBytes > _job.Budget)
+            throw new KernelMemoryException($"the kernel is {NeuralTangents.MemoryBudget.Format(_job.KernelBytes)} and a tile needs about {NeuralTangents.MemoryBudget.Format(EstimatedInMemoryPeakBytes - _job.KernelBytes)}" +
+                $" but the memory budget is {NeuralTangents.MemoryBudget.Format(_job.Budget)}; write it to an .npy file in tiles (nt kernel --out K.npy, TiledKernel.WriteNpy) or raise the memory budget", EstimatedInMemoryPeakBytes, _job.Budget);
     }
 
     /// <summary>Computes into memory: whole when <paramref name="inMemoryPlanned"/> is false, else tile by tile.</summary>
     internal static Tensor[] Run(KernelJob job, TilePlan? plan, KernelOptions options, bool inMemoryPlanned)
     {
-        using var pacing = MemoryPacer.Enter();
+        using var pacing = MemoryPacer.Enter(options.CancellationToken);
         if (!inMemoryPlanned || plan is null)
         {
             options.CancellationToken.ThrowIfCancellationRequested();
@@ -142,7 +142,7 @@ public sealed class TiledKernel
     private static void RunTiles(KernelJob job, TilePlan plan, KernelOptions options, HashSet<int> done,
         Action<int, Tensor, int[]> write, Action<Tile>? finished)
     {
-        using var pacing = MemoryPacer.Enter();
+        using var pacing = MemoryPacer.Enter(options.CancellationToken);
         var sw = Stopwatch.StartNew();
         int total = plan.Tiles.Count, count = done.Count, computed = 0;
         foreach (var t in plan.Tiles)

@@ -69,7 +69,7 @@ public sealed class DeviceSelectionTests : IDisposable
         {
             var r = CliRunner.Run(KernelArgs(device, "k.npy"));
             Assert.Equal(2, r.Code);
-            Assert.Equal($"nt: error: {Unavailable}{Environment.NewLine}", r.Err);
+            Assert.Equal($"nt: error: --device: {device} needs CUDA, but {Unavailable}{Environment.NewLine}", r.Err);
             Assert.Equal("", r.Out);
             Assert.False(File.Exists(Path.Combine(_dir, "k.npy")));
         }

@@ -115,6 +115,25 @@ public class TiledKernelTests
     }
 
     [Fact]
+    public void AnInMemoryPlanSizesItsTilesToWhatTheKernelLeavesOfTheBudget()
+    {
+        var (net, p, x1, _) = Setup();
+        var get = new[] { KernelKind.Ntk };
+        var expected = NeuralTangents.Empirical.NtkFn(net.Apply, vmapAxes: 0, implementation: NtkImplementation.StructuredDerivatives)(x1, null, p);
+        var whole = NeuralTangents.Empirical.TiledInMemory(net.Apply, x1, null, p, get, null, null, 0, NtkImplementation.StructuredDerivatives, null);
+        Assert.Single(whole.Plan.Tiles);
+        var options = new KernelOptions { MemoryBudget = (long)(whole.EstimatedInMemoryPeakBytes * 0.6) };
+        // Planned for a file, the tiles take the whole budget: held in memory with the kernel, they would exceed it
+        // (nt kernel --out K.npz refused every budget below the whole computation's).
+        var forFile = NeuralTangents.Empirical.Tiled(net.Apply, x1, null, p, get, null, null, 0, NtkImplementation.StructuredDerivatives, options);
+        Assert.Throws<KernelMemoryException>(forFile.CheckFitsInMemory);
+        var inMemory = NeuralTangents.Empirical.TiledInMemory(net.Apply, x1, null, p, get, null, null, 0, NtkImplementation.StructuredDerivatives, options);
+        Assert.True(inMemory.Plan.Tiles.Count > 1, inMemory.Plan.ToString());
+        Assert.True(inMemory.EstimatedInMemoryPeakBytes <= options.MemoryBudget, $"{inMemory.EstimatedInMemoryPeakBytes} > {options.MemoryBudget}");
+        AssertRel(expected, inMemory.Compute()[0], 1e-12);
+    }
+
+    [Fact]
     public void ImpossibleBudgetIsRefusedBeforeAnyWork()
     {
         var (net, p, x1, _) = Setup();
@@ -215,6 +234,13 @@ public class TiledKernelTests
     [InlineData("0")]
     [InlineData("3 parsecs")]
     public void MemoryBudgetRejects(string text) => Assert.Throws<FormatException>(() => MemoryBudget.Parse(text));
+
+    [Theory]
+    [InlineData("64XB", "expected a unit B, KiB, MiB, GiB, TiB (or KB, MB, GB, TB) such as 64MiB, got 'XB' in '64XB'")]
+    [InlineData("99999999TiB", "expected a size of at most 4194304.0 TiB")]
+    [InlineData("0.5", "expected a size of at least 1 byte")]
+    public void MemoryBudgetSaysWhatIsWrong(string text, string message) =>
+        Assert.StartsWith(message, Assert.Throws<FormatException>(() => MemoryBudget.Parse(text)).Message);
 
     [Fact]
     public void DefaultBudgetIsAtMostFourGiB() => Assert.InRange(MemoryBudget.DefaultBytes, 1, 4L << 30);
