@@ -166,6 +166,8 @@ public static partial class Empirical
         var kinds = CheckGet(get ?? new[] { KernelKind.Ntk });
         var axes = Prepare(traced, xs1, xs2, parameters, spec);
         if (kinds.Contains(KernelKind.Ntk)) CheckVmapAxes(traced, parameters, spec.VmapAxes, xs1, xs2);
+        // Held in memory, a kernel larger than one tensor can be is the reason to refuse, whatever the budget.
+        if (kernelInMemory) CheckKernelSizes(traced, xs1, xs2, parameters, axes);
         var job = KernelJob.Create(traced, parameters, xs1, xs2, kinds, axes, spec, inMemory: kernelInMemory);
         return new TiledKernel(job, spec.Options);
     }
