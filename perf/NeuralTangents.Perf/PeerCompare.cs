@@ -48,7 +48,7 @@ internal sealed record PeerRow(string Name, string Description, string PeerArgs,
 }
 
 /// <summary>
-/// Issue 12's side-by-side runner. <c>vs-peer --peer PATH [--rounds R] [--reps K] [--only a,b] [--heavy]</c> runs, for each
+/// Issue 12's side-by-side runner. <c>vs-peer --peer PATH [--rounds R] [--reps K] [--only a,b] [--heavy] [--baseline DLL]</c> runs, for each
 /// round and each row, the peer's <c>bench</c> and then ours (<c>peer-row NAME --reps K</c>) as separate processes under
 /// <c>/usr/bin/time -f %M</c> (peak RSS), so both see the same machine load; every process makes one warm-up call and K timed
 /// calls. The table pools the warm calls of all rounds: medians, min/max, ours / peer, peak RSS (max over rounds) and our
@@ -102,21 +102,27 @@ internal static class PeerCompare
         var rows = PeerRow.All.Where(r => only is null ? heavy || !r.Heavy : only.Contains(r.Name)).ToArray();
         var ours = rows.ToDictionary(r => r.Name, _ => new Samples());
         var theirs = rows.ToDictionary(r => r.Name, _ => new Samples());
+        // --baseline DLL: another build's NeuralTangents.Perf.dll (e.g. an older main) runs as a third side, same rows.
+        string? baseline = StrOpt(args, "--baseline");
+        if (baseline is not null && !File.Exists(baseline)) { Console.Error.WriteLine($"vs-peer: --baseline: no file at '{baseline}'"); return 2; }
+        var based = rows.ToDictionary(r => r.Name, _ => new Samples());
+        int sides = baseline is null ? 2 : 3;
         Console.WriteLine($"# vs-peer {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}, " +
-            $"{rounds} rounds × {reps} warm calls, load {QuickNtk.Load()}");
+            $"{rounds} rounds × {reps} warm calls, load {QuickNtk.Load()}{(baseline is null ? "" : ", baseline " + baseline)}");
         for (int round = 1; round <= rounds; round++)
             foreach (var row in rows)
             {
-                // Alternate who goes first so neither side always runs right after a build or the other's big free.
-                bool peerFirst = round % 2 == 1;
-                for (int side = 0; side < 2; side++)
+                // Rotate who goes first so no side always runs right after a build or another's big free.
+                for (int slot = 0; slot < sides; slot++)
                 {
-                    bool isPeer = (side == 0) == peerFirst;
-                    var s = isPeer ? theirs[row.Name] : ours[row.Name];
-                    var cmd = isPeer ? new[] { peer, "bench" }.Concat(SplitArgs(row.PeerArgs)).Concat(["--repeat", reps.ToString(Inv)]).ToArray()
-                        : SelfCommand(["peer-row", row.Name, "--reps", reps.ToString(Inv)]);
+                    int side = (slot + round - 1) % sides; // 0 peer, 1 ours, 2 baseline
+                    var s = side == 0 ? theirs[row.Name] : side == 1 ? ours[row.Name] : based[row.Name];
+                    string[] self = ["peer-row", row.Name, "--reps", reps.ToString(Inv)];
+                    var cmd = side == 0 ? new[] { peer, "bench" }.Concat(SplitArgs(row.PeerArgs)).Concat(["--repeat", reps.ToString(Inv)]).ToArray()
+                        : side == 1 ? SelfCommand(self) : [Environment.ProcessPath!, baseline!, .. self];
                     var (lines, kb, ok) = Timed(cmd, TimeSpan.FromMinutes(15));
-                    Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] round {round} {row.Name} {(isPeer ? "peer" : "ours")}: " +
+                    string who = side == 0 ? "peer" : side == 1 ? "ours" : "base";
+                    Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] round {round} {row.Name} {who}: " +
                         $"{string.Join(" ", lines.Where(l => l.StartsWith("run ")).Select(l => l.Split(' ')[2]))} ({kb / 1024} MB){(ok ? "" : " FAILED")}");
                     if (!ok) { s.Failures++; foreach (var l in lines.TakeLast(5)) Console.Error.WriteLine("  " + l); continue; }
                     s.PeakKb = Math.Max(s.PeakKb, kb);
@@ -146,8 +152,24 @@ internal static class PeerCompare
             string alloc = o.Alloc.Count > 0 ? FormattableString.Invariant($"{Median(o.Alloc) / 1e6:F1} MB") : "—";
             Console.WriteLine($"| {row.Description} | {Cell(t)} ({t.Note}) | {t.PeakKb / 1024} MB | {Cell(o)} ({o.Note}) | {spread} | {o.PeakKb / 1024} MB | {alloc} | **{ratio}** |");
         }
+        if (baseline is not null)
+        {
+            Console.WriteLine();
+            Console.WriteLine("| row | baseline median [min–max] | max/min | baseline RSS | alloc/warm call | baseline / peer | ours / baseline |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var row in rows)
+            {
+                var (o, t, b) = (ours[row.Name], theirs[row.Name], based[row.Name]);
+                if (b.Times.Count == 0) { Console.WriteLine($"| {row.Description} | failed | | | | | |"); continue; }
+                string vsPeer = t.Times.Count > 0 ? (Median(b.Times) / Median(t.Times)).ToString("F2", Inv) : "—";
+                string vsOurs = o.Times.Count > 0 ? (Median(o.Times) / Median(b.Times)).ToString("F2", Inv) : "—";
+                string alloc = b.Alloc.Count > 0 ? FormattableString.Invariant($"{Median(b.Alloc) / 1e6:F1} MB") : "—";
+                Console.WriteLine(FormattableString.Invariant(
+                    $"| {row.Description} | {Median(b.Times):F3} s [{b.Times.Min():F3}–{b.Times.Max():F3}] ({b.Note}) | {b.Times.Max() / b.Times.Min():F2} | {b.PeakKb / 1024} MB | {alloc} | {vsPeer} | **{vsOurs}** |"));
+            }
+        }
         Console.WriteLine($"# done {DateTime.UtcNow:HH:mm} UTC, load {QuickNtk.Load()}");
-        return rows.All(r => ours[r.Name].Failures == 0 && theirs[r.Name].Failures == 0) ? 0 : 1;
+        return rows.All(r => ours[r.Name].Failures == 0 && theirs[r.Name].Failures == 0 && based[r.Name].Failures == 0) ? 0 : 1;
     }
 
     private static double Median(List<double> v)

@@ -6,12 +6,14 @@ using NeuralTangents.Perf;
 // `auto-check [--reps R] [--only NET] [--extended]`: times every implementation and checks AUTO's choice (issue 4).
 // `vs-peer [--peer PATH] [--rounds R] [--reps K] [--only rows] [--heavy]`: issue 12's side-by-side table against the torch peer.
 // `direct-bench`: single-threaded unpacked vs packed GEMM at convolution shapes, two whole conv kernels, a broadcast mul.
+// `gemm-shapes [--reps R] [--threads 1,2] [--f64] [MxNxK[nt]...]`: GEMM medians at the Dense NTKs' shapes vs 1024³ (same run).
 // `quick [n...]` prints Stopwatch GFLOP/s without BenchmarkDotNet (handy while tuning); anything else goes to BDN.
 if (args.Length > 0 && args[0] == "quick")
 {
     QuickGemm.Run(args.Skip(1).Select(int.Parse).ToArray());
     return 0;
 }
+if (args.Length > 0 && args[0] == "gemm-shapes") return GemmShapes.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "jc-probe") return JcProbe.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "quick-conv") return QuickConv.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "quick-ntk") return QuickNtk.Run(args.Skip(1).ToArray());
