@@ -79,7 +79,12 @@ internal static class VpGraphDump
         fn(x, null, p);
         double first = sw.Elapsed.TotalSeconds;
         var times = new List<double>();
+        long a0 = GC.GetTotalAllocatedBytes(true), f0 = PeerCompare.MinorFaults();
+        int g0 = GC.CollectionCount(2);
         for (int r = 0; r < reps; r++) { sw.Restart(); fn(x, null, p); times.Add(sw.Elapsed.TotalSeconds); }
+        double perCall = 1.0 / reps;
+        Console.WriteLine(string.Format(inv, "vp-check: per warm call {0:F1} MB allocated, {1:F2} full GCs, {2:F0} minor page faults",
+            (GC.GetTotalAllocatedBytes(true) - a0) * perCall / 1e6, (GC.CollectionCount(2) - g0) * perCall, (PeerCompare.MinorFaults() - f0) * perCall));
         double gemm1 = Gemm();
         times.Sort();
         double median = times[times.Count / 2], rate = (gemm0 + gemm1) / 2;

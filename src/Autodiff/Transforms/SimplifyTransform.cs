@@ -18,6 +18,9 @@ namespace NeuralTangents.Autodiff.Transforms;
 /// <item><b>Transposes into dimension numbers</b>: a transposed operand of a <c>dot_general</c> is read untransposed
 /// with remapped contracting/batch dimensions when the output axis order allows it (the transpose only moves
 /// contracting or batch axes).</item>
+/// <item><b>Uniform scalings into products</b>: <c>transpose*(dot_general(A, B)) · c</c>, c a broadcast scalar literal
+/// and the product read only there, scales the smaller of A and B instead (NTK-VP's σ_w/√n on a (block, basis, width)
+/// tangent becomes a scaling of a few-element operand).</item>
 /// </list>
 /// Then common-subexpression and dead-code elimination. Inputs and outputs (count, types, order) are unchanged.
 /// </summary>
@@ -99,6 +102,11 @@ internal static class SimplifyTransform
             if (e.Primitive is DotGeneralPrimitive d)
             {
                 y = Reassociate(ins, d.Dims, defs) ?? FoldTransposes(ins, d.Dims, defs);
+                changed |= y is not null;
+            }
+            else if (e.Primitive is MulPrimitive)
+            {
+                y = ScaleIntoDot(ins, e.Inputs, defs);
                 changed |= y is not null;
             }
             y ??= b.Emit(e.Primitive, ins);
@@ -206,6 +214,30 @@ internal static class SimplifyTransform
         var dims = new DotDimensionNumbers(Axes(x, contract), Axes(y, contract), Axes(x, batch), Axes(y, batch));
         var labels = batch.Concat(x.Labels.Where(l => !common.Contains(l))).Concat(y.Labels.Where(l => !common.Contains(l))).ToArray();
         return new Operand(Lax.DotGeneral(x.Src, y.Src, dims), labels);
+    }
+
+    /// <summary>
+    /// Rewrite 4: <c>transpose*(dot_general(A, B)) · c</c> with c a uniform literal (a scalar such as σ_w/√n broadcast
+    /// to the product's shape) and the product and its transposes read only there → <c>transpose*(dot_general(c·A, B))</c>,
+    /// scaling the smaller operand, when it is smaller than the product: one element-wise pass (and one product-sized
+    /// buffer) over the few elements of an operand instead of the many of the product. Null to keep the graph.
+    /// </summary>
+    private static Tracer? ScaleIntoDot(Tracer[] ins, IReadOnlyList<Atom> atoms, Dictionary<Atom, Def> defs)
+    {
+        int li = atoms[1] is Literal ? 1 : atoms[0] is Literal ? 0 : -1;
+        if (li < 0 || atoms[1 - li] is not Var) return null;
+        var c = ((Literal)atoms[li]).Value;
+        if (c.Size == 0 || !OpChecks.IsBroadcastScalar(c)) return null;
+        var (src, perm) = Untranspose(ins[1 - li], defs, singleUse: true);
+        if (!defs.TryGetValue(src.Atom, out var def) || def.Primitive is not DotGeneralPrimitive dot || def.Uses != 1) return null;
+        var (a, b) = (def.Inputs[0], def.Inputs[1]);
+        int side = a.Shape.Size <= b.Shape.Size ? 0 : 1;
+        var op = side == 0 ? a : b;
+        if (op.Shape.Size >= src.Shape.Size || op.DType != c.DType) return null;
+        double value = c[new int[c.Rank]];
+        var scaled = Lax.Mul(op, op.Builder.Constant(Tensor.Scalar(value, c.DType).BroadcastTo(op.Shape)));
+        var y = op.Builder.Emit(dot, side == 0 ? [scaled, b] : [a, scaled]);
+        return IsIdentity(perm) ? y : Lax.Transpose(y, perm);
     }
 
     /// <summary>Rewrite 3: reads transposed operands untransposed when the output order is unchanged; null otherwise.</summary>

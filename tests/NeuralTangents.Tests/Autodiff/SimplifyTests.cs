@@ -3,6 +3,7 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using NeuralTangents.Autodiff;
 using NeuralTangents.Autodiff.Ir;
+using NeuralTangents.Autodiff.Primitives;
 using NeuralTangents.Autodiff.Tracing;
 using NeuralTangents.Implementations;
 using static NeuralTangents.Stax.Stax;
@@ -82,6 +83,48 @@ public class SimplifyTests
 
     private static void Close(Tensor want, Tensor got) =>
         TestUtil.AssertClose(want, got, 1e-12, 1e-12 * want.ToDoubleArray().Select(Math.Abs).Max());
+
+    [Fact]
+    public void MovesUniformScalingOntoTheSmallerDotOperand()
+    {
+        // transpose(a (2, 3) · b (3, 40)) · 0.5: the scaling moves onto a (6 elements), no mul of the (40, 2) product is left.
+        var t = new[] { new TensorType(new Shape(2, 3), DType.Float64), new TensorType(new Shape(3, 40), DType.Float64) };
+        var g = Ad.Trace(ins =>
+        {
+            var d = Lax.Transpose(Lax.DotGeneral(ins[0], ins[1], new DotDimensionNumbers([1], [0], [], [])), 1, 0);
+            return new[] { Lax.Mul(d, d.Builder.Constant(Tensor.Scalar(0.5).BroadcastTo(d.Shape))) };
+        }, t);
+        var s = Ad.Simplify(g);
+        Assert.Contains(g.Equations, e => e.Primitive is MulPrimitive && e.Output.Type.Shape.Elements == 80);
+        Assert.DoesNotContain(s.Equations, e => e.Primitive is MulPrimitive && e.Output.Type.Shape.Elements == 80);
+        Assert.Contains(s.Equations, e => e.Primitive is MulPrimitive && e.Output.Type.Shape.Elements == 6);
+        Assert.Equal(g.Outputs[0].Type, s.Outputs[0].Type);
+        var rng = new Random(5);
+        var xs = t.Select(ty => Tensor.RandomNormal(rng, ty.Shape)).ToArray();
+        Close(Ad.Evaluate(g, xs)[0], Ad.Evaluate(s, xs)[0]);
+    }
+
+    [Fact]
+    public void KeepsScalingOfAProductReadElsewhereOrOfANonUniformConstant()
+    {
+        var t = new[] { new TensorType(new Shape(2, 3), DType.Float64), new TensorType(new Shape(3, 40), DType.Float64) };
+        var dims = new DotDimensionNumbers([1], [0], [], []);
+        // The product is also an output: scaling an operand would change that output.
+        var shared = Ad.Trace(ins =>
+        {
+            var d = Lax.DotGeneral(ins[0], ins[1], dims);
+            return new[] { d, Lax.Mul(d, d.Builder.Constant(Tensor.Scalar(2.0).BroadcastTo(d.Shape))) };
+        }, t);
+        Assert.Contains(Ad.Simplify(shared).Equations, e => e.Primitive is MulPrimitive && e.Output.Type.Shape.Elements == 80);
+        // A constant with different elements is not a uniform scaling.
+        var ramp = Tensor.Wrap(Enumerable.Range(0, 80).Select(i => (double)i).ToArray(), new Shape(2, 40));
+        var nonUniform = Ad.Trace(ins =>
+        {
+            var d = Lax.DotGeneral(ins[0], ins[1], dims);
+            return new[] { Lax.Mul(d, d.Builder.Constant(ramp)) };
+        }, t);
+        Assert.Contains(Ad.Simplify(nonUniform).Equations, e => e.Primitive is MulPrimitive && e.Output.Type.Shape.Elements == 80);
+    }
 
     [Fact]
     public void ReassociatesOuterProductThenContraction()
