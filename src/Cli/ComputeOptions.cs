@@ -92,8 +92,26 @@ internal sealed class ComputeOptions
         public ComputeBackend Backend() => CliParsing.Backend(DeviceText);
 
         /// <summary>Parameters for <paramref name="net"/> on inputs of <paramref name="inputShape"/>: drawn from --seed or read from --params
-        /// (names, shapes and, unless --allow-nonfinite, finiteness checked).</summary>
-        public Params LoadParams(Layer net, Shape inputShape, DType dtype) =>
-            Seed is { } s ? net.Init(s, inputShape, dtype).Params : KernelCommand.LoadParams(net, ParamsPath!, inputShape, dtype, AllowNonFinite);
+        /// (names, shapes and, unless --allow-nonfinite, finiteness checked). A layer that cannot take inputs of that shape
+        /// is reported against <paramref name="inputOption"/>, the option that supplied them (the layer's own message
+        /// names the layer, not the option).</summary>
+        public Params LoadParams(Layer net, Shape inputShape, DType dtype, string inputOption = "--x1") =>
+            OnInputs(() => Seed is { } s ? net.Init(s, inputShape, dtype).Params
+                : KernelCommand.LoadParams(net, ParamsPath!, inputShape, dtype, AllowNonFinite), inputShape, inputOption);
+
+        /// <summary>Runs <paramref name="initialise"/>; a layer's shape error becomes one naming <paramref name="inputOption"/>.</summary>
+        public static T OnInputs<T>(Func<T> initialise, Shape inputShape, string inputOption)
+        {
+            try
+            {
+                return initialise();
+            }
+            catch (ArgumentException e) when (e.ParamName is null || !e.ParamName.StartsWith("--", StringComparison.Ordinal))
+            {
+                var msg = e.ParamName is { } p ? e.Message.Replace($" (Parameter '{p}')", "") : e.Message;
+                if (msg.StartsWith("--", StringComparison.Ordinal)) throw;   // already names an option (--params …)
+                throw new ArgumentException($"{inputOption}: --net cannot be applied to inputs of shape {inputShape}: {msg}", inputOption, e);
+            }
+        }
     }
 }

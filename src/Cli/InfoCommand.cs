@@ -42,13 +42,15 @@ internal static class InfoCommand
         var shapes = new[] { inputShape };
         for (int i = 0; i < layers.Length; i++)
         {
-            var (o, p) = layers[i].InitMany(0, shapes, dtype);
+            var layer = layers[i];
+            var input = shapes;
+            var (o, p) = ComputeOptions.Values.OnInputs(() => layer.InitMany(0, input, dtype), inputShape, "--input-shape");
             rows.Add((layers[i].Description, string.Join(" ", o.Select(x => x.ToString())), p.Select(kv => $"{i}.{kv.Key} {kv.Value.Shape}").ToArray(), p.ParameterCount));
             shapes = o;
         }
         var shape = shapes.Length == 1 ? shapes[0]
             : throw new ArgumentException($"--net returns {shapes.Length} tensors; end it with FanInSum, FanInProd or FanInConcat", "--net");
-        var parameters = common.LoadParams(net, inputShape, dtype);
+        var parameters = common.LoadParams(net, inputShape, dtype, "--input-shape");
 
         stdout.WriteLine($"net     {net.Description}");
         stdout.WriteLine($"input   {inputShape} {CliParsing.Name(dtype)}");

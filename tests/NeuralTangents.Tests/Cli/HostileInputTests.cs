@@ -258,6 +258,10 @@ public sealed class HostileInputTests(HostileInputFixture fx) : IClassFixture<Ho
         // ---- info and the top level
         Add("info shape text", ["info", "--net", N, "--input-shape", "x"], "--input-shape");
         Add("info x2 shape zero", Info("--x2-shape", "0,5"), "--x2-shape");
+        Add("info conv on rank-2 inputs", ["info", "--net", "Conv(8,(3,3)),Flatten,Dense(3)", "--input-shape", "3,5"],
+            "--input-shape: --net cannot be applied to inputs of shape (3, 5): Conv: a 2-D filter needs inputs of rank 4");
+        Add("kernel conv on rank-2 x1", ["kernel", "--net", "Conv(8,(3,3)),Flatten,Dense(3)", "--seed", "0", "--x1", "@x.npy", "--out", "@k.npy"],
+            "--x1: --net cannot be applied to inputs of shape");
         Add("info trace axes", Info("--trace-axes", "a"), "--trace-axes");
         Add("info vmap axes", Info("--vmap-axes", "q"), "--vmap-axes");
         Add("info huge input shape", ["info", "--net", "Flatten,Dense(10)", "--input-shape", "1000000,3072"], "--input-shape of shape (1000000, 3072) would have 3,072,000,000 elements");
