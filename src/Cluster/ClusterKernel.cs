@@ -30,7 +30,7 @@ public static class ClusterKernel
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(output);
         var job = new PreparedJob(request, resolver);
-        using var file = new ResumableNpy(job.Tiled, output, resume, job.KernelHash);
+        using var file = new ResumableNpy(job.Tiled, output, resume, job.KernelHash, request.NetSpec);
         var stats = await new ClusterRun(client, job, file, options ?? new ClusterKernelOptions()).RunAsync(request.Options.CancellationToken);
         file.Complete();
         return stats;

@@ -16,7 +16,7 @@ internal sealed class ResumableNpy : IDisposable
 
     public IReadOnlySet<int> Done { get; }
 
-    public ResumableNpy(TiledKernel tiled, string path, bool resume, string kernelHash)
+    public ResumableNpy(TiledKernel tiled, string path, bool resume, string kernelHash, string? functionKey = null)
     {
         _tiled = tiled;
         (_path, _partial, _manifestPath) = (path, path + ".partial", path + ".tiles.json");
@@ -25,19 +25,13 @@ internal sealed class ResumableNpy : IDisposable
             if (!File.Exists(_manifestPath)) throw new FileNotFoundException($"--resume: nothing to resume: {_manifestPath} does not exist", _manifestPath);
             if (!File.Exists(_partial)) throw new FileNotFoundException($"--resume: nothing to resume: {_partial} does not exist", _partial);
             _manifest = TileManifest.Load(_manifestPath);
-            if (_manifest.Hash != kernelHash)
-                throw new InvalidDataException($"{_manifestPath} was written for a different kernel (network, parameters, inputs, axes, " +
-                    "implementation, dtype, or tile plan from the memory budget / batch size); run without resume to start over");
+            tiled.CheckManifest(_manifest, _manifestPath, kernelHash, functionKey);
             _writer = NpyTileWriter.Open(_partial, tiled.DType, tiled.Shapes[0]);
         }
         else
         {
             _writer = NpyTileWriter.Create(_partial, tiled.DType, tiled.Shapes[0]);
-            _manifest = new TileManifest
-            {
-                Hash = kernelHash, DType = tiled.DType.Name(), Shape = tiled.Shapes[0].ToArray(),
-                Tiles = tiled.Plan.Tiles.Count, BlockSize = tiled.Plan.BlockSize,
-            };
+            _manifest = tiled.NewManifest(kernelHash, functionKey);
             _manifest.Save(_manifestPath);
         }
         Done = _manifest.Done.ToHashSet();

@@ -12,6 +12,9 @@ internal sealed class TileManifest
 {
     public int Version { get; set; } = 1;
     public string Hash { get; set; } = "";
+    /// <summary>A short hash per part of <see cref="Hash"/> (network, parameters, x1, …) so a refusal names what changed;
+    /// null in manifests written before it existed.</summary>
+    public Dictionary<string, string>? Parts { get; set; }
     public string DType { get; set; } = "";
     public int[] Shape { get; set; } = Array.Empty<int>();
     public int Tiles { get; set; }

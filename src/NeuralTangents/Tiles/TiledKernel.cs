@@ -93,6 +93,61 @@ public sealed class TiledKernel
         return Convert.ToHexString(h.GetHashAndReset()).ToLowerInvariant();
     }
 
+    /// <summary>A short hash of each thing <see cref="Hash"/> covers, by the name a resume refusal gives it, so that the
+    /// refusal can say which of them changed.</summary>
+    internal Dictionary<string, string> HashParts(string? functionKey)
+    {
+        string Of(Action<IncrementalHash> add)
+        {
+            using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            add(h);
+            return Convert.ToHexString(h.GetHashAndReset())[..16].ToLowerInvariant();
+        }
+        static void Text(IncrementalHash h, string s) { h.AppendData(Encoding.UTF8.GetBytes(s)); h.AppendData(new byte[] { 0 }); }
+        static void Data(IncrementalHash h, Tensor t)
+        {
+            Text(h, $"{t.DType.Name()} {t.Shape}");
+            var c = t.Contiguous();
+            if (c.DType == DType.Float32) h.AppendData(MemoryMarshal.AsBytes(c.Span<float>()));
+            else h.AppendData(MemoryMarshal.AsBytes(c.Span<double>()));
+        }
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["the network"] = Of(h => Text(h, functionKey ?? "")),
+            ["the parameters"] = Of(h => { foreach (var (name, value) in _job.Parameters) { Text(h, name); Data(h, value); } }),
+            ["x1"] = Of(h => { foreach (var x in _job.X1) Data(h, x); }),
+            ["x2"] = Of(h => { if (_job.X2 is null) Text(h, "x2=x1"); else foreach (var x in _job.X2) Data(h, x); }),
+            ["the kernels asked for"] = Of(h => Text(h, string.Join(",", Kinds))),
+            ["the implementation"] = Of(h => Text(h, Implementation.ToString())),
+            ["the axes"] = Of(h => Text(h, string.Join(";", _job.Axes.Select(a => $"t[{string.Join(",", a.Trace)}]d[{string.Join(",", a.Diagonal)}]")) + " " + (_job.Vmap?.ToString() ?? "none"))),
+            ["the dtype"] = Of(h => Text(h, $"{DType.Name()} {string.Join(";", Shapes)}")),
+            ["the tile plan (memory budget / batch size)"] = Of(h => Text(h, $"{Plan.N1} {Plan.N2} {Plan.BlockSize} {Plan.Symmetric} {Plan.DiagonalOnly}")),
+        };
+    }
+
+    /// <summary>Throws when <paramref name="manifest"/> was written for another kernel, naming what changed when the
+    /// manifest records its parts.</summary>
+    /// <exception cref="InvalidDataException">The manifest's hash differs from <paramref name="hash"/>.</exception>
+    internal void CheckManifest(TileManifest manifest, string manifestPath, string hash, string? functionKey)
+    {
+        if (manifest.Hash == hash) return;
+        var now = HashParts(functionKey);
+        var changed = manifest.Parts is { } before
+            ? now.Where(kv => !before.TryGetValue(kv.Key, out var b) || b != kv.Value).Select(kv => kv.Key).ToList()
+            : new List<string>();
+        throw new InvalidDataException(changed.Count > 0
+            ? $"{manifestPath} was written for a different kernel: {string.Join(", ", changed)} changed since; run without --resume to start over"
+            : $"{manifestPath} was written for a different kernel (network, parameters, inputs, axes, implementation, dtype, " +
+              "or tile plan from the memory budget / batch size); run without --resume to start over");
+    }
+
+    /// <summary>A new manifest for this kernel and plan (nothing done yet).</summary>
+    internal TileManifest NewManifest(string hash, string? functionKey) => new()
+    {
+        Hash = hash, Parts = HashParts(functionKey), DType = DType.Name(), Shape = Shapes[0].ToArray(),
+        Tiles = Plan.Tiles.Count, BlockSize = Plan.BlockSize,
+    };
+
     /// <summary>All kernels in memory (tile by tile when planned so), one per kind.</summary>
     /// <exception cref="KernelMemoryException">The kernels themselves exceed the memory budget (write them with
     /// <see cref="WriteNpy"/> instead).</exception>
@@ -194,15 +249,13 @@ public sealed class TiledKernel
                 : $"--resume: nothing to resume: {manifestPath} does not exist", manifestPath);
             if (!File.Exists(partial)) throw new FileNotFoundException($"--resume: nothing to resume: {partial} does not exist (delete {Path.GetFileName(manifestPath)} and run without --resume)", partial);
             manifest = TileManifest.Load(manifestPath);
-            if (manifest.Hash != hash)
-                throw new InvalidDataException($"{manifestPath} was written for a different kernel (network, parameters, inputs, axes, " +
-                    "implementation, dtype, or tile plan from the memory budget / batch size); run without resume to start over");
+            CheckManifest(manifest, manifestPath, hash, functionKey);
             writer = NpyTileWriter.Open(partial, DType, Shapes[0]);
         }
         else
         {
             writer = NpyTileWriter.Create(partial, DType, Shapes[0]);
-            manifest = new TileManifest { Hash = hash, DType = DType.Name(), Shape = Shapes[0].ToArray(), Tiles = Plan.Tiles.Count, BlockSize = Plan.BlockSize };
+            manifest = NewManifest(hash, functionKey);
             manifest.Save(manifestPath);
         }
         using (writer)

@@ -206,9 +206,13 @@ public class TiledKernelTests
 
         // A different kernel (other parameters, another network key, another tile size) is refused.
         var other = new Params(); foreach (var (k, v) in p) other.Add(k, k == p.Keys.First() ? NeuralTangents.Tensors.Ops.Elementwise.Scale(v, 2) : v);
-        Assert.Throws<InvalidDataException>(() => Plan(new KernelOptions { BatchSize = 2 }, other).WriteNpy(part, resume: true, functionKey: "net"));
-        Assert.Throws<InvalidDataException>(() => Plan(new KernelOptions { BatchSize = 2 }, p).WriteNpy(part, resume: true, functionKey: "other net"));
-        Assert.Throws<InvalidDataException>(() => Plan(new KernelOptions { BatchSize = 3 }, p).WriteNpy(part, resume: true, functionKey: "net"));
+        // The refusal names exactly what changed.
+        Assert.EndsWith("was written for a different kernel: the parameters changed since; run without --resume to start over",
+            Assert.Throws<InvalidDataException>(() => Plan(new KernelOptions { BatchSize = 2 }, other).WriteNpy(part, resume: true, functionKey: "net")).Message);
+        Assert.Contains(": the network changed since;",
+            Assert.Throws<InvalidDataException>(() => Plan(new KernelOptions { BatchSize = 2 }, p).WriteNpy(part, resume: true, functionKey: "other net")).Message);
+        Assert.Contains(": the tile plan (memory budget / batch size) changed since;",
+            Assert.Throws<InvalidDataException>(() => Plan(new KernelOptions { BatchSize = 3 }, p).WriteNpy(part, resume: true, functionKey: "net")).Message);
         var rec = new Recorder();
         Plan(new KernelOptions { BatchSize = 2, Progress = rec }, p).WriteNpy(part, resume: true, functionKey: "net");
         Assert.Equal(Enumerable.Range(6, 7), rec.Reports.Select(r => r.TilesDone));   // 12 tiles, 5 already done
