@@ -183,21 +183,23 @@ internal static class DotGeneral
             return new Matrix(true, c, rows * cols, cols, false);
         }
 
-        /// <summary>Whether the axes (in this order) form one uniformly strided axis; its stride when they do.</summary>
-        private static bool Merge(Tensor t, int[] axes, out int stride)
+    }
+
+    /// <summary>Whether the axes (in this order) form one uniformly strided axis; its stride when they do (size-1 axes
+    /// ignored). Shared with <see cref="NarrowDot"/>.</summary>
+    internal static bool Merge(Tensor t, int[] axes, out int stride)
+    {
+        stride = 0;
+        int expected = -1;
+        for (int i = axes.Length - 1; i >= 0; i--)
         {
-            stride = 0;
-            int expected = -1;
-            for (int i = axes.Length - 1; i >= 0; i--)
-            {
-                int size = t.Shape[axes[i]], s = t.Strides[axes[i]];
-                if (size == 1) continue;
-                if (s < 0) return false;
-                if (expected < 0) stride = s;
-                else if (s != expected) return false;
-                expected = s * size;
-            }
-            return true;
+            int size = t.Shape[axes[i]], s = t.Strides[axes[i]];
+            if (size == 1) continue;
+            if (s < 0) return false;
+            if (expected < 0) stride = s;
+            else if (s != expected) return false;
+            expected = s * size;
         }
+        return true;
     }
 }

@@ -34,7 +34,8 @@ internal static class NarrowDot
     {
         var mFree = Free(mt, mBatch, mContract);
         var nFree = Free(nt, nBatch, nContract);
-        if (!Merge(mt, mFree, out int sfm) || !Merge(mt, mContract, out int skm) || !Merge(nt, nContract, out int skn)) return null;
+        if (!DotGeneral.Merge(mt, mFree, out int sfm) || !DotGeneral.Merge(mt, mContract, out int skm)
+            || !DotGeneral.Merge(nt, nContract, out int skn)) return null;
         // The inner block: the longest suffix of nt's free axes that is C-contiguous with unit stride and at most MaxN long.
         int split = nFree.Length, n = 1;
         while (split > 0)
@@ -110,22 +111,5 @@ internal static class NarrowDot
 
     private static int Prod(Tensor t, int[] axes) => axes.Aggregate(1, (p, a) => p * t.Shape[a]);
 
-    private static bool Merges(Tensor t, int[] axes) => Merge(t, axes, out _);
-
-    /// <summary>Whether the axes (in this order) form one uniformly strided axis; its stride when they do (size-1 axes ignored).</summary>
-    private static bool Merge(Tensor t, int[] axes, out int stride)
-    {
-        stride = 0;
-        int expected = -1;
-        for (int i = axes.Length - 1; i >= 0; i--)
-        {
-            int size = t.Shape[axes[i]], s = t.Strides[axes[i]];
-            if (size == 1) continue;
-            if (s < 0) return false;
-            if (expected < 0) stride = s;
-            else if (s != expected) return false;
-            expected = s * size;
-        }
-        return true;
-    }
+    private static bool Merges(Tensor t, int[] axes) => DotGeneral.Merge(t, axes, out _);
 }
