@@ -118,14 +118,21 @@ public static class ClusterHosting
         return $"--cluster {where}: could not connect to cluster '{a.ClusterId}' ({inner.Message.Split('\n')[0].Trim()}); check --cluster-id and the TLS files";
     }
 
+    /// <summary>Whether something accepts TCP connections at <paramref name="ep"/>: three tries of up to 3 s each (one
+    /// 2 s try misread a busy but listening gateway as "nothing listens" under a loaded test run).</summary>
     private static bool TcpAccepts(IPEndPoint ep)
     {
-        try
+        for (int attempt = 0; attempt < 3; attempt++)
         {
-            using var s = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            return s.ConnectAsync(ep).Wait(TimeSpan.FromSeconds(2));
+            try
+            {
+                using var s = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                if (s.ConnectAsync(ep).Wait(TimeSpan.FromSeconds(3))) return true;
+            }
+            catch (Exception) when (attempt < 2) { Thread.Sleep(200); }
+            catch (Exception) { return false; }
         }
-        catch (Exception) { return false; }
+        return false;
     }
 
     private static IPAddress FirstNonLoopback()
