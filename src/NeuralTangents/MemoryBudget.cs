@@ -45,7 +45,7 @@ public static partial class MemoryBudget
 
     /// <summary>Parses <c>1024</c>, <c>64KiB</c>, <c>64MiB</c>, <c>4GiB</c>, <c>1TiB</c> (also <c>KB/MB/GB</c> = powers of
     /// 1000, <c>K/M/G</c> = powers of 1024; case-insensitive; decimals allowed).</summary>
-    /// <exception cref="FormatException">Not a size, or below 1 byte.</exception>
+    /// <exception cref="FormatException">Not a size, an unknown unit, below 1 byte, or above 2⁶² bytes (the message says which).</exception>
     public static long Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
