@@ -25,7 +25,7 @@ internal static class ClusterKernelRun
     {
         var job = request.Plan(NetSpecResolver.Instance); // validates and plans (memory refusal) before connecting
         if (request.Get.Contains(KernelKind.Ntk))
-            stdout.WriteLine($"NTK implementation: {CliParsing.ImplementationName(job.Implementation)}");
+            stdout.WriteLine($"NTK implementation: {(request.Implementation == NtkImplementation.Auto ? "auto → " : "")}{CliParsing.ImplementationName(job.Implementation)}");
         var where = address.Redis is { } r ? $"redis:{r}" : string.Join(",", address.Gateways);
         stderr.WriteLine($"computing {request.Get[0].ToString().ToUpperInvariant()} for x1 {request.X1.Shape}{(request.X2 is null ? "" : $", x2 {request.X2.Shape}")} " +
             $"({request.Parameters.ParameterCount} params, {CliParsing.Name(job.DType)}, {job.Plan}) on cluster '{address.ClusterId}' at {where}…");

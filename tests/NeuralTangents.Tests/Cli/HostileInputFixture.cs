@@ -31,6 +31,7 @@ public sealed class HostileInputFixture : IDisposable
         Npy.Write(P("x6.npy"), Tensor.RandomNormal(rng, new Shape(2, 6)));
         Npy.Write(P("xscalar.npy"), Tensor.Scalar(1.0));
         Npy.Write(P("x1feature.npy"), Tensor.RandomNormal(rng, new Shape(3, 1)));
+        Npy.Write(P("xvector.npy"), Tensor.RandomNormal(rng, new Shape(5)));
         Npy.Write(P("xlong.npy"), Tensor.Zeros(new Shape(50_000, 1)));
         Npy.Write(P("v.npy"), Tensor.RandomNormal(rng, new Shape(3, 3)));
         Npy.Write(P("v4.npy"), Tensor.RandomNormal(rng, new Shape(3, 4)));

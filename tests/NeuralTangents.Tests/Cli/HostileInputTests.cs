@@ -121,6 +121,9 @@ public sealed class HostileInputTests(HostileInputFixture fx) : IClassFixture<Ho
         Add("vmap axes not the batch axis (sd)", KOut("--vmap-axes", "1", "--implementation", "structured-derivatives"), "--vmap-axes: ");
         Add("vmap axes not the batch axis (explain)", KOut("--vmap-axes", "-1", "--explain"), "--vmap-axes: ");
         Add("vmap axes list", KOut("--vmap-axes", "0,1"), "--vmap-axes");
+        // A 1-D x1 is the batch axis alone: the input is at fault, not --vmap-axes (new-user trial).
+        Add("x1 batch axis only", ["kernel", "--net", N, "--seed", "0", "--x1", "@xvector.npy", "--out", "@k.npy"],
+            "--x1: expected examples with features, shape (N, …) with the batch on axis 0, got shape (5,)");
         Add("implementation unknown", KOut("--implementation", "fast"), "--implementation: Argument 'fast' not recognized");
         Add("implementation number", KOut("--implementation", "3"), "--implementation");
         Add("implementation empty", KOut("--implementation", ""), "--implementation");

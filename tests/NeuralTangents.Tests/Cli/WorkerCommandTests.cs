@@ -51,9 +51,10 @@ public sealed class WorkerCommandTests : IDisposable
         int port;
         { var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0); l.Start(); port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port; l.Stop(); }
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var (code, _, err) = Run("kernel", "--net", "Dense(3)", "--seed", "0", "--x1", x, "--batch-size", "2",
+        var (code, output, err) = Run("kernel", "--net", "Dense(3)", "--seed", "0", "--x1", x, "--batch-size", "2",
             "--out", Path.Combine(_dir, "k.npy"), "--cluster", $"127.0.0.1:{port}");
         Assert.Equal(2, code);
+        Assert.Contains("NTK implementation: auto → ", output); // planned (AUTO resolved) before connecting, worded as a local run
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(15), $"took {sw.Elapsed}");
         Assert.Contains("no worker gateway is listening", err);
         Assert.False(File.Exists(Path.Combine(_dir, "k.npy")));
