@@ -7,12 +7,14 @@ using NeuralTangents.Perf;
 // `vs-peer [--peer PATH] [--rounds R] [--reps K] [--only rows] [--heavy]`: issue 12's side-by-side table against the torch peer.
 // `direct-bench`: single-threaded unpacked vs packed GEMM at convolution shapes, two whole conv kernels, a broadcast mul.
 // `gemm-shapes [--reps R] [--threads 1,2] [--f64] [MxNxK[nt]...]`: GEMM medians at the Dense NTKs' shapes vs 1024³ (same run).
+// `gram [--reps R] [--f64] [MxK...]`: symmetric Gram X·Xᵀ: plain GEMM vs the old row blocks vs Blas.Gram (same run).
 // `quick [n...]` prints Stopwatch GFLOP/s without BenchmarkDotNet (handy while tuning); anything else goes to BDN.
 if (args.Length > 0 && args[0] == "quick")
 {
     QuickGemm.Run(args.Skip(1).Select(int.Parse).ToArray());
     return 0;
 }
+if (args.Length > 0 && args[0] == "gram") return GramBench.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "gemm-shapes") return GemmShapes.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "jc-probe") return JcProbe.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "quick-conv") return QuickConv.Run(args.Skip(1).ToArray());

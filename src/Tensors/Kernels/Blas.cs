@@ -50,6 +50,45 @@ internal static unsafe partial class Blas
         BatchedGemm(1, m, n, k, a, lda, 0, transA, b, ldb, 0, transB, c, ldc, 0, accumulate);
 
     /// <summary>
+    /// <paramref name="batch"/> Gram matrices <c>C = X·Xᵀ</c> (X: m×k row-major, row stride <paramref name="ldx"/>,
+    /// matrix i at <c>i·strideX</c>; C: m×m, stride m, matrix i at <c>i·m·m</c>) computed as one GEMM that skips the output
+    /// tiles and micro-tiles below the diagonal, then mirrored: about half the multiply-adds, and each row block of X is
+    /// packed as often as in one plain GEMM. Every element equals the plain GEMM's bit for bit (same k order; x·y = y·x),
+    /// and C is exactly symmetric.
+    /// </summary>
+    internal static void Gram<T>(int batch, int m, int k, ReadOnlySpan<T> x, int ldx, int strideX, Span<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (batch < 0 || m < 0 || k < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), $"gram: sizes must be non-negative, got batch={batch} m={m} k={k}");
+        if (batch == 0 || m == 0) return;
+        CheckOperand("x", x.Length, batch, strideX, m, k, ldx);
+        CheckOperand("c", c.Length, batch, m * m, m, m, m);
+        fixed (T* px = x) fixed (T* pc = c)
+        {
+            var job = new Job<T>
+            {
+                M = m, N = m, K = k, A = px, Lda = ldx, StrideA = strideX, TransA = false,
+                B = px, Ldb = ldx, StrideB = strideX, TransB = true, C = pc, Ldc = m, StrideC = m * m,
+                Isa = ForceIsa ?? BestIsa, Upper = true,
+            };
+            job.Run(batch, MaxDegreeOfParallelism);
+            for (int bi = 0; bi < batch; bi++) MirrorUpper(pc + (nint)bi * m * m, m);
+        }
+    }
+
+    /// <summary>C[i, j] = C[j, i] for i &gt; j, in 32×32 blocks (a transposing copy touches one cache line per element otherwise).</summary>
+    private static void MirrorUpper<T>(T* c, int m) where T : unmanaged
+    {
+        const int Bs = 32;
+        for (int i0 = 0; i0 < m; i0 += Bs)
+            for (int j0 = 0; j0 <= i0; j0 += Bs)
+                for (int i = i0; i < Math.Min(i0 + Bs, m); i++)
+                    for (int j = j0; j < Math.Min(j0 + Bs, i); j++)
+                        c[(nint)i * m + j] = c[(nint)j * m + i];
+    }
+
+    /// <summary>
     /// <paramref name="batch"/> independent GEMMs; matrix i of A/B/C starts at <c>i·strideX</c>. A and B strides may be 0
     /// (broadcast); C strides must not make outputs overlap.
     /// </summary>
@@ -100,6 +139,9 @@ internal static unsafe partial class Blas
         public int M, N, K, Lda, Ldb, Ldc, StrideA, StrideB, StrideC;
         public T* A, B, C;
         public bool TransA, TransB, Accumulate;
+        /// <summary>Only C's upper triangle (j ≥ i) is wanted (M = N): tiles and micro-tiles wholly below the
+        /// diagonal are skipped; elements below it inside computed micro-tiles may be written too.</summary>
+        public bool Upper;
         public Isa Isa;
 
         public readonly void Run(int batch, int maxDop)
@@ -134,6 +176,7 @@ internal static unsafe partial class Blas
                 int bi = (int)(t / tilesPer), ti = (int)(t % tilesPer);
                 int i0 = ti / colTiles * mt, j0 = ti % colTiles * nt;
                 int mm = Math.Min(mt, self.M - i0), nn = Math.Min(nt, self.N - j0);
+                if (self.Upper && i0 >= j0 + nn) return; // every row of the tile is below every column
                 T* a = self.A + (nint)bi * self.StrideA, b = self.B + (nint)bi * self.StrideB, c = self.C + (nint)bi * self.StrideC;
                 if (small) self.Naive(a, b, c, 0, self.M, 0, self.N);
                 else if (dotRows || dotCols) self.Dots(a, b, c, i0, mm, j0, nn);
@@ -237,6 +280,7 @@ internal static unsafe partial class Blas
                 PackB(b, Ldb, TransB, p0, kc, j0, nn, nr, bp);
                 for (int ic = 0; ic < mm; ic += mc)
                 {
+                    if (Upper && i0 + ic >= j0 + nn) break; // this row block and the ones after it are below the diagonal
                     int mcc = Math.Min(mc, mm - ic);
                     PackA(a, Lda, TransA, i0 + ic, mcc, p0, kc, mr, ap);
                     for (int jr = 0; jr < nn; jr += nr)
@@ -244,6 +288,7 @@ internal static unsafe partial class Blas
                         int nrr = Math.Min(nr, nn - jr);
                         for (int ir = 0; ir < mcc; ir += mr)
                         {
+                            if (Upper && i0 + ic + ir >= j0 + jr + nrr) break; // micro-tile (and the rest of the column) below the diagonal
                             int mrr = Math.Min(mr, mcc - ir);
                             T* cij = c + (nint)(i0 + ic + ir) * Ldc + j0 + jr;
                             T* apanel = ap + (nint)ir * kc, bpanel = bp + (nint)jr * kc;
