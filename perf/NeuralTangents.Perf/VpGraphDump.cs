@@ -25,7 +25,7 @@ internal static class VpGraphDump
     public static int Run(string[] args)
     {
         var (net, x, p) = Seed();
-        var g = NtkVectorProducts.DebugPairGraph(net.Apply, p, [x], 0, args.Contains("--opt"));
+        var g = NtkVectorProducts.DebugPairGraph(net.Apply, p, [x], 0, args.Contains("--opt"), args.Contains("--fuse"));
         Console.WriteLine(g);
         Console.WriteLine($"flops {GraphCost.Flops(g) / 1e9:F3} GFLOP largest {GraphCost.LargestBytes(g) / 1e6:F1} MB peak {GraphCost.PeakBytes(g) / 1e6:F1} MB");
         return 0;
@@ -35,7 +35,7 @@ internal static class VpGraphDump
     public static int Profile(string[] args)
     {
         var (net, x, p) = Seed();
-        var g = NtkVectorProducts.DebugPairGraph(net.Apply, p, [x], 0, simplify: !args.Contains("--raw"));
+        var g = NtkVectorProducts.DebugPairGraph(net.Apply, p, [x], 0, simplify: !args.Contains("--raw"), fuse: !args.Contains("--raw") && !args.Contains("--no-fuse"));
         var xs = x.Reshape(5, 1, 32, 32, 3);
         var basis = StandardBasis.Of(new Shape(1, 100), DType.Float32, 0, 100);
         var inputs = p.Values.Append(xs).Append(x.Slice([0, 0, 0, 0], [1, 32, 32, 3]).Contiguous().Reshape(1, 1, 32, 32, 3)).Append(basis).ToArray();

@@ -175,6 +175,15 @@ public static class Ad
     public static Graph Simplify(Graph graph) => SimplifyTransform.Apply(graph);
 
     /// <summary>
+    /// Loop fusion (as XLA's element-wise fusion): returns a graph with the same inputs and outputs in which every chain
+    /// of element-wise operations over one shape (with the broadcasts, transposes and size-1 contractions feeding it)
+    /// is one <c>fused_elementwise</c> equation evaluated in a single pass, computing the same values — see
+    /// <see cref="FuseElementwiseTransform"/>. Meant as the last step before <see cref="Evaluate"/>: the fused
+    /// equations support JVP and vmap but not transposition.
+    /// </summary>
+    public static Graph Fuse(Graph graph) => FuseElementwiseTransform.Apply(graph);
+
+    /// <summary>
     /// Stages <paramref name="graph"/> for repeated evaluation with the same known inputs (JAX's <c>linearize</c>,
     /// generalised to any split): <see cref="StagedGraph.Bind(IReadOnlyList{Tensor})"/> the inputs not flagged in
     /// <paramref name="unknownInputs"/> once, then <see cref="StagedGraph.Apply(IReadOnlyList{Tensor}, Tensor[])"/> the flagged ones many times.

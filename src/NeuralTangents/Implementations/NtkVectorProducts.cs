@@ -67,7 +67,7 @@ internal static class NtkVectorProducts
         {
             int c = Math.Min(chunk, m2 - s);
             if (!cache.TryGetValue(c, out var vg))
-                cache[c] = vg = Ad.Simplify(staged.Vmapped(OverBasis, c));
+                cache[c] = vg = Ad.Fuse(Ad.Simplify(staged.Vmapped(OverBasis, c)));
             parts.Add(Interpreter.Evaluate(vg, residuals.Append(StandardBasis.Of(out2.Shape, out2.DType, s, c)).ToArray(), backend)[0]);
         }
         var rows = parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 0);     // (M2, fx1…)
@@ -86,9 +86,10 @@ internal static class NtkVectorProducts
         int o1 = b1.Out[r.Output], o2 = b2.Out[r.Output];
         if (out1.Shape[o1] != 1 || out2.Shape[o2] != 1)
             throw new ArgumentException($"vmap_axes: output axis {o1} of f on one example has size {out1.Shape[o1]}, expected 1 (output shape {out1.Shape})", "vmapAxes");
-        var cache = new Dictionary<(int, int, int), Graph> { [(plan.C1, plan.C2, plan.Cb)] = plan.Graph };
+        // Costs and plans use the simplified graph; evaluation runs it fused (Ad.Fuse: same values, fewer passes).
+        var cache = new Dictionary<(int, int, int), Graph> { [(plan.C1, plan.C2, plan.Cb)] = Ad.Fuse(plan.Graph) };
         Graph For(int c1, int c2, int cb) => cache.TryGetValue((c1, c2, cb), out var h) ? h
-            : cache[(c1, c2, cb)] = PairGraph(plan.Vp, p.Count, x1.Length, x2.Length, b1, b2, c1, c2, cb);
+            : cache[(c1, c2, cb)] = Ad.Fuse(PairGraph(plan.Vp, p.Count, x1.Length, x2.Length, b1, b2, c1, c2, cb));
         var rowsOf1 = new List<Tensor>();
         for (int s1 = 0; s1 < b1.Count; s1 += plan.C1)
         {
@@ -172,13 +173,14 @@ internal static class NtkVectorProducts
     }
 
     /// <summary>Debugging/perf: the simplified (or not) pair graph of <paramref name="f"/> for one block of pairs.</summary>
-    internal static Graph DebugPairGraph(ApplyFn f, Params p, Tensor[] x, int j, bool simplify)
+    internal static Graph DebugPairGraph(ApplyFn f, Params p, Tensor[] x, int j, bool simplify, bool fuse = false)
     {
         var t = new TracedApply(f);
         var b = Batching.Resolve(0, x, t.OutputTypes(p, x.Select(TensorType.Of).ToArray()))!;
         var e = b.ExampleTypes(x);
         var vp = VpGraph(t, p, e, e, j);
-        return PairGraph(vp, p.Count, x.Length, x.Length, b, b, Math.Min(ExampleChunk, b.Count), 1, vp.Inputs[^1].Type.Shape.Size, simplify);
+        var g = PairGraph(vp, p.Count, x.Length, x.Length, b, b, Math.Min(ExampleChunk, b.Count), 1, vp.Inputs[^1].Type.Shape.Size, simplify);
+        return fuse ? Ad.Fuse(g) : g;
     }
 
     /// <summary>Estimated FLOPs (from the graphs this implementation would evaluate) and the bytes of the full kernel it builds.</summary>

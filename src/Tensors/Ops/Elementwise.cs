@@ -232,7 +232,7 @@ internal static class Elementwise
         }
     }
 
-    private static void BinarySpanScalar<T>(BinaryOp op, ReadOnlySpan<T> a, T b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void BinarySpanScalar<T>(BinaryOp op, ReadOnlySpan<T> a, T b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         switch (op)
         {
@@ -247,7 +247,7 @@ internal static class Elementwise
         }
     }
 
-    private static void BinaryScalarSpan<T>(BinaryOp op, T a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void BinaryScalarSpan<T>(BinaryOp op, T a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         switch (op)
         {

@@ -73,6 +73,11 @@ public class PrimitiveRuleTests
         // matches finite differences only if stop_gradient evaluates as the identity (and its dropped tangent cancels).
         new("stop_gradient (softmax)", new[] { new[] { 2, 4 } }, x => Np.Softmax(x[0], -1)),
         new("copy", new[] { new[] { 2, 3 } }, x => x[0].Builder.Emit(new NeuralTangents.Autodiff.Primitives.CopyPrimitive(), x[0]), new[] { true }),
+        // mul(x0, broadcast x1), tanh, add x0: the fused primitive's JVP re-emits the unfused operations' rules.
+        new("fused_elementwise", new[] { new[] { 3, 4 }, new[] { 4 } }, x => x[0].Builder.Emit(new NeuralTangents.Autodiff.Primitives.FusedElementwisePrimitive(
+            new TensorType(new Shape(3, 4), DType.Float64), [[0, 1], [1]],
+            [new(FusedStepKind.Binary, (int)BinaryOp.Mul, FusedArg.Leaf(0), FusedArg.Leaf(1)), new(FusedStepKind.Unary, (int)UnaryOp.Tanh, FusedArg.Step(0), default),
+             new(FusedStepKind.Binary, (int)BinaryOp.Add, FusedArg.Step(1), FusedArg.Leaf(0))], 36), x)),
         new("convert_element_type", new[] { new[] { 4 } }, x => Lax.Convert(Lax.Convert(x[0], DType.Float32), DType.Float64), Eps: 1e-2),
     };
 
@@ -145,7 +150,7 @@ public class PrimitiveRuleTests
     public static readonly string[] CoveredPrimitives =
     {
         "AbsPrimitive", "AddPrimitive", "BroadcastInDimPrimitive", "ComparePrimitive", "ConcatenatePrimitive",
-        "ConvLhsTransposePrimitive", "ConvPatchesPrimitive", "ConvPrimitive", "ConvRhsTransposePrimitive",
+        "ConvLhsTransposePrimitive", "ConvPatchesPrimitive", "ConvPrimitive", "ConvRhsTransposePrimitive", "FusedElementwisePrimitive",
         "ConvertElementTypePrimitive", "CopyPrimitive", "CosPrimitive", "DivPrimitive", "DotGeneralPrimitive",
         "ErfPrimitive", "ExpPrimitive", "IntegerPowPrimitive", "LogPrimitive", "LogisticPrimitive", "MaxPrimitive",
         "MinPrimitive", "MulPrimitive", "NegPrimitive", "PadPrimitive", "PowPrimitive", "ReduceMaxPrimitive",
