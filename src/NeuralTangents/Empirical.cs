@@ -177,6 +177,8 @@ public static partial class Empirical
     {
         var traced = new TracedApply(f);
         var spec = KernelSpec.Resolve(traceAxes, diagonalAxes, vmapAxes, implementation, options, rules);
+        // Buffers of dead intermediates, reused by later equations and later calls (thread-safe; see BufferPool).
+        var pool = new BufferPool(0);
         return (x1, x2, get, p) =>
         {
             var kinds = CheckGet(get ?? new[] { KernelKind.Nngp, KernelKind.Ntk });
@@ -186,7 +188,13 @@ public static partial class Empirical
             CheckKernelSizes(traced, x1, x2, p, axes);
             if (kinds.Contains(KernelKind.Ntk)) CheckVmapAxes(traced, p, spec.VmapAxes, x1, x2);
             var job = KernelJob.Create(traced, p, x1, x2, kinds, axes, spec, inMemory: true);
-            var flat = TiledKernel.Run(job, job.Plan, spec.Options, inMemoryPlanned: job.Plan is not null);
+            // Free buffers kept at most the call's estimated peak: memory the estimate already counts. A pool the
+            // caller made ambient (tests, A/B runs with BufferPool.Off) takes precedence.
+            bool own = BufferPool.Current is null;
+            if (own) pool.CapBytes = (long)Math.Min(job.EstimatedBytes, long.MaxValue / 2);
+            Tensor[] flat;
+            using (own ? BufferPool.Use(pool) : null)
+                flat = TiledKernel.Run(job, job.Plan, spec.Options, inMemoryPlanned: job.Plan is not null);
             int outputs = axes.Length;
             if (FiniteChecks.IsEnabled)
                 for (int i = 0; i < flat.Length; i++)

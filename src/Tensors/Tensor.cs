@@ -194,7 +194,7 @@ public sealed partial class Tensor
 
     private Tensor CopyStrided<T>()
     {
-        var dst = new T[Size];
+        var dst = BufferPool.Rent<T>(Size);
         StridedCopy.Copy((T[])Storage, Offset, Strides, Shape.Dims, dst);
         return new Tensor(dst, Shape);
     }
@@ -206,13 +206,13 @@ public sealed partial class Tensor
         var c = Contiguous();
         if (dtype == DType.Float64)
         {
-            var dst = new double[Size];
+            var dst = BufferPool.Rent<double>(Size);
             TensorPrimitivesCompat.ConvertToDouble(c.Span<float>(), dst);
             return new Tensor(dst, Shape);
         }
         else
         {
-            var dst = new float[Size];
+            var dst = BufferPool.Rent<float>(Size);
             TensorPrimitivesCompat.ConvertToSingle(c.Span<double>(), dst);
             return new Tensor(dst, Shape);
         }

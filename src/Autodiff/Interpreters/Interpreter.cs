@@ -18,6 +18,12 @@ public static class Interpreter
     {
         ArgumentNullException.ThrowIfNull(backend);
         CheckInputs(graph, inputs);
+        using var tracking = BufferPool.Track();
+        return tracking is null ? Run(graph, inputs, backend, null) : Run(graph, inputs, backend, new Storages(tracking));
+    }
+
+    private static Tensor[] Run(Graph graph, IReadOnlyList<Tensor> inputs, ComputeBackend backend, Storages? pooled)
+    {
         var env = new Tensor?[graph.VarCount];
         for (int i = 0; i < inputs.Count; i++) env[graph.Inputs[i].Id] = inputs[i];
         var lastUse = LastUses(graph);
@@ -28,12 +34,56 @@ public static class Interpreter
             var e = eqns[k];
             args.Clear();
             foreach (var a in e.Inputs) args.Add(Read(env, a));
-            env[e.Output.Id] = e.Primitive.Evaluate(args.ToArray(), backend);
+            var y = e.Primitive.Evaluate(args.ToArray(), backend);
+            env[e.Output.Id] = y;
+            pooled?.Defined(y);
             foreach (var a in e.Inputs)
-                if (a is Var v && lastUse[v.Id] == k) env[v.Id] = null;
+                if (a is Var v && lastUse[v.Id] == k && env[v.Id] is { } dead)
+                {
+                    env[v.Id] = null;
+                    pooled?.Dropped(dead);
+                }
+            if (lastUse[e.Output.Id] < 0) { env[e.Output.Id] = null; pooled?.Dropped(y); }   // never read
             MemoryPacer.Tick();
         }
-        return graph.Outputs.Select(o => Read(env, o)).ToArray();
+        var outs = graph.Outputs.Select(o => Read(env, o)).ToArray();
+        pooled?.Escape(outs);
+        return outs;
+    }
+
+    /// <summary>
+    /// Reference counts per storage array of the live variables whose storage this evaluation rented (views and
+    /// primitives returning an operand share storage). An array goes back to the pool when its count drops to zero;
+    /// inputs, literals and anything not rented by this evaluation's equations are never counted, so never returned.
+    /// </summary>
+    private sealed class Storages(BufferPool.Tracking tracking)
+    {
+        private readonly Dictionary<Array, int> _refs = new(ReferenceEqualityComparer.Instance);
+
+        public void Defined(Tensor y)
+        {
+            var rented = tracking.TakeRented();
+            var s = y.Storage;
+            if (_refs.TryGetValue(s, out int n)) _refs[s] = n + 1;
+            else if (Array.IndexOf(rented, s) >= 0) _refs[s] = 1;
+            // Other arrays rented by this equation (scratch) are left to the GC: the kernel may still hold them.
+        }
+
+        public void Dropped(Tensor t)
+        {
+            var s = t.Storage;
+            if (!_refs.TryGetValue(s, out int n)) return;
+            if (n > 1) { _refs[s] = n - 1; return; }
+            _refs.Remove(s);
+            tracking.Pool.Return(s);
+        }
+
+        /// <summary>Outputs outlive the evaluation: their owned storages go to the enclosing frame, never to the pool here.</summary>
+        public void Escape(Tensor[] outs)
+        {
+            foreach (var s in outs.Select(o => o.Storage).Distinct(ReferenceEqualityComparer.Instance))
+                if (_refs.Remove((Array)s!)) tracking.Escape((Array)s!);
+        }
     }
 
     /// <summary>Re-emits <paramref name="graph"/> into another trace with the given inputs (inlining).</summary>

@@ -106,6 +106,8 @@ internal static class StructuredDerivatives
         }
         double norm = r.Axes.TraceSize(r.Out1.Shape);
         if (norm != 1) Einsum.ScaleInPlace(total, 1.0 / norm);
+        // The ∂f/∂y and Jacobians are dead: their storage goes back to the kernel function's pool, if any.
+        BufferPool.Release(v1.A.Concat(v1.J).Concat(v2.A).Concat(v2.J), new[] { total });
         return total;
     }
 
@@ -301,7 +303,10 @@ internal static class StructuredDerivatives
             var values = consts.Select(v => residuals[IndexOf(L.Inputs, v, nr)]).ToArray();
             var jac = Interpreter.Evaluate(jg, values, backend)[0];
             J[u] = use.Factor == 1 ? jac : Elementwise.Scale(jac, use.Factor);
+            if (use.Factor != 1) BufferPool.Release(new[] { jac }, A.Concat(J).Where(t => t is not null).Concat(residuals));
         }
+        // Residuals and the cotangents no use reads are dead (a Jacobian or ∂f/∂y may be one of them, or a view: kept).
+        BufferPool.Release(residuals.Concat(cts), A.Concat(J));
         return new SideValues(A, J);
     }
 

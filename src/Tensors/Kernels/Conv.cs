@@ -240,7 +240,7 @@ internal static class Conv
 
         public T[] Forward<T>(Tensor x, Tensor w) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var y = new T[_rows * _o];
+            var y = BufferPool.Rent<T>(_rows * _o, zeroed: _f == 0);   // overwritten by the GEMMs unless there is nothing to sum
             if (y.Length == 0 || _f == 0) return y;
             ForwardInto((T[])x.Storage, x.Offset, (T[])w.Storage, w.Offset, y);
             return y;
@@ -271,7 +271,7 @@ internal static class Conv
 
         public T[] LhsTranspose<T>(Tensor ct, Tensor w) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var dx = new T[_inSize];
+            var dx = BufferPool.Rent<T>(_inSize, zeroed: true);   // the strided path scatter-adds (col2im)
             if (dx.Length == 0 || _rows == 0 || _og == 0) return dx;
             var cs = (T[])ct.Storage;
             var ws = (T[])w.Storage;
@@ -315,7 +315,7 @@ internal static class Conv
 
         public T[] RhsTranspose<T>(Tensor x, Tensor ct) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var dw = new T[_f * _o];
+            var dw = BufferPool.Rent<T>(_f * _o, zeroed: _rows == 0);   // each group's columns overwritten (first chunk or the float64 sum)
             if (dw.Length == 0 || _rows == 0) return dw;
             var xs = (T[])x.Storage;
             var cs = (T[])ct.Storage;

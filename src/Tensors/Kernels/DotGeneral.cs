@@ -66,7 +66,7 @@ internal static class DotGeneral
     private static Tensor Compute<T>(Tensor lhs, Tensor rhs, DotDimensionNumbers d, Shape outShape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var c = new T[outShape.Size];
+        var c = BufferPool.Rent<T>(outShape.Size);   // accumulate: false overwrites (cleared when k = 0)
         Multiply(lhs, rhs, d, c, accumulate: false, upperOnly: false);
         return Tensor.Wrap(c, outShape);
     }

@@ -75,7 +75,8 @@ internal static class NarrowDot
     private static T[] Run<T>(Tensor mt, Tensor nt, int loops, int[] loopDims, int[] mStrides, int[] nStrides,
         int m, int n, int k, int sfm, int skm, int skn) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var z = new T[(long)loops * m * n > int.MaxValue ? throw new ArgumentException("dot_general: result too large") : loops * m * n];
+        // Every (loop, m, n) block is written by a GEMM without accumulation.
+        var z = BufferPool.Rent<T>((long)loops * m * n > int.MaxValue ? throw new ArgumentException("dot_general: result too large") : loops * m * n);
         T[] a = (T[])mt.Storage, b = (T[])nt.Storage;
         int dop = Blas.MaxDegreeOfParallelism;
         void One(int l, int maxDop)

@@ -27,7 +27,7 @@ internal static class Patches
         var outSp = shape.Dims[1..(1 + d)];
         int outCount = outSp.Aggregate(1, (a, b) => a * b), kCount = kernel.Aggregate(1, (a, b) => a * b);
         var src = x.Span<T>();
-        var dst = new T[shape.Size];
+        var dst = BufferPool.Rent<T>(shape.Size, zeroed: true);   // padding positions are skipped, so stay 0
         var s = new int[d]; var k = new int[d];
         int inStride0 = inSp.Aggregate(1, (a, b) => a * b) * ch;
         int w = 0;

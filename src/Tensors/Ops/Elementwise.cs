@@ -48,7 +48,7 @@ internal static class Elementwise
     {
         var src = (T[])x.Storage;
         int off = x.Offset;
-        var dst = new T[x.Size];
+        var dst = BufferPool.Rent<T>(x.Size);
         Chunks.Run(dst.Length, (s, n) => UnarySpan<T>(op, src.AsSpan(off + s, n), dst.AsSpan(s, n)));
         return Tensor.Wrap(dst, x.Shape);
     }
@@ -118,7 +118,7 @@ internal static class Elementwise
 
     private static Tensor Binary<T>(BinaryOp op, Tensor a, Tensor b) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var dst = new T[a.Size];
+        var dst = BufferPool.Rent<T>(a.Size);   // every branch writes every element
         // Broadcast scalars (e.g. relu's 0, a learning-rate) use the span-scalar kernels without materialising.
         if (OpChecks.IsBroadcastScalar(b) && !OpChecks.IsBroadcastScalar(a))
         {
@@ -277,7 +277,7 @@ internal static class Elementwise
 
     private static Tensor IntegerPow<T>(Tensor x, int exponent) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var dst = new T[x.Size];
+        var dst = BufferPool.Rent<T>(x.Size);   // filled with 1, or the first factor copied in before any multiply
         if (exponent == 0)
         {
             Array.Fill(dst, T.One);
@@ -325,7 +325,7 @@ internal static class Elementwise
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
     private static Tensor Compare<T>(CompareOp op, Tensor a, Tensor b) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var dst = new T[a.Size];
+        var dst = BufferPool.Rent<T>(a.Size);
         // A broadcast scalar (relu's 0) is compared in place: materialising it cost as much as the comparison.
         if (OpChecks.IsBroadcastScalar(b) && !OpChecks.IsBroadcastScalar(a))
         {
@@ -395,7 +395,7 @@ internal static class Elementwise
         var p = OpChecks.Elements<TP>(pred);
         var t = OpChecks.Elements<T>(onTrue);
         var f = OpChecks.Elements<T>(onFalse);
-        var dst = new T[t.Length];
+        var dst = BufferPool.Rent<T>(t.Length);
         for (int i = 0; i < dst.Length; i++) dst[i] = p[i] != TP.Zero ? t[i] : f[i];
         return Tensor.Wrap(dst, onTrue.Shape);
     }
@@ -414,7 +414,7 @@ internal static class Elementwise
     {
         var src = (T[])x.Storage;
         int off = x.Offset;
-        var dst = new T[x.Size];
+        var dst = BufferPool.Rent<T>(x.Size);
         Chunks.Run(dst.Length, (i, n) => TensorPrimitives.Multiply(src.AsSpan(off + i, n), s, dst.AsSpan(i, n)));
         return Tensor.Wrap(dst, x.Shape);
     }
@@ -432,7 +432,7 @@ internal static class Elementwise
         var bc = b.Contiguous();
         T[] sa = (T[])ac.Storage, sb = (T[])bc.Storage;
         int oa = ac.Offset, ob = bc.Offset;
-        var dst = new T[a.Size];
+        var dst = BufferPool.Rent<T>(a.Size);
         Chunks.Run(dst.Length, (i, n) =>
         {
             var y = dst.AsSpan(i, n);
@@ -447,8 +447,13 @@ internal static class Elementwise
     {
         var c = x.Contiguous();
         if (!ReferenceEquals(c, x) || c.Size == 0) return c;
-        return c.DType == DType.Float32
-            ? Tensor.Wrap(c.Span<float>().ToArray(), c.Shape)
-            : Tensor.Wrap(c.Span<double>().ToArray(), c.Shape);
+        return c.DType == DType.Float32 ? CopyOf<float>(c) : CopyOf<double>(c);
+    }
+
+    private static Tensor CopyOf<T>(Tensor c)
+    {
+        var dst = BufferPool.Rent<T>(c.Size);
+        c.Span<T>().CopyTo(dst);
+        return Tensor.Wrap(dst, c.Shape);
     }
 }

@@ -79,7 +79,7 @@ internal static class Reductions
     private static Tensor Reduce<T>(Tensor x, bool[] reduced, Shape outShape, bool max) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int k = outShape.Size;
-        var dst = new T[k];
+        var dst = BufferPool.Rent<T>(k);   // every branch writes every output element
         int r = k == 0 ? 0 : x.Size / k;
         if (k == 0) return Tensor.Wrap(dst, outShape);
         if (r == 0)

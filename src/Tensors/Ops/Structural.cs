@@ -44,7 +44,7 @@ internal static class Structural
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
     private static Tensor Pad<T>(Tensor x, T value, (int Lo, int Hi, int Interior)[] config, Shape outShape)
     {
-        var dst = new T[outShape.Size];
+        var dst = BufferPool.Rent<T>(outShape.Size);   // filled with the padding value first
         if (dst.Length == 0) return Tensor.Wrap(dst, outShape);
         Array.Fill(dst, value);
         int rank = x.Rank;
@@ -116,7 +116,7 @@ internal static class Structural
 
     private static Tensor Concatenate<T>(IReadOnlyList<Tensor> xs, int axis, Shape outShape)
     {
-        var dst = new T[outShape.Size];
+        var dst = BufferPool.Rent<T>(outShape.Size);   // the operands tile the output along the axis
         var outStrides = outShape.ContiguousStrides();
         int at = 0;
         foreach (var x in xs)

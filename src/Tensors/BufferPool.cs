@@ -1,0 +1,263 @@
+namespace NeuralTangents.Tensors;
+
+/// <summary>
+/// Storage arrays of dead intermediate tensors, kept for reuse by later kernels and later calls of the same kernel
+/// function (allocating and first-touching fresh memory was most of a warm call's element-wise time: the digits FCN
+/// allocated ~420 MB per call). Arrays are kept by exact element count and type, so a reused array is always exactly
+/// a tensor's storage (<c>Storage.Length == Size</c>, as the kernels assume).
+/// <para>
+/// Who returns what: the autodiff interpreter returns the storage of an intermediate once no live variable refers to
+/// it (views share storage, so it counts references per storage array) and only if the storage was rented while one
+/// of its equations ran; a kernel implementation returns its interpreters' outputs once it is done with them
+/// (<see cref="Release"/>). Inputs, literals, results and anything not rented here are never returned.
+/// </para>
+/// <para>
+/// Memory: at most <see cref="CapBytes"/> bytes of free arrays are retained; a returned array beyond that is dropped
+/// to the GC. A kernel function sets the cap to its call's estimated peak (the bytes the memory estimates already
+/// count), so the retained arrays are memory the process held at its peak anyway.
+/// </para>
+/// Thread-safe: free lists are guarded by a lock; which pool is in effect is an ambient value per logical call flow
+/// (<see cref="Use"/>, an <see cref="AsyncLocal{T}"/>: it flows into <c>Parallel.For</c> workers and tasks, and two
+/// threads evaluating with one pool each track their own rentals).
+/// </summary>
+internal sealed class BufferPool
+{
+    /// <summary>Arrays shorter than this are allocated, not pooled (a look-up costs about as much as a small allocation).</summary>
+    internal const int MinElements = 1024;
+
+    private static readonly AsyncLocal<Frame?> Ambient = new();
+
+    private readonly object _gate = new();
+    private readonly Dictionary<(Type, int), Stack<Array>> _free = new();
+    private long _capBytes;
+    private long _freeBytes, _hits, _misses, _returned, _dropped;
+
+    /// <summary>A pool retaining at most <paramref name="capBytes"/> bytes of free arrays.</summary>
+    public BufferPool(long capBytes = 256L << 20) => _capBytes = Math.Max(0, capBytes);
+
+    /// <summary>Most bytes of free arrays retained; lowering it drops the excess at once.</summary>
+    public long CapBytes
+    {
+        get => Interlocked.Read(ref _capBytes);
+        set
+        {
+            lock (_gate)
+            {
+                _capBytes = Math.Max(0, value);
+                Trim(_capBytes);
+            }
+        }
+    }
+
+    /// <summary>Bytes of free arrays held now.</summary>
+    public long FreeBytes { get { lock (_gate) return _freeBytes; } }
+
+    /// <summary>Rentals served from the pool / allocated because none fit; arrays returned / dropped over the cap.</summary>
+    public (long Hits, long Misses, long Returned, long Dropped) Counts
+    {
+        get { lock (_gate) return (_hits, _misses, _returned, _dropped); }
+    }
+
+    /// <summary>A pool that pools nothing: inside <c>Use(BufferPool.Off)</c> every site allocates with <c>new</c>, as
+    /// without a pool (the reference in tests and A/B measurements).</summary>
+    internal static BufferPool Off { get; } = new(0) { IsOff = true };
+
+    private bool IsOff { get; init; }
+
+    /// <summary>Test aid: a rented array that the site does not ask to be zeroed is filled with NaN first, so a site
+    /// that leaves elements unwritten gives NaN instead of silently reusing stale values.</summary>
+    internal bool PoisonRentals { get; init; }
+
+    /// <summary>Drops every free array to the GC.</summary>
+    public void Clear()
+    {
+        lock (_gate) Trim(0);
+    }
+
+    private void Trim(long limit)
+    {
+        foreach (var (key, stack) in _free)
+            while (_freeBytes > limit && stack.Count > 0)
+            {
+                var a = stack.Pop();
+                _freeBytes -= Bytes(a);
+                _dropped++;
+            }
+    }
+
+    private static long Bytes(Array a) => (long)a.Length * (a is float[] ? sizeof(float) : sizeof(double));
+
+    private T[]? TryTake<T>(int length)
+    {
+        lock (_gate)
+        {
+            if (_free.TryGetValue((typeof(T), length), out var s) && s.Count > 0)
+            {
+                var a = (T[])s.Pop();
+                _freeBytes -= Bytes(a);
+                _hits++;
+                return a;
+            }
+            _misses++;
+            return null;
+        }
+    }
+
+    /// <summary>Keeps <paramref name="a"/> for reuse (or drops it over the cap). The caller guarantees that nothing reads
+    /// or writes it any more.</summary>
+    internal void Return(Array a)
+    {
+        if (IsOff || a is not (float[] or double[]) || a.Length < MinElements) return;
+        long bytes = Bytes(a);
+        lock (_gate)
+        {
+            if (_freeBytes + bytes > _capBytes) { _dropped++; return; }
+            var key = (a.GetType().GetElementType()!, a.Length);
+            if (!_free.TryGetValue(key, out var s)) _free[key] = s = new Stack<Array>();
+            s.Push(a);
+            _freeBytes += bytes;
+            _returned++;
+        }
+    }
+
+    // ---------------------------------------------------------------- ambient use
+
+    /// <summary>The pool in effect on this call flow, or null.</summary>
+    internal static BufferPool? Current => Ambient.Value?.Pool;
+
+    /// <summary>
+    /// A storage array of <paramref name="length"/> elements: from the ambient pool when one is in effect (else
+    /// <c>new</c>). <paramref name="zeroed"/>: the site accumulates into it (all zeros, as <c>new</c> gives);
+    /// otherwise the caller must write every element before reading any.
+    /// </summary>
+    internal static T[] Rent<T>(int length, bool zeroed = false)
+    {
+        var f = Ambient.Value;
+        if (f is null || f.Pool.IsOff || length < MinElements) return new T[length];
+        var a = f.Pool.TryTake<T>(length);
+        if (a is null) a = zeroed ? new T[length] : GC.AllocateUninitializedArray<T>(length);
+        else if (zeroed) Array.Clear(a);
+        if (!zeroed && f.Pool.PoisonRentals) Poison(a);
+        f.Note(a);
+        return a;
+    }
+
+    private static void Poison<T>(T[] a)
+    {
+        if (a is float[] fa) Array.Fill(fa, float.NaN);
+        else if (a is double[] da) Array.Fill(da, double.NaN);
+    }
+
+    /// <summary>Makes <paramref name="pool"/> the ambient pool until the returned scope is disposed.</summary>
+    public static Scope Use(BufferPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var previous = Ambient.Value;
+        var frame = new Frame(pool, previous, notesRentals: false);
+        Ambient.Value = frame;
+        return new Scope(previous);
+    }
+
+    /// <summary>
+    /// Starts tracking the arrays rented on this call flow (an interpreter's evaluation), or returns null when no pool
+    /// is in effect. Dispose it to restore the enclosing frame.
+    /// </summary>
+    internal static Tracking? Track()
+    {
+        var previous = Ambient.Value;
+        if (previous is null) return null;
+        var frame = new Frame(previous.Pool, previous, notesRentals: true);
+        Ambient.Value = frame;
+        return new Tracking(frame, previous);
+    }
+
+    /// <summary>
+    /// Returns the storage of <paramref name="dead"/> tensors to the ambient pool, except storage that a
+    /// <paramref name="keep"/> tensor refers to, and only storage that an interpreter rented and handed out as a graph
+    /// output in this scope (so an input, a parameter, a literal or a caller's array is never taken). The caller
+    /// guarantees that no live tensor other than those in <paramref name="keep"/> refers to that storage.
+    /// Does nothing when no pool is in effect.
+    /// </summary>
+    internal static void Release(IEnumerable<Tensor> dead, IEnumerable<Tensor>? keep = null)
+    {
+        var f = Ambient.Value;
+        while (f is not null && f.Escaped is null) f = f.Parent;
+        if (f is null) return;
+        var kept = new HashSet<Array>(ReferenceEqualityComparer.Instance);
+        if (keep is not null) foreach (var t in keep) kept.Add(t.Storage);
+        foreach (var t in dead)
+        {
+            var a = t.Storage;
+            if (kept.Contains(a) || !f.Escaped!.Remove(a)) continue;
+            f.Pool.Return(a);
+        }
+    }
+
+    /// <summary>One level of the ambient stack: the pool; for an interpreter's frame, the arrays rented on it (and
+    /// outputs escaping from interpreters nested in its equations); for a <see cref="Use"/> frame, the outputs that
+    /// escaped from its interpreters, held weakly (the GC takes those nobody releases).</summary>
+    internal sealed class Frame(BufferPool pool, Frame? parent, bool notesRentals)
+    {
+        private readonly List<Array> _noted = new();
+        public BufferPool Pool { get; } = pool;
+        public Frame? Parent { get; } = parent;
+        public System.Runtime.CompilerServices.ConditionalWeakTable<Array, object>? Escaped { get; } = notesRentals ? null : new();
+
+        internal void Note(Array a)
+        {
+            if (!notesRentals) return;
+            lock (_noted) _noted.Add(a);
+        }
+
+        internal void Adopt(Array a)
+        {
+            if (Escaped is not null) Escaped.AddOrUpdate(a, Pool);
+            else lock (_noted) _noted.Add(a);
+        }
+
+        internal Array[] Take()
+        {
+            lock (_noted)
+            {
+                if (_noted.Count == 0) return Array.Empty<Array>();
+                var r = _noted.ToArray();
+                _noted.Clear();
+                return r;
+            }
+        }
+    }
+
+    /// <summary>An interpreter's tracking frame (see <see cref="Track"/>).</summary>
+    internal sealed class Tracking(Frame frame, Frame previous) : IDisposable
+    {
+        private bool _done;
+
+        public BufferPool Pool => frame.Pool;
+
+        /// <summary>The arrays rented (or adopted from nested evaluations) since the last call.</summary>
+        public Array[] TakeRented() => frame.Take();
+
+        /// <summary>Hands an owned array that outlives this evaluation (a graph output) to the enclosing frame.</summary>
+        public void Escape(Array a) => previous.Adopt(a);
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            Ambient.Value = previous;
+        }
+    }
+
+    /// <summary>A pool made ambient by <see cref="Use"/>; disposing it restores the previous one.</summary>
+    internal sealed class Scope(Frame? previous) : IDisposable
+    {
+        private bool _done;
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            Ambient.Value = previous;
+        }
+    }
+}

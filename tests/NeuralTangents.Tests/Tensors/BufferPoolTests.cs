@@ -1,0 +1,213 @@
+using NeuralTangents.Autodiff;
+using NeuralTangents.Autodiff.Interpreters;
+using NeuralTangents.Autodiff.Ir;
+using NeuralTangents.Autodiff.Tracing;
+using NeuralTangents.Stax;
+using static NeuralTangents.Stax.Stax;
+
+namespace NeuralTangents.Tests.Tensors;
+
+/// <summary>
+/// Buffer reuse must not change a single bit: kernels computed with a pool (its rentals poisoned with NaN, so an
+/// allocation site that leaves an element unwritten shows) equal the unpooled ones exactly, on later calls that reuse
+/// the buffers of earlier ones, across shapes and from two threads sharing one pool; the interpreter never hands out
+/// storage that a live value, an input or an output still uses.
+/// </summary>
+public class BufferPoolTests
+{
+    private static readonly (string Name, Layer Net, int[] X)[] Networks =
+    {
+        ("fcn", Serial(Flatten(), Dense(64, 1.5, 0.1), Relu(), Dense(48, 1.5, 0.1), Erf(), Dense(3, 1.5, 0.1)), new[] { 12, 4, 4, 2 }),
+        ("cnn", Serial(Conv(8, new[] { 3, 3 }, new[] { 2, 2 }, Padding.Same, 1.5, 0.1), Relu(), Conv(8, new[] { 3, 3 }, wStd: 1.5, bStd: 0.1),
+            Relu(), AvgPool(new[] { 2, 2 }, padding: Padding.Same), Flatten(), Dense(3, 1.5, 0.1)), new[] { 5, 10, 10, 2 }),
+    };
+
+    public static IEnumerable<object[]> Cases()
+    {
+        for (int n = 0; n < Networks.Length; n++)
+            foreach (var impl in new[] { NtkImplementation.JacobianContraction, NtkImplementation.NtkVectorProducts, NtkImplementation.StructuredDerivatives })
+                foreach (var dtype in new[] { DType.Float64, DType.Float32 })
+                    yield return new object[] { n, impl, dtype };
+    }
+
+    private static (KernelFunction Fn, Tensor X, Tensor X2, Params P) Setup(int network, NtkImplementation impl, DType dtype, int[]? trace = null, int seed = 0)
+    {
+        var (_, net, shape) = Networks[network];
+        var rng = new Random(seed);
+        var x = Tensor.RandomNormal(rng, new Shape(shape), dtype);
+        var x2 = Tensor.RandomNormal(rng, new Shape(new[] { shape[0] - 2 }.Concat(shape[1..]).ToArray()), dtype);
+        var (_, p) = net.Init(seed, new Shape(shape), dtype);
+        return (NeuralTangents.Empirical.NtkFn(net.Apply, trace ?? new[] { -1 }, null, 0, impl), x, x2, p);
+    }
+
+    private static Tensor Unpooled(Func<Tensor> compute)
+    {
+        using (BufferPool.Use(BufferPool.Off)) return compute();
+    }
+
+    private static void AssertBitEqual(Tensor expected, Tensor actual, string what)
+    {
+        Assert.Equal(expected.Shape, actual.Shape);
+        Assert.Equal(expected.DType, actual.DType);
+        var e = expected.ToDoubleArray();
+        var a = actual.ToDoubleArray();
+        Assert.All(e, v => Assert.True(double.IsFinite(v), $"{what}: reference not finite"));
+        for (int i = 0; i < e.Length; i++)
+            if (BitConverter.DoubleToInt64Bits(e[i]) != BitConverter.DoubleToInt64Bits(a[i]))
+                Assert.Fail($"{what}: element {i} is {a[i]:R}, unpooled {e[i]:R}");
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void PooledKernelEqualsUnpooledBitForBit(int network, NtkImplementation impl, DType dtype)
+    {
+        foreach (var trace in new[] { new[] { -1 }, Array.Empty<int>() })
+        {
+            var (fn, x, x2, p) = Setup(network, impl, dtype, trace);
+            var same = Unpooled(() => fn(x, null, p));
+            var cross = Unpooled(() => fn(x, x2, p));
+            var pool = new BufferPool(1L << 30) { PoisonRentals = true };
+            using (BufferPool.Use(pool))
+                for (int call = 0; call < 3; call++)
+                {
+                    AssertBitEqual(same, fn(x, null, p), $"{impl} trace [{string.Join(",", trace)}] call {call}, x2 = null");
+                    AssertBitEqual(cross, fn(x, x2, p), $"{impl} trace [{string.Join(",", trace)}] call {call}, x2 given");
+                }
+            // Later calls reused the first call's buffers.
+            var (hits, _, returned, _) = pool.Counts;
+            Assert.True(returned > 0 && hits > 0, $"{impl}: {returned} returned, {hits} reused");
+        }
+    }
+
+    [Fact]
+    public void KernelFunctionReusesItsOwnPoolAcrossShapes()
+    {
+        // No ambient pool: the kernel function's own pool serves N = 12, then N = 7, then N = 12 again.
+        var (fn, x, _, p) = Setup(0, NtkImplementation.StructuredDerivatives, DType.Float64);
+        var small = x.Slice(new[] { 0, 0, 0, 0 }, new[] { 7, 4, 4, 2 });
+        var refBig = Unpooled(() => fn(x, null, p));
+        var refSmall = Unpooled(() => fn(small, null, p));
+        for (int round = 0; round < 2; round++)
+        {
+            AssertBitEqual(refBig, fn(x, null, p), $"N = 12, round {round}");
+            AssertBitEqual(refSmall, fn(small, null, p), $"N = 7, round {round}");
+        }
+        // A pool shared across the two shapes (buffers of one size reused, others allocated) with poisoned rentals.
+        var pool = new BufferPool(1L << 30) { PoisonRentals = true };
+        using (BufferPool.Use(pool))
+        {
+            AssertBitEqual(refBig, fn(x, null, p), "shared pool, N = 12");
+            AssertBitEqual(refSmall, fn(small, null, p), "shared pool, N = 7");
+            AssertBitEqual(refBig, fn(x, null, p), "shared pool, N = 12 again");
+        }
+        Assert.True(pool.Counts.Hits > 0);
+    }
+
+    [Fact]
+    public void TwoThreadsShareOnePool()
+    {
+        // Two threads call one kernel function (one pool) at once, and two others share a poisoned ambient pool,
+        // each with its own inputs; every result equals its unpooled value.
+        var (fn, x, x2, p) = Setup(1, NtkImplementation.StructuredDerivatives, DType.Float32);
+        var (fnJ, _, _, _) = Setup(1, NtkImplementation.JacobianContraction, DType.Float32);
+        var refA = Unpooled(() => fn(x, null, p));
+        var refJ = Unpooled(() => fnJ(x, null, p));
+        var refB = Unpooled(() => fn(x2, x, p));
+        var shared = new BufferPool(1L << 30) { PoisonRentals = true };
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Worker(KernelFunction f, Tensor a, Tensor? b, Tensor expected, BufferPool? ambient, string name)
+        {
+            using var scope = ambient is null ? null : BufferPool.Use(ambient);
+            for (int i = 0; i < 4; i++)
+            {
+                var k = f(a, b, p);
+                try { AssertBitEqual(expected, k, $"{name} call {i}"); }
+                catch (Exception e) { failures.Enqueue(e.Message); }
+            }
+        }
+        var threads = new[]
+        {
+            new Thread(() => Worker(fn, x, null, refA, null, "own pool A")),
+            new Thread(() => Worker(fn, x2, x, refB, null, "own pool B")),
+            new Thread(() => Worker(fnJ, x, null, refJ, shared, "shared pool A (JC)")),
+            new Thread(() => Worker(fn, x2, x, refB, shared, "shared pool B")),
+        };
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void InterpreterNeverRecyclesLiveInputsOrOutputs()
+    {
+        // y = exp(x)·2: an intermediate; outputs: a transposed view of tanh(y), y + x, and x itself (an input).
+        // (Not sin: TensorPrimitives.Sin(double) rounds differently depending on the destination's alignment.)
+        var t = new TensorType(new Shape(64, 32), DType.Float64);
+        var g = Ad.Trace(ins =>
+        {
+            var y = Lax.Mul(Lax.Exp(ins[0]), Lax.FullLike(ins[0], 2));
+            var e = Lax.Tanh(y);
+            return new[] { Lax.Transpose(e, 1, 0), Lax.Add(y, ins[0]), ins[0] };
+        }, new[] { t });
+        var x = Tensor.RandomNormal(new Random(1), t.Shape);
+        var xCopy = x.ToDoubleArray();
+        var reference = Unpooled(() => Interpreter.Evaluate(g, new[] { x })[0]);
+        var pool = new BufferPool(1L << 30) { PoisonRentals = true };
+        Tensor[] first;
+        using (BufferPool.Use(pool))
+        {
+            first = Interpreter.Evaluate(g, new[] { x });
+            var firstValues = first.Select(o => o.ToDoubleArray()).ToArray();
+            // The second evaluation reuses the first one's dead intermediates, never its outputs.
+            var second = Interpreter.Evaluate(g, new[] { x });
+            for (int i = 0; i < first.Length; i++)
+            {
+                Assert.Equal(firstValues[i], first[i].ToDoubleArray());
+                Assert.Equal(firstValues[i], second[i].ToDoubleArray());
+            }
+            Assert.Same(x, first[2]);
+            Assert.Equal(xCopy, x.ToDoubleArray());
+            AssertBitEqual(reference, second[0], "transposed output");
+        }
+        Assert.True(pool.Counts.Returned > 0 && pool.Counts.Hits > 0, $"counts {pool.Counts}");
+    }
+
+    [Fact]
+    public void ReleaseTakesOnlyEscapedInterpreterOutputs()
+    {
+        var t = new TensorType(new Shape(2048), DType.Float32);
+        var g = Ad.Trace(ins => new[] { Lax.Sin(ins[0]), ins[0] }, new[] { t });
+        var x = Tensor.RandomNormal(new Random(2), t.Shape, DType.Float32);
+        var pool = new BufferPool(1L << 30);
+        using (BufferPool.Use(pool))
+        {
+            var outs = Interpreter.Evaluate(g, new[] { x });
+            var mine = NeuralTangents.Tensors.Ops.Elementwise.Scale(x, 2);         // rented outside any interpreter: not the pool's to take back
+            BufferPool.Release(new[] { outs[1], mine, outs[0] }, keep: new[] { outs[0] });
+            Assert.Equal(0, pool.Counts.Returned);       // x is an input, mine was never handed out, outs[0] is kept
+            BufferPool.Release(new[] { outs[0] });
+            BufferPool.Release(new[] { outs[0] });       // a second release of the same storage is ignored
+            Assert.Equal(1, pool.Counts.Returned);
+        }
+    }
+
+    [Fact]
+    public void RetainsAtMostItsCap()
+    {
+        var pool = new BufferPool(3 * 4096 * sizeof(double));
+        for (int i = 0; i < 5; i++) pool.Return(new double[4096]);
+        Assert.Equal(3 * 4096L * sizeof(double), pool.FreeBytes);
+        Assert.Equal((3L, 2L), (pool.Counts.Returned, pool.Counts.Dropped));
+        pool.CapBytes = 4096 * sizeof(double);
+        Assert.Equal(4096L * sizeof(double), pool.FreeBytes);
+        pool.Return(new float[100]);                     // below MinElements: never kept
+        Assert.Equal(4096L * sizeof(double), pool.FreeBytes);
+        using (BufferPool.Use(pool))
+        {
+            var a = BufferPool.Rent<double>(4096, zeroed: true);
+            Assert.All(a, v => Assert.Equal(0.0, v));
+            Assert.Equal(0, pool.FreeBytes);
+        }
+        pool.Clear();
+        Assert.Equal(0, pool.FreeBytes);
+    }
+}
