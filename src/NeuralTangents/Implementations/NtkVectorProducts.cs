@@ -86,15 +86,20 @@ internal static class NtkVectorProducts
         int o1 = b1.Out[r.Output], o2 = b2.Out[r.Output];
         if (out1.Shape[o1] != 1 || out2.Shape[o2] != 1)
             throw new ArgumentException($"vmap_axes: output axis {o1} of f on one example has size {out1.Shape[o1]}, expected 1 (output shape {out1.Shape})", "vmapAxes");
-        // Costs and plans use the simplified graph; evaluation runs it fused (Ad.Fuse: same values, fewer passes).
-        var cache = new Dictionary<(int, int, int), Graph> { [(plan.C1, plan.C2, plan.Cb)] = Ad.Fuse(plan.Graph) };
-        Graph For(int c1, int c2, int cb) => cache.TryGetValue((c1, c2, cb), out var h) ? h
-            : cache[(c1, c2, cb)] = Ad.Fuse(PairGraph(plan.Vp, p.Count, x1.Length, x2.Length, b1, b2, c1, c2, cb));
+        // Costs and plans use the simplified graph; evaluation runs it fused (Ad.Fuse: same values, fewer passes) and
+        // staged: the part that depends only on the parameters and the x1 block (x1's forward pass and ReLU masks) runs
+        // once per x1 block, not once per x2 example and basis chunk.
+        var cache = new Dictionary<(int, int, int), StagedGraph>();
+        StagedGraph For(int c1, int c2, int cb) => cache.TryGetValue((c1, c2, cb), out var h) ? h
+            : cache[(c1, c2, cb)] = Ad.Linearize(Ad.Fuse((c1, c2, cb) == (plan.C1, plan.C2, plan.Cb) ? plan.Graph
+                : PairGraph(plan.Vp, p.Count, x1.Length, x2.Length, b1, b2, c1, c2, cb)), Masks.From(plan.Graph.Inputs.Count, p.Count + x1.Length));
         var rowsOf1 = new List<Tensor>();
         for (int s1 = 0; s1 < b1.Count; s1 += plan.C1)
         {
             int c1 = Math.Min(plan.C1, b1.Count - s1);
             var a1 = b1.Stack(x1, s1, c1);
+            var residuals = new Dictionary<StagedGraph, Tensor[]>();
+            Tensor[] Residuals(StagedGraph sg) => residuals.TryGetValue(sg, out var res) ? res : residuals[sg] = sg.Bind(p.Values.Concat(a1).ToArray(), r.Backend);
             var cols = new List<Tensor>();
             for (int s2 = 0; s2 < b2.Count; s2 += plan.C2)
             {
@@ -105,8 +110,8 @@ internal static class NtkVectorProducts
                 for (int sb = 0; sb < m2; sb += plan.Cb)
                 {
                     int cb = Math.Min(plan.Cb, m2 - sb);
-                    var args = p.Values.Concat(a1).Concat(a2).Append(StandardBasis.Of(out2.Shape, out2.DType, sb, cb)).ToArray();
-                    parts.Add(Interpreter.Evaluate(For(c1, c2, cb), args, r.Backend)[0]);                   // (c1, c2, cb, out1e…)
+                    var sg = For(c1, c2, cb);
+                    parts.Add(sg.Apply(r.Backend, Residuals(sg), a2.Append(StandardBasis.Of(out2.Shape, out2.DType, sb, cb)).ToArray())[0]);   // (c1, c2, cb, out1e…)
                 }
                 cols.Add(parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 2));
             }
