@@ -216,7 +216,7 @@ internal static class StructuredDerivatives
                     uses.Add(use);
                 }
         }
-        return new Side { JacobianRules = rules.Jacobian, Linear = linear, Known = knownBatched, Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Batched = batched, Batching = b };
+        return new Side { JacobianRules = rules.Jacobian, Linear = linear, Known = ScaleFoldTransform.Apply(knownBatched), Uses = uses, Fx = g.Outputs[0].Type.Shape, NumResiduals = nr, Batched = batched, Batching = b };
     }
 
     /// <summary>Where each variable of <paramref name="g"/> is read: (equation, operand) pairs; a graph output counts as a reader.</summary>
@@ -322,7 +322,9 @@ internal static class StructuredDerivatives
         var back = TransposeTransform.Apply(L, Masks.From(L.Inputs.Count, nr), new[] { true }, record);
         back = DceTransform.Apply(new Graph(back.Inputs, back.Equations, back.Outputs.Skip(np).ToArray(), back.VarCount));
         var vb = Ad.Vmap(back, InAxes.Only(nr + 1, nr), InAxes.Out(record.Length), s.Fx.Size);
-        return (b is null ? vb : Ad.Vmap(vb, InAxes.Concat(s.Batched.Select(x => x ? (int?)0 : null).ToArray(), InAxes.None(1)), InAxes.Out(record.Length), b.Count), record);
+        var full = b is null ? vb : Ad.Vmap(vb, InAxes.Concat(s.Batched.Select(x => x ? (int?)0 : null).ToArray(), InAxes.None(1)), InAxes.Out(record.Length), b.Count);
+        // σ_w/√n scales each layer's (examples, basis, …) cotangent before the layer's adjoint: scale its weight instead.
+        return (ScaleFoldTransform.Apply(full), record);
     }
 
     /// <summary>The compressed ∂y/∂w graph of use <paramref name="u"/> (vmapped over examples when batched).</summary>

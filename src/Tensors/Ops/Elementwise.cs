@@ -136,12 +136,20 @@ internal static class Elementwise
             T s = ((T[])a.Storage)[a.Offset];
             Chunks.Run(dst.Length, (i, n) => BinaryScalarSpan(op, s, src.AsSpan(off + i, n), dst.AsSpan(i, n)));
         }
-        else if (OpChecks.BroadcastLayout(b) is { } lb)
+        // A broadcast against a contiguous operand first; when neither is contiguous (structured derivatives' ∂f/∂y
+        // pass: a per-example mask broadcast over the basis times a cotangent shared by the examples), both are read
+        // run by run: BinaryBroadcast would first copy the other broadcast operand to full size (a strided copy of
+        // 5 M elements on the seed CNN).
+        else if (a.IsContiguous && OpChecks.BroadcastLayout(b) is { } lb)
             BinaryBroadcast(op, a, b, lb, broadcastIsA: false, dst);
-        else if (OpChecks.BroadcastLayout(a) is { } la)
+        else if (b.IsContiguous && OpChecks.BroadcastLayout(a) is { } la)
             BinaryBroadcast(op, b, a, la, broadcastIsA: true, dst);
         else if (!(a.IsContiguous && b.IsContiguous) && OpChecks.Runs(a, b) is { } runs)
             BinaryRuns(op, a, b, runs, dst);
+        else if (OpChecks.BroadcastLayout(b) is { } lb2)
+            BinaryBroadcast(op, a, b, lb2, broadcastIsA: false, dst);
+        else if (OpChecks.BroadcastLayout(a) is { } la2)
+            BinaryBroadcast(op, b, a, la2, broadcastIsA: true, dst);
         else
         {
             var ac = a.Contiguous();
