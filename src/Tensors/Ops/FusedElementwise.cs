@@ -138,7 +138,7 @@ internal static class FusedElementwise
     private static Tensor Evaluate<T>(Shape shape, IReadOnlyList<Tensor> leaves, int[][] maps, FusedStep[] steps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var dst = new T[shape.Size];
+        var dst = BufferPool.Rent<T>(shape.Size);   // every element is written (the blocks tile the output)
         if (dst.Length == 0) return Tensor.Wrap(dst, shape);
         var loops = Collapse(shape, leaves, maps);
         var slots = Registers(steps, out int regs);
