@@ -172,6 +172,35 @@ internal sealed class BufferPool
     }
 
     /// <summary>
+    /// Runs an operation that returns a fresh tensor, outside an interpreter (an einsum step, a scaling): the arrays it
+    /// rented other than its result's storage are dead when it returns (no allocation site keeps an array beyond its
+    /// operation except as the storage of the tensor it returns) and go back to the pool; the result's storage, when
+    /// rented, may later be given back with <see cref="Release"/>.
+    /// </summary>
+    internal static Tensor Run(Func<Tensor> op) => Run(op, out _);
+
+    /// <summary><see cref="Run(Func{Tensor})"/>; <paramref name="owned"/>: the result's storage was rented by the
+    /// operation (not an operand's or a caller's), so it may be released once dead.</summary>
+    internal static Tensor Run(Func<Tensor> op, out bool owned)
+    {
+        owned = false;
+        using var t = Track();
+        var r = op();
+        if (t is null) return r;
+        owned = t.ReturnScratch(r.Storage);
+        if (owned) t.Escape(r.Storage);
+        return r;
+    }
+
+    /// <summary><see cref="Run(Func{Tensor})"/> for an operation that writes into a caller's tensor: everything it rented is dead.</summary>
+    internal static void Run(Action op)
+    {
+        using var t = Track();
+        op();
+        t?.ReturnScratch(null);
+    }
+
+    /// <summary>
     /// Returns the storage of <paramref name="dead"/> tensors to the ambient pool, except storage that a
     /// <paramref name="keep"/> tensor refers to, and only storage that an interpreter rented and handed out as a graph
     /// output in this scope (so an input, a parameter, a literal or a caller's array is never taken). The caller
@@ -239,6 +268,20 @@ internal sealed class BufferPool
 
         /// <summary>Hands an owned array that outlives this evaluation (a graph output) to the enclosing frame.</summary>
         public void Escape(Array a) => previous.Adopt(a);
+
+        /// <summary>Returns every array rented since the last take except <paramref name="result"/>; says whether
+        /// <paramref name="result"/> was among them (then it is owned here).</summary>
+        public bool ReturnScratch(Array? result)
+        {
+            bool owned = false;
+            var seen = new HashSet<Array>(ReferenceEqualityComparer.Instance);
+            foreach (var a in frame.Take())
+            {
+                if (ReferenceEquals(a, result)) { owned = true; continue; }
+                if (seen.Add(a)) frame.Pool.Return(a);
+            }
+            return owned;
+        }
 
         public void Dispose()
         {

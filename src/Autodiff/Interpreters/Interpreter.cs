@@ -62,11 +62,11 @@ public static class Interpreter
 
         public void Defined(Tensor y)
         {
-            var rented = tracking.TakeRented();
             var s = y.Storage;
+            // Arrays the equation rented besides its output's storage (operand copies) are dead: back to the pool.
+            bool rented = tracking.ReturnScratch(s);
             if (_refs.TryGetValue(s, out int n)) _refs[s] = n + 1;
-            else if (Array.IndexOf(rented, s) >= 0) _refs[s] = 1;
-            // Other arrays rented by this equation (scratch) are left to the GC: the kernel may still hold them.
+            else if (rented) _refs[s] = 1;
         }
 
         public void Dropped(Tensor t)

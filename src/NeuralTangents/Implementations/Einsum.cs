@@ -90,6 +90,7 @@ internal static class Einsum
         private readonly HashSet<Sig> _done = new();
         private readonly Dictionary<Sig, int> _reads = new();
         private readonly Dictionary<Sig, Tensor> _memo = new();
+        private readonly List<Tensor> _made = new();   // step results and sums made here, until released
         private readonly ComputeBackend _backend;
 
         /// <summary>A session whose contractions run on <paramref name="backend"/> (default: the backend in effect now,
@@ -199,7 +200,7 @@ internal static class Einsum
             var vals = values.Select((v, k) => Shared(nodes[k].Sig, () =>
             {
                 var sq = plan.SizeOne[k].Length > 0 ? v.Squeeze(plan.SizeOne[k]) : v;
-                return Drop(sq, plan.Ids[k], nodes[k].Ids);
+                return Made(() => Drop(sq, plan.Ids[k], nodes[k].Ids));
             })).ToList();
             for (int s = 0; s < plan.Steps.Count; s++)
             {
@@ -213,21 +214,39 @@ internal static class Einsum
                     && IsHadamard(a.Ids, b.Ids, batch, contract))
                 {
                     _reads.Remove(pairSig);
-                    MultiplyAdd(va, vb.Transpose(a.Ids.Select(id => Array.IndexOf(b.Ids, id)).ToArray()), accumulate);
-                    return accumulate;
+                    BufferPool.Run(() => MultiplyAdd(va, vb.Transpose(a.Ids.Select(id => Array.IndexOf(b.Ids, id)).ToArray()), accumulate));
+                    return ReleaseDead(accumulate);
                 }
-                if (!_memo.TryGetValue(pairSig, out var r)) r = Pair(a.Ids, va, b.Ids, vb, batch, contract, _backend);
+                if (!_memo.TryGetValue(pairSig, out var r)) r = Made(() => Pair(a.Ids, va, b.Ids, vb, batch, contract, _backend));
                 if (--_reads[pairSig] > 0) _memo[pairSig] = r; else { _memo.Remove(pairSig); _reads.Remove(pairSig); }
                 nodes.Add(result);
-                vals.Add(Shared(result.Sig, () => Drop(r, ids, result.Ids)));
+                vals.Add(Shared(result.Sig, () => Made(() => Drop(r, ids, result.Ids))));
                 MemoryPacer.Tick();
             }
             var lastIds = nodes[0].Ids;
             var y = vals[0].Transpose(plan.Output.Select(id => Array.IndexOf(lastIds, id)).ToArray());
-            var full = y.Contiguous().Reshape(plan.OutShape);
-            if (accumulate is null) return full;
-            MultiplyAdd(full, null, accumulate);
-            return accumulate;
+            if (accumulate is null) return ReleaseDead(Made(() => y.Contiguous()).Reshape(plan.OutShape));
+            BufferPool.Run(() => MultiplyAdd(y, null, accumulate));
+            return ReleaseDead(accumulate);
+        }
+
+        /// <summary>Runs a step and remembers its result, whose storage (when rented from a pool) this session gives back
+        /// once neither a memoised step nor the einsum's result refers to it.</summary>
+        private Tensor Made(Func<Tensor> step)
+        {
+            var t = BufferPool.Run(step, out bool owned);
+            if (owned) _made.Add(t);   // never an operand's storage (a Drop that sums nothing returns the operand)
+            return t;
+        }
+
+        /// <summary>At the end of an einsum, gives the storage of results no memoised step reads back to the ambient pool
+        /// (a no-op without one); <paramref name="result"/> is the einsum's own result.</summary>
+        private Tensor ReleaseDead(Tensor result)
+        {
+            var live = new HashSet<Array>(_memo.Values.Select(t => t.Storage), ReferenceEqualityComparer.Instance) { result.Storage };
+            BufferPool.Release(_made.Where(t => !live.Contains(t.Storage)), _memo.Values.Append(result));
+            _made.RemoveAll(t => !live.Contains(t.Storage));
+            return result;
         }
     }
 

@@ -302,7 +302,7 @@ internal static class StructuredDerivatives
             var (jg, consts) = JacobianGraph(s, u, compressed);
             var values = consts.Select(v => residuals[IndexOf(L.Inputs, v, nr)]).ToArray();
             var jac = Interpreter.Evaluate(jg, values, backend)[0];
-            J[u] = use.Factor == 1 ? jac : Elementwise.Scale(jac, use.Factor);
+            J[u] = use.Factor == 1 ? jac : BufferPool.Run(() => Elementwise.Scale(jac, use.Factor));
             if (use.Factor != 1) BufferPool.Release(new[] { jac }, A.Concat(J).Where(t => t is not null).Concat(residuals));
         }
         // Residuals and the cotangents no use reads are dead (a Jacobian or ∂f/∂y may be one of them, or a view: kept).

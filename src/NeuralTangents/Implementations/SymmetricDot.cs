@@ -35,7 +35,7 @@ internal static class SymmetricDot
 
     private static Tensor Gram<T>(Tensor x, int B, int M, int K, Shape outShape) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        var dst = new T[B * M * M];
+        var dst = BufferPool.Rent<T>(B * M * M);   // the upper triangle computed, the lower mirrored
         Blas.Gram<T>(B, M, K, x.Span<T>(), K, M * K, dst);
         return new Tensor(dst, outShape);
     }

@@ -79,6 +79,24 @@ public class BufferPoolTests
     }
 
     [Fact]
+    public void PooledGramsAndOperandCopiesEqualUnpooled()
+    {
+        // Wide enough for SD's symmetric Gram path (≥ 256 rows and depth) and the einsum's operand copies.
+        var net = Serial(Dense(300, 1.5, 0.1), Relu(), Dense(2, 1.5, 0.1));
+        var x = Tensor.RandomNormal(new Random(3), new Shape(260, 8), DType.Float32);
+        var (_, p) = net.Init(3, x.Shape, DType.Float32);
+        foreach (var trace in new[] { new[] { -1 }, Array.Empty<int>() })
+        {
+            var fn = NeuralTangents.Empirical.NtkFn(net.Apply, trace, null, 0, NtkImplementation.StructuredDerivatives);
+            var reference = Unpooled(() => fn(x, null, p));
+            var pool = new BufferPool(1L << 30) { PoisonRentals = true };
+            using (BufferPool.Use(pool))
+                for (int call = 0; call < 2; call++) AssertBitEqual(reference, fn(x, null, p), $"trace [{string.Join(",", trace)}] call {call}");
+            Assert.True(pool.Counts.Hits > 0);
+        }
+    }
+
+    [Fact]
     public void KernelFunctionReusesItsOwnPoolAcrossShapes()
     {
         // No ambient pool: the kernel function's own pool serves N = 12, then N = 7, then N = 12 again.
