@@ -297,8 +297,9 @@ internal sealed class JacobianChunkPlan
                 : TracedApply.Inputs(_p, s.Batching.Stack(s.Xs, start, n)).Append(StandardBasis.Of(box, DType, 0, box.Size)).ToArray();
             var outs = Interpreter.Evaluate(g, inputs, backend);
             if (n == count) { assembled = outs; break; }
-            assembled ??= outs.Select(o => Buffer(o, count)).ToArray();
-            for (int k = 0; k < outs.Length; k++) CopyRows(outs[k], assembled[k], start);
+            assembled ??= outs.Select(o => BufferPool.Run(() => Buffer(o, count))).ToArray();
+            for (int k = 0; k < outs.Length; k++) BufferPool.Run(() => CopyRows(outs[k], assembled[k], start));
+            BufferPool.Release(outs);   // copied into the assembled Jacobians: dead
             if (outs.Sum(o => (double)o.Size) * DType.SizeOf() > JacobianContraction.CollectAboveBytes) JacobianContraction.Collect();
         }
         return assembled!.Select(t => ToOutputLayout(t, s, box)).ToArray();
@@ -313,7 +314,8 @@ internal sealed class JacobianChunkPlan
         var strides = new int[dims.Length];
         int st = 1;
         for (int i = order.Length - 1; i >= 0; i--) { strides[order[i]] = st; st *= dims[order[i]]; }
-        var storage = part.DType == DType.Float32 ? (Array)GC.AllocateUninitializedArray<float>(st) : GC.AllocateUninitializedArray<double>(st);
+        // Every row is copied in (CopyRows) before the buffer is read.
+        var storage = part.DType == DType.Float32 ? (Array)BufferPool.Rent<float>(st) : BufferPool.Rent<double>(st);
         return new Tensor(storage, new Shape(dims), strides, 0);
     }
 

@@ -60,7 +60,7 @@ internal static class JacobianContraction
         for (int l = 0; l < j1.Length; l++)
         {
             var dims = ax.ContractionDims(j1[l].Rank - ax.Rank);
-            if (cpu) DotGeneral.Multiply(j1[l], j2[l], dims, acc, accumulate: true, upperOnly: plan.Same);
+            if (cpu) BufferPool.Run(() => DotGeneral.Multiply(j1[l], j2[l], dims, acc, accumulate: true, upperOnly: plan.Same));   // operand copies back to the pool
             else
             {
                 var k = r.Backend.DotGeneral(j1[l], j2[l], dims).Contiguous().Span<T>();
@@ -69,6 +69,7 @@ internal static class JacobianContraction
             bytes += (j1[l].Shape.Elements + (plan.Same ? 0 : j2[l].Shape.Elements)) * r.Out1.DType.SizeOf();
         }
         profiler?.Invoke("contract", sw.Elapsed.TotalSeconds, ContractionFlops(j1, ax, accShape, plan.Same && cpu));
+        BufferPool.Release(j1.Concat(j2));   // this chunk's Jacobians are dead: the next chunk reuses their storage
         return bytes;
     }
 

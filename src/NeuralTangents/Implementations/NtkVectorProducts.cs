@@ -43,7 +43,9 @@ internal static class NtkVectorProducts
     {
         var full = r.Batching1 is null ? FullKernel(r.F, r.Parameters, r.X1, r.X2, r.Output, r.Backend)
             : FullKernelPerPair(r);
-        return r.Axes.FromFull(full);
+        var k = BufferPool.Run(() => r.Axes.FromFull(full));
+        BufferPool.Release(new[] { full }, new[] { k });   // the full kernel is dead unless k is a view of it
+        return k;
     }
 
     /// <summary>Full kernel (fx1.shape + fx2.shape) from one vmapped graph over chunks of the fx2 basis.</summary>
@@ -70,10 +72,19 @@ internal static class NtkVectorProducts
                 cache[c] = vg = Ad.Fuse(Ad.Simplify(staged.Vmapped(OverBasis, c)));
             parts.Add(Interpreter.Evaluate(vg, residuals.Append(StandardBasis.Of(out2.Shape, out2.DType, s, c)).ToArray(), backend)[0]);
         }
-        var rows = parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 0);     // (M2, fx1…)
+        var rows = parts.Count == 1 ? parts[0] : Joined(parts, 0);     // (M2, fx1…)
         var byShape = rows.Reshape(out2.Shape.Concat(out1.Shape));                        // (fx2…, fx1…)
         int r2 = out2.Rank, r1 = out1.Rank;
         return byShape.Transpose(Enumerable.Range(r2, r1).Concat(Enumerable.Range(0, r2)).ToArray());
+    }
+
+    /// <summary>The blocks concatenated along <paramref name="axis"/>; the blocks (interpreter outputs) are dead after the
+    /// copy, so their storage goes back to the kernel function's pool, if any.</summary>
+    private static Tensor Joined(List<Tensor> blocks, int axis)
+    {
+        var joined = BufferPool.Run(() => Structural.Concatenate(blocks, axis));
+        BufferPool.Release(blocks, new[] { joined });
+        return joined;
     }
 
     /// <summary>Full kernel assembled from per-example-pair blocks (vmap over the basis, x2 examples, x1 examples).</summary>
@@ -113,11 +124,11 @@ internal static class NtkVectorProducts
                     var sg = For(c1, c2, cb);
                     parts.Add(sg.Apply(r.Backend, Residuals(sg), a2.Append(StandardBasis.Of(out2.Shape, out2.DType, sb, cb)).ToArray())[0]);   // (c1, c2, cb, out1e…)
                 }
-                cols.Add(parts.Count == 1 ? parts[0] : Structural.Concatenate(parts, 2));
+                cols.Add(parts.Count == 1 ? parts[0] : Joined(parts, 2));
             }
-            rowsOf1.Add(cols.Count == 1 ? cols[0] : Structural.Concatenate(cols, 1));
+            rowsOf1.Add(cols.Count == 1 ? cols[0] : Joined(cols, 1));
         }
-        var blocks = rowsOf1.Count == 1 ? rowsOf1[0] : Structural.Concatenate(rowsOf1, 0);    // (N1, N2, M2e, out1e…)
+        var blocks = rowsOf1.Count == 1 ? rowsOf1[0] : Joined(rowsOf1, 0);    // (N1, N2, M2e, out1e…)
         int r1 = out1.Rank, r2 = out2.Rank;
         var shaped = blocks.Reshape(new Shape(new[] { b1.Count, b2.Count }.Concat(out2.Shape).Concat(out1.Shape)));
         // → (N1, out1e…, N2, out2e…), then fold each example axis into its size-1 output axis.

@@ -2,6 +2,7 @@ using NeuralTangents.Autodiff;
 using NeuralTangents.Autodiff.Interpreters;
 using NeuralTangents.Autodiff.Ir;
 using NeuralTangents.Autodiff.Tracing;
+using NeuralTangents.Implementations;
 using NeuralTangents.Stax;
 using static NeuralTangents.Stax.Stax;
 
@@ -94,6 +95,29 @@ public class BufferPoolTests
                 for (int call = 0; call < 2; call++) AssertBitEqual(reference, fn(x, null, p), $"trace [{string.Join(",", trace)}] call {call}");
             Assert.True(pool.Counts.Hits > 0);
         }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void PooledJacobianChunksAndPartsEqualUnpooled(bool vmap)
+    {
+        // A budget that cuts JacobianContraction into chunks and parts: each chunk's Jacobians and each part are
+        // released into the pool and reused by the next.
+        var (_, net, shape) = Networks[0];
+        var x = Tensor.RandomNormal(new Random(4), new Shape(shape));
+        var (_, p) = net.Init(4, x.Shape);
+        var traced = new TracedApply(net.Apply);
+        KernelRequest Request(long budget) => KernelRequest.ForOutputs(traced, p, [x], null, [KernelAxes.Canonicalize(new[] { -1 }, [], 2)],
+            vmap ? 0 : null, budget, SdRules.All)[0];
+        var small = Request((long)JacobianChunkPlan.AccumulatorBytes(Request(1L << 30)) + 120_000);
+        var plan = JacobianChunkPlan.For(small);
+        Assert.True(plan.Chunks.Count > 1 && plan.Parts.Any(q => q.Part1 < (vmap ? shape[0] : 3)), $"{plan.Chunks.Count} chunks, parts {string.Join(" ", plan.Parts)}");
+        var reference = Unpooled(() => JacobianContraction.Ntk(small));
+        var pool = new BufferPool(1L << 30) { PoisonRentals = true };
+        using (BufferPool.Use(pool))
+            for (int call = 0; call < 2; call++) AssertBitEqual(reference, JacobianContraction.Ntk(small), $"call {call}");
+        Assert.True(pool.Counts.Hits > 0, $"counts {pool.Counts}");
     }
 
     [Fact]
