@@ -9,8 +9,8 @@ namespace NeuralTangents.Perf;
 
 /// <summary>
 /// The seed page's NtkVectorProducts example (Flatten, Dense(1024), Relu, Dense(1024), Relu, Dense(100); x (5,32,32,3)
-/// N(0,1); float32; vmapAxes 0; trace [-1]). <c>vp-graph [--opt]</c> prints its per-example-pair graph (unsimplified, or
-/// as NtkVectorProducts evaluates it) with FLOPs and peak bytes; <c>vp-check [--reps K]</c> times K warm calls against
+/// N(0,1); float32; vmapAxes 0; trace [-1]). <c>vp-graph [--opt [--fuse]]</c> prints its per-example-pair graph (unsimplified,
+/// simplified, or fused as NtkVectorProducts evaluates it) with FLOPs and peak bytes; <c>vp-check [--reps K]</c> times K warm calls against
 /// the cost model's FLOPs at the SGEMM rate (1024³, all cores) measured in the same process before and after.
 /// </summary>
 internal static class VpGraphDump
