@@ -185,9 +185,11 @@ internal static class Einsum
         /// Evaluates <paramref name="plan"/> (planned by this session; sessions' einsums run in the order they were
         /// added) on <paramref name="values"/>. With <paramref name="accumulate"/> (contiguous, of the output's shape),
         /// the result is added into it — a final element-wise product straight into it, without a temporary — and
-        /// <paramref name="accumulate"/> is returned.
+        /// <paramref name="accumulate"/> is returned. The result is multiplied by <paramref name="scale"/> (on the
+        /// output, the smallest tensor of the contraction: structured derivatives' per-use factors σ_w/√n would
+        /// otherwise scale the im2col patches).
         /// </summary>
-        public Tensor Contract(Planned plan, IReadOnlyList<Tensor> values, Tensor? accumulate = null)
+        public Tensor Contract(Planned plan, IReadOnlyList<Tensor> values, Tensor? accumulate = null, double scale = 1)
         {
             if (values.Count != plan.Shapes.Length) throw new ArgumentException($"einsum: {values.Count} values for {plan.Shapes.Length} operands");
             for (int k = 0; k < values.Count; k++)
@@ -214,7 +216,7 @@ internal static class Einsum
                     && IsHadamard(a.Ids, b.Ids, batch, contract))
                 {
                     _reads.Remove(pairSig);
-                    BufferPool.Run(() => MultiplyAdd(va, vb.Transpose(a.Ids.Select(id => Array.IndexOf(b.Ids, id)).ToArray()), accumulate));
+                    BufferPool.Run(() => MultiplyAdd(va, vb.Transpose(a.Ids.Select(id => Array.IndexOf(b.Ids, id)).ToArray()), accumulate, scale));
                     return ReleaseDead(accumulate);
                 }
                 if (!_memo.TryGetValue(pairSig, out var r)) r = Made(() => Pair(a.Ids, va, b.Ids, vb, batch, contract, _backend));
@@ -225,8 +227,12 @@ internal static class Einsum
             }
             var lastIds = nodes[0].Ids;
             var y = vals[0].Transpose(plan.Output.Select(id => Array.IndexOf(lastIds, id)).ToArray());
-            if (accumulate is null) return ReleaseDead(Made(() => y.Contiguous()).Reshape(plan.OutShape));
-            BufferPool.Run(() => MultiplyAdd(y, null, accumulate));
+            if (accumulate is null)
+            {
+                var full = Made(() => y.Contiguous()).Reshape(plan.OutShape);
+                return ReleaseDead(scale == 1 ? full : Made(() => Elementwise.Scale(full, scale)));
+            }
+            BufferPool.Run(() => MultiplyAdd(y, null, accumulate, scale));
             return ReleaseDead(accumulate);
         }
 
@@ -268,16 +274,17 @@ internal static class Einsum
         return (plan.Cost, plan.LargestElements);
     }
 
-    /// <summary><paramref name="acc"/> += a ∘ b (b null: += a), in place, product rounded before the sum (no fused
-    /// multiply-add, so results do not depend on the CPU). a and b have acc's shape (any strides); acc is contiguous.</summary>
-    internal static void MultiplyAdd(Tensor a, Tensor? b, Tensor acc)
+    /// <summary><paramref name="acc"/> += a ∘ b · scale (b null: += a · scale), in place, each product rounded before
+    /// the next operation (no fused multiply-add, so results do not depend on the CPU). a and b have acc's shape (any
+    /// strides); acc is contiguous.</summary>
+    internal static void MultiplyAdd(Tensor a, Tensor? b, Tensor acc, double scale = 1)
     {
         if (!acc.IsContiguous || a.Size != acc.Size) throw new ArgumentException("einsum: accumulator must be contiguous and of the result's size");
         var ac = a.Contiguous(); var bc = b?.Contiguous();
-        if (acc.DType == DType.Float32) MultiplyAdd<float>(ac, bc, acc); else MultiplyAdd<double>(ac, bc, acc);
+        if (acc.DType == DType.Float32) MultiplyAdd<float>(ac, bc, acc, (float)scale); else MultiplyAdd<double>(ac, bc, acc, scale);
     }
 
-    private static void MultiplyAdd<T>(Tensor a, Tensor? b, Tensor acc) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    private static void MultiplyAdd<T>(Tensor a, Tensor? b, Tensor acc, T scale) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         T[] sa = (T[])a.Storage, sy = (T[])acc.Storage;
         T[]? sb = (T[]?)b?.Storage;
@@ -285,8 +292,20 @@ internal static class Einsum
         Chunks.Run(acc.Size, (i, n) =>
         {
             var y = sy.AsSpan(oy + i, n);
-            if (sb is null) System.Numerics.Tensors.TensorPrimitives.Add(sa.AsSpan(oa + i, n), y, y);
-            else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(sa.AsSpan(oa + i, n), sb.AsSpan(ob + i, n), y, y);
+            if (scale == T.One)
+            {
+                if (sb is null) System.Numerics.Tensors.TensorPrimitives.Add(sa.AsSpan(oa + i, n), y, y);
+                else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(sa.AsSpan(oa + i, n), sb.AsSpan(ob + i, n), y, y);
+            }
+            else if (sb is null) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(sa.AsSpan(oa + i, n), scale, y, y);
+            else
+            {
+                var tmp = System.Buffers.ArrayPool<T>.Shared.Rent(n);
+                var p = tmp.AsSpan(0, n);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(sa.AsSpan(oa + i, n), sb.AsSpan(ob + i, n), p);
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(p, scale, y, y);
+                System.Buffers.ArrayPool<T>.Shared.Return(tmp);
+            }
         });
     }
 

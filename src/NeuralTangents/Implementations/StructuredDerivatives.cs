@@ -41,7 +41,8 @@ internal static class StructuredDerivatives
         public int Examples => Batching?.Count ?? 0;
     }
 
-    /// <summary>The values of one side: ∂f/∂y per use <c>([E,] fx…, y…)</c> and compressed ∂y/∂w per use <c>([E,] y'…, w'…)</c>.</summary>
+    /// <summary>The values of one side: ∂f/∂y per use <c>([E,] fx…, y…)</c> and compressed ∂y/∂w per use <c>([E,] y'…, w'…)</c>,
+    /// the latter not yet multiplied by the use's <see cref="Use.Factor"/> (<see cref="Ntk"/> scales each term's result).</summary>
     internal sealed record SideValues(Tensor[] A, Tensor[] J);
 
     /// <summary>One operand of an MJJMP einsum: its shape and ids, and which value it is (∂f/∂y or ∂y/∂w of a use of
@@ -102,7 +103,11 @@ internal static class StructuredDerivatives
         for (int t = 0; t < plan.Terms.Count; t++)
         {
             if (plans[t].OutShape != kShape) throw new InvalidOperationException($"MJJMP gives shape {plans[t].OutShape}, kernel is {kShape}");
-            session.Contract(plans[t], plan.Terms[t].Operands.Select(Value).ToArray(), total);
+            // Each use's factor (folded ±c of its ∂f/∂y root, see RootOf) scales the term's kernel-sized result, not the
+            // Jacobian (the im2col patches of a convolution: 4.5 M elements on the seed CNN).
+            var term = plan.Terms[t];
+            double scale = plan.Side1.Uses[term.A].Factor * plan.Side2.Uses[term.B].Factor;
+            session.Contract(plans[t], term.Operands.Select(Value).ToArray(), total, scale);
         }
         double norm = r.Axes.TraceSize(r.Out1.Shape);
         if (norm != 1) Einsum.ScaleInPlace(total, 1.0 / norm);
@@ -298,16 +303,28 @@ internal static class StructuredDerivatives
         {
             var use = s.Uses[u];
             var shape = new Shape(lead.Concat(s.Fx).Concat(use.Y));
-            A[u] = byRoot.TryGetValue((use.Root, shape), out var a) ? a : byRoot[(use.Root, shape)] = cts[Array.IndexOf(record, use.Root)].Reshape(shape);
+            A[u] = byRoot.TryGetValue((use.Root, shape), out var a) ? a : byRoot[(use.Root, shape)] = ReshapeView(cts[Array.IndexOf(record, use.Root)], shape);
             var (jg, consts) = JacobianGraph(s, u, compressed);
             var values = consts.Select(v => residuals[IndexOf(L.Inputs, v, nr)]).ToArray();
             var jac = Interpreter.Evaluate(jg, values, backend)[0];
-            J[u] = use.Factor == 1 ? jac : BufferPool.Run(() => Elementwise.Scale(jac, use.Factor));
-            if (use.Factor != 1) BufferPool.Release(new[] { jac }, A.Concat(J).Where(t => t is not null).Concat(residuals));
+            J[u] = jac;   // unscaled: Ntk multiplies each term's result by its uses' factors
         }
         // Residuals and the cotangents no use reads are dead (a Jacobian or ∂f/∂y may be one of them, or a view: kept).
         BufferPool.Release(residuals.Concat(cts), A.Concat(J));
         return new SideValues(A, J);
+    }
+
+    /// <summary><paramref name="t"/> reshaped to <paramref name="shape"/>, as a view when only size-1 axes differ: a ∂f/∂y
+    /// that the examples share (the last layer's, broadcast over the example axis) stays a broadcast instead of being
+    /// copied to full size, (examples, basis, 26, 26, 32) on the seed CNN. Otherwise <see cref="Tensor.Reshape(Shape)"/>.</summary>
+    internal static Tensor ReshapeView(Tensor t, Shape shape)
+    {
+        if (t.IsContiguous || t.Shape == shape) return t.Reshape(shape);
+        var dims = shape.ToArray();
+        if (!t.Shape.Where(d => d != 1).SequenceEqual(dims.Where(d => d != 1))) return t.Reshape(shape);
+        var v = t.Squeeze(Enumerable.Range(0, t.Rank).Where(a => t.Shape[a] == 1).ToArray());
+        for (int a = 0; a < dims.Length; a++) if (dims[a] == 1) v = v.ExpandDims(a);
+        return v;
     }
 
     /// <summary>The ∂f/∂y pass: the linear program transposed once, recording the cotangent of every parameter

@@ -123,4 +123,32 @@ public class EinsumTests
         Assert.Equal(2 * gradient + final, distinct);
         Assert.Equal(gradient + final, shared);
     }
+
+    /// <summary>A scaled contraction added into an accumulator (structured derivatives' per-use factors, applied to
+    /// the kernel-sized result) equals the accumulator plus scale × the unscaled result, whether the last step is an
+    /// element-wise product fused into the accumulator or a dot_general, in float64 (1e-13) and float32 (1e-6).</summary>
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    public void ScaledContractionAddsScaleTimesTheResult(bool hadamardLast, bool f32)
+    {
+        var rng = new Random(hadamardLast ? 11 : 12);
+        var dtype = f32 ? DType.Float32 : DType.Float64;
+        // Two Grams then their element-wise product (ids 0, 1 out), or one product over id 2 with nothing left to multiply.
+        var ops = hadamardLast
+            ? new[] { (new[] { 0, 2 }, new Shape(6, 40)), (new[] { 1, 2 }, new Shape(5, 40)), (new[] { 0, 3 }, new Shape(6, 30)), (new[] { 1, 3 }, new Shape(5, 30)) }
+            : new[] { (new[] { 0, 2 }, new Shape(6, 40)), (new[] { 1, 2 }, new Shape(5, 40)) };
+        var values = ops.Select(o => Tensor.RandomNormal(rng, o.Item2, dtype)).ToArray();
+        var plain = new Einsum.Session();
+        var want = plain.Contract(plain.Add(ops.Select(o => (o.Item1, o.Item2, (object?)null)).ToArray(), [0, 1]), values).ToDoubleArray();
+        const double scale = -0.0589255653321743;
+        var start = Tensor.RandomNormal(rng, new Shape(6, 5), dtype);
+        var acc = Elementwise.Scale(start, 1);   // a contiguous copy
+        var session = new Einsum.Session();
+        var got = session.Contract(session.Add(ops.Select(o => (o.Item1, o.Item2, (object?)null)).ToArray(), [0, 1]), values, acc, scale).ToDoubleArray();
+        var s0 = start.ToDoubleArray();
+        TestUtil.AssertClose(s0.Zip(want, (a, w) => a + scale * w).ToArray(), got, f32 ? 1e-6 : 1e-13, f32 ? 1e-6 : 1e-13);
+    }
 }
