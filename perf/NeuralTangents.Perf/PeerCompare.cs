@@ -66,6 +66,9 @@ internal static class PeerCompare
         var (net, x) = row.Build();
         var p = net.Init(0, x.Shape, DType.Float32).Params;
         var fn = Empirical.NtkFn(net.Apply, traceAxes: row.TraceAxes, vmapAxes: 0, implementation: row.Impl);
+        // NT_PERF_NO_POOL=1: every allocation site allocates fresh arrays, as before the buffer pool (same-build A/B).
+        using var noPool = Environment.GetEnvironmentVariable("NT_PERF_NO_POOL") == "1" ? BufferPool.Use(BufferPool.Off) : null;
+        if (noPool is not null) Console.WriteLine("pool=off");
         var sw = Stopwatch.StartNew();
         var k = fn(x, null, p);
         Console.WriteLine(FormattableString.Invariant($"warmup_seconds={sw.Elapsed.TotalSeconds:F6} kernel_shape={k.Shape}"));
@@ -103,6 +106,8 @@ internal static class PeerCompare
     {
         public readonly List<double> Times = [];
         public readonly List<double> Alloc = [];
+        public readonly List<double> Gc2 = [];
+        public readonly List<double> Faults = [];
         public long PeakKb;
         public string Note = "";
         public int Failures;
@@ -149,6 +154,11 @@ internal static class PeerCompare
                             var f = l.Split(' ', StringSplitOptions.RemoveEmptyEntries);
                             s.Times.Add(double.Parse(f[2], Inv));
                             if (f.Length >= 6 && f[4] == "alloc") s.Alloc.Add(double.Parse(f[5], Inv));
+                            if (f.Length >= 10 && f[6] == "gc2" && f[8] == "minflt")
+                            {
+                                s.Gc2.Add(double.Parse(f[7], Inv));
+                                s.Faults.Add(double.Parse(f[9], Inv));
+                            }
                         }
                         if (l.StartsWith("auto=")) s.Note = "→ " + l[5..];
                         if (l.StartsWith("net=") && l.Contains("method=")) s.Note = l[(l.IndexOf("method=", StringComparison.Ordinal) + 7)..].Split(' ')[0];
@@ -156,8 +166,8 @@ internal static class PeerCompare
                 }
             }
         Console.WriteLine();
-        Console.WriteLine("| row | peer (method) median [min–max] | peer RSS | ours median [min–max] | max/min | ours RSS | alloc/warm call | ours / peer |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| row | peer (method) median [min–max] | peer RSS | ours median [min–max] | max/min | ours RSS | alloc/warm call | full GCs, minor faults / warm call | ours / peer |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var row in rows)
         {
             var (o, t) = (ours[row.Name], theirs[row.Name]);
@@ -166,13 +176,13 @@ internal static class PeerCompare
             string ratio = o.Times.Count > 0 && t.Times.Count > 0 ? (Median(o.Times) / Median(t.Times)).ToString("F2", Inv) : "—";
             string spread = o.Times.Count > 0 ? (o.Times.Max() / o.Times.Min()).ToString("F2", Inv) : "—";
             string alloc = o.Alloc.Count > 0 ? FormattableString.Invariant($"{Median(o.Alloc) / 1e6:F1} MB") : "—";
-            Console.WriteLine($"| {row.Description} | {Cell(t)} ({t.Note}) | {t.PeakKb / 1024} MB | {Cell(o)} ({o.Note}) | {spread} | {o.PeakKb / 1024} MB | {alloc} | **{ratio}** |");
+            Console.WriteLine($"| {row.Description} | {Cell(t)} ({t.Note}) | {t.PeakKb / 1024} MB | {Cell(o)} ({o.Note}) | {spread} | {o.PeakKb / 1024} MB | {alloc} | {GcFaults(o)} | **{ratio}** |");
         }
         if (baseline is not null)
         {
             Console.WriteLine();
-            Console.WriteLine("| row | baseline median [min–max] | max/min | baseline RSS | alloc/warm call | baseline / peer | ours / baseline |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine("| row | baseline median [min–max] | max/min | baseline RSS | alloc/warm call | full GCs, minor faults / warm call | baseline / peer | ours / baseline |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var row in rows)
             {
                 var (o, t, b) = (ours[row.Name], theirs[row.Name], based[row.Name]);
@@ -181,12 +191,15 @@ internal static class PeerCompare
                 string vsOurs = o.Times.Count > 0 ? (Median(o.Times) / Median(b.Times)).ToString("F2", Inv) : "—";
                 string alloc = b.Alloc.Count > 0 ? FormattableString.Invariant($"{Median(b.Alloc) / 1e6:F1} MB") : "—";
                 Console.WriteLine(FormattableString.Invariant(
-                    $"| {row.Description} | {Median(b.Times):F3} s [{b.Times.Min():F3}–{b.Times.Max():F3}] ({b.Note}) | {b.Times.Max() / b.Times.Min():F2} | {b.PeakKb / 1024} MB | {alloc} | {vsPeer} | **{vsOurs}** |"));
+                    $"| {row.Description} | {Median(b.Times):F3} s [{b.Times.Min():F3}–{b.Times.Max():F3}] ({b.Note}) | {b.Times.Max() / b.Times.Min():F2} | {b.PeakKb / 1024} MB | {alloc} | {GcFaults(b)} | {vsPeer} | **{vsOurs}** |"));
             }
         }
         Console.WriteLine($"# done {DateTime.UtcNow:HH:mm} UTC, load {QuickNtk.Load()}");
         return rows.All(r => ours[r.Name].Failures == 0 && theirs[r.Name].Failures == 0 && based[r.Name].Failures == 0) ? 0 : 1;
     }
+
+    private static string GcFaults(Samples s) => s.Gc2.Count == 0 ? "—"
+        : FormattableString.Invariant($"{s.Gc2.Average():F1}, {Median(s.Faults):F0}");
 
     private static double Median(List<double> v)
     {

@@ -28,7 +28,9 @@ public static partial class MemoryBudget
     /// <summary>
     /// Dead tensors a computation lets accumulate before the library collects them: one eighth of the live heap,
     /// at least 48 MiB (the library runs a full collection whenever that much was allocated since the last one, so
-    /// the process follows its live tensors instead of growing until the machine is under memory pressure).
+    /// the process follows its live tensors instead of growing until the machine is under memory pressure). Free
+    /// arrays kept for reuse by a kernel function's buffer pool count as dead tensors here (the pool is trimmed to half
+    /// the allowance before each collection).
     /// </summary>
     public static double GarbageAllowance(double liveBytes) =>
         Math.Max(Autodiff.Interpreters.MemoryPacer.MinBytes, Autodiff.Interpreters.MemoryPacer.Fraction * liveBytes);

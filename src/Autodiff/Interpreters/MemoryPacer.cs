@@ -9,6 +9,8 @@ namespace NeuralTangents.Autodiff.Interpreters;
 /// <see cref="Fraction"/> of the heap that survived it (at least <see cref="MinBytes"/>): garbage stays below about
 /// that fraction of the live heap. A collection over a heap of a few large arrays takes milliseconds, and reusing
 /// freed memory avoids page faults on fresh memory, so the pacing costs little time.
+/// The free arrays of the ambient <see cref="BufferPool"/> count as garbage: they are added to the allocated bytes, and
+/// the pool is trimmed to half the allowance before a collection.
 /// Thread-safe: the state is a pair of counters shared by the computations in flight (a collection is process-wide
 /// anyway); outside any <see cref="Enter"/> scope <see cref="Tick"/> does nothing.
 /// <see cref="Tick"/> is also the computation's cancellation checkpoint: the token given to <see cref="Enter"/> (per
@@ -23,7 +25,7 @@ internal static class MemoryPacer
     internal const long MinBytes = 48L << 20;
 
     private static int _active;
-    private static long _next = long.MaxValue;
+    private static long _next = long.MaxValue, _allowance = MinBytes;
     private static readonly AsyncLocal<CancellationToken> Token = new();
 
     /// <summary>Starts pacing until the returned scope is disposed (scopes nest and may overlap across threads); within
@@ -43,11 +45,14 @@ internal static class MemoryPacer
     {
         if (Volatile.Read(ref _active) == 0) return;
         Token.Value.ThrowIfCancellationRequested();
-        long now = GC.GetTotalAllocatedBytes(precise: false);
+        // Free arrays of the buffer pool in use are dead memory too: they count against the allowance.
+        var pool = BufferPool.Current;
+        long now = GC.GetTotalAllocatedBytes(precise: false) + (pool?.FreeBytes ?? 0);
         long next = Volatile.Read(ref _next);
         if (now < next) return;
         // One thread collects; the others see the new mark.
         if (Interlocked.CompareExchange(ref _next, long.MaxValue, next) != next) return;
+        pool?.TrimTo(Volatile.Read(ref _allowance) / 2);
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
         Arm();
     }
@@ -56,6 +61,7 @@ internal static class MemoryPacer
     {
         long live = GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes;
         long allowance = Math.Max(MinBytes, (long)(Fraction * live));
+        Volatile.Write(ref _allowance, allowance);
         Volatile.Write(ref _next, GC.GetTotalAllocatedBytes(precise: false) + allowance);
     }
 

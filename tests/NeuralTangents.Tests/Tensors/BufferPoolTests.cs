@@ -233,6 +233,23 @@ public class BufferPoolTests
     }
 
     [Fact]
+    public void MemoryPacerCountsFreeArraysAsGarbage()
+    {
+        // 160 MiB of free arrays exceed any allowance the pacer grants here (max(48 MiB, heap / 8)): the first tick
+        // inside a pacing scope trims the pool to half the allowance before collecting.
+        const int n = 1 << 20;
+        var pool = new BufferPool(1L << 31);
+        for (int i = 0; i < 20; i++) pool.Return(new double[n]);
+        Assert.Equal(160L << 20, pool.FreeBytes);
+        using (BufferPool.Use(pool))
+        using (MemoryPacer.Enter())
+            MemoryPacer.Tick();
+        // Half the allowance, which is at most 160 MiB while the heap stays under 1.28 GB (other tests may run at once).
+        Assert.InRange(pool.FreeBytes, 0, 96L << 20);
+        Assert.True(pool.Counts.Dropped > 0);
+    }
+
+    [Fact]
     public void RetainsAtMostItsCap()
     {
         var pool = new BufferPool(3 * 4096 * sizeof(double));
