@@ -18,8 +18,9 @@ internal static class CliParsing
     /// <summary>A shape given as comma-separated positive sizes, e.g. <c>20,32,32,3</c>.</summary>
     public static Shape ShapeOf(string text, string option)
     {
-        var dims = IntList(text, option);
-        if (dims.Length == 0 || dims.Any(d => d < 1))
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var dims = parts.Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v : 0).ToArray();
+        if (text.Trim().Length == 0 || dims.Any(d => d < 1))
             throw new FormatException($"{option}: expected comma-separated positive sizes such as 20,32,32,3, got \"{text}\"");
         return new Shape(dims);
     }

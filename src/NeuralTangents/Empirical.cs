@@ -370,7 +370,7 @@ public static partial class Empirical
                 // fault, not the vmap axis's (a Dense net wants (N, features)).
                 if (xs.Select((x, i) => (x, i)).FirstOrDefault(t => t.x.Rank == 1 && b.In[t.i] == 0) is { x: { } only } hit)
                     throw new ArgumentException($"{(xs.Length > 1 ? $"input {hit.i}: " : "")}expected examples with features, shape (N, …) with the batch " +
-                        $"on axis 0, got shape {only.Shape}, which is the batch axis alone (one feature per example: reshape to ({only.Shape[0]}, 1)); {e.Message}", name, e);
+                        $"on axis 0, got shape {only.Shape}, which is the batch axis alone (one feature per example: reshape to ({only.Shape[0]}, 1))", name, e);
                 throw new ArgumentException($"vmap_axes: f cannot be applied to one example of {name} ({string.Join(", ", types.Select(t => t.ToString()))}: " +
                     $"size 1 on the batch axis {string.Join(", ", b.In.Where(a => a is not null))}): {e.Message}; is that the batch axis?", "vmapAxes", e);
             }

@@ -130,7 +130,8 @@ internal static class StructuredDerivatives
         // Forward pass, ∂f/∂y pass (one backward pass per output element that stops at the parameter consumers) and
         // the compressed Jacobians, from the very graphs SD evaluates.
         double passes = PassFlops(s1, r.Parameters, compressed) + (r.SameInputs ? 0 : PassFlops(s2, r.Parameters, compressed));
-        return (passes + einsum, PeakBytes(plan, r.Parameters));
+        double kernelBytes = r.Axes.KernelShape(r.Out1.Shape, r.Out2.Shape).LongSize * (double)r.Out1.DType.SizeOf();
+        return (passes + einsum, PeakBytes(plan, r.Parameters, kernelBytes));
     }
 
     /// <summary>
@@ -141,7 +142,7 @@ internal static class StructuredDerivatives
     /// shared by W and b held until its last reader) and the operand copies of a pairwise step. Garbage the GC has not
     /// yet collected is not counted (see <see cref="MemoryBudget.GarbageAllowance"/>).
     /// </summary>
-    private static double PeakBytes(Plan plan, Params p)
+    private static double PeakBytes(Plan plan, Params p, double kernelBytes)
     {
         double size = plan.Side1.Linear.Outputs[0].Type.DType.SizeOf();
         static double Bytes(TensorType t) => t.Shape.Elements * t.DType.SizeOf();
@@ -165,9 +166,18 @@ internal static class StructuredDerivatives
         var plans = Plans(session, plan);
         // A pairwise step copies its operands into GEMM order (transposed ∂f/∂y made contiguous) while the step runs:
         // two copies of the largest ∂f/∂y (measured: without them the 5,620-example digits FCN held ~400 MB more than
-        // estimated, 1,183 MiB peak RSS for a 741 MiB estimate).
+        // estimated, 1,183 MiB peak RSS for a 741 MiB estimate). With x2 = x1 the big steps are Grams of one ∂f/∂y
+        // (SymmetricDot from 256 rows: one copy, read by Blas.Gram in place); counting two there over-estimated a
+        // 1,000-example float64 FCN by 26 % (211 MiB for 168 measured).
         double largest = sides.SelectMany(s => s.Uses.Select(u => Math.Max(1, s.Examples) * s.Fx.Size * (double)u.Y.Size * size)).DefaultIfEmpty(0).Max();
-        return Math.Max(peak, held + session.PeakElements(plans) * size + 2 * largest);
+        int copies = sides.Length == 1 && plan.Side1.Examples >= 256 ? 1 : 2;
+        double contraction = held + session.PeakElements(plans) * size + copies * largest;
+        // The MJJMP results are kernel-sized and die one after another; the pacer collects only after the allocation
+        // that crossed its allowance, so when one result is larger than the allowance a dead one can still be resident
+        // beside the next (measured: the 5,620-example digits FCN, 126 MB per result, peaked ~300 MiB over the estimate
+        // without this term).
+        if (kernelBytes > MemoryBudget.GarbageAllowance(contraction)) contraction += kernelBytes;
+        return Math.Max(peak, contraction);
     }
 
     /// <summary>The compressed axes of each parameter: the intersection over every use on both sides (NT's cache

@@ -121,6 +121,7 @@ public sealed class HostileInputTests(HostileInputFixture fx) : IClassFixture<Ho
         Add("vmap axes not the batch axis (sd)", KOut("--vmap-axes", "1", "--implementation", "structured-derivatives"), "--vmap-axes: ");
         Add("vmap axes not the batch axis (explain)", KOut("--vmap-axes", "-1", "--explain"), "--vmap-axes: ");
         Add("vmap axes list", KOut("--vmap-axes", "0,1"), "--vmap-axes");
+        Add("info input shape text", ["info", "--net", N, "--input-shape", "3,abc"], "--input-shape: expected comma-separated positive sizes such as 20,32,32,3, got \"3,abc\"");
         // A 1-D x1 is the batch axis alone: the input is at fault, not --vmap-axes (new-user trial).
         Add("x1 batch axis only", ["kernel", "--net", N, "--seed", "0", "--x1", "@xvector.npy", "--out", "@k.npy"],
             "--x1: expected examples with features, shape (N, …) with the batch on axis 0, got shape (5,)");
@@ -210,7 +211,7 @@ public sealed class HostileInputTests(HostileInputFixture fx) : IClassFixture<Ho
         Add("init no out", Init(), "--out");
         Add("init no net", ["init", "--input-shape", "3,5", "--out", "@p_out.npz"], "--net");
         Add("init no input shape", ["init", "--net", N, "--out", "@p_out.npz"], "--input-shape");
-        Add("init shape text", ["init", "--net", N, "--input-shape", "3,x", "--out", "@p_out.npz"], "--input-shape");
+        Add("init shape text", ["init", "--net", N, "--input-shape", "3,x", "--out", "@p_out.npz"], "--input-shape: expected comma-separated positive sizes");
         Add("init shape empty", ["init", "--net", N, "--input-shape", "", "--out", "@p_out.npz"], "--input-shape");
         Add("init shape zero", ["init", "--net", N, "--input-shape", "0,5", "--out", "@p_out.npz"], "--input-shape");
         Add("init shape negative", ["init", "--net", N, "--input-shape", "-1,5", "--out", "@p_out.npz"], "--input-shape");
