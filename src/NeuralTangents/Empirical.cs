@@ -390,6 +390,12 @@ public static partial class Empirical
         FiniteChecks.CheckParams(p);
         var a = TraceTypes(f, p, x1, nameof(x1));
         var b = x2 is null ? a : TraceTypes(f, p, x2, nameof(x2));
+        // Outputs of different ranks usually mean x2 lacks (or adds) an axis: say so in the inputs' terms.
+        if (x2 is not null && a.Zip(b).Any(t => t.First.Rank != t.Second.Rank))
+            for (int i = 0; i < x1.Length; i++)
+                if (x1[i].Rank != x2[i].Rank)
+                    throw new ArgumentException($"{(x1.Length > 1 ? $"input {i}: " : "")}expected the axes of x1 {x1[i].Shape} (the batch axis first, " +
+                        $"then the same feature axes), got shape {x2[i].Shape}{(x2[i].Rank == 1 && x1[i].Rank == 2 ? $" (one example with these features is (1, {x2[i].Shape[0]}))" : "")}", nameof(x2));
         return a.Select((ta, j) =>
         {
             var axes = KernelAxes.Canonicalize(spec.TraceAxes, spec.DiagonalAxes, ta.Rank);

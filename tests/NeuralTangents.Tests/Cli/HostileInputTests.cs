@@ -122,6 +122,7 @@ public sealed class HostileInputTests(HostileInputFixture fx) : IClassFixture<Ho
         Add("vmap axes not the batch axis (explain)", KOut("--vmap-axes", "-1", "--explain"), "--vmap-axes: ");
         Add("vmap axes list", KOut("--vmap-axes", "0,1"), "--vmap-axes");
         Add("info input shape text", ["info", "--net", N, "--input-shape", "3,abc"], "--input-shape: expected comma-separated positive sizes such as 20,32,32,3, got \"3,abc\"");
+        Add("x2 of another rank", KOut("--x2", "@xvector.npy"), "--x2: expected examples with features, shape (N, …) with the batch on axis 0, got shape (5,)");
         // A 1-D x1 is the batch axis alone: the input is at fault, not --vmap-axes (new-user trial).
         Add("x1 batch axis only", ["kernel", "--net", N, "--seed", "0", "--x1", "@xvector.npy", "--out", "@k.npy"],
             "--x1: expected examples with features, shape (N, …) with the batch on axis 0, got shape (5,)");

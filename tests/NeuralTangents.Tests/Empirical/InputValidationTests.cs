@@ -36,6 +36,18 @@ public class InputValidationTests
     }
 
     [Theory, MemberData(nameof(Kernels))]
+    public void AnX2WithoutTheBatchAxisIsNamedInItsOwnTerms(string kind)
+    {
+        // Dense applies to a (4,) vector as one example, so f(x2) has rank 1 where f(x1) has rank 2.
+        var rng = new Random(2);
+        var (_, p) = Net.Init(0, new Shape(3, 4));
+        var x1 = Tensor.RandomNormal(rng, new Shape(3, 4));
+        var e = Assert.ThrowsAny<ArgumentException>(() => Fn(kind)(x1, Tensor.RandomNormal(rng, new Shape(4)), p));
+        Assert.Equal("x2", e.ParamName);
+        Assert.Contains("expected the axes of x1 (3, 4) (the batch axis first, then the same feature axes), got shape (4,) (one example with these features is (1, 4))", e.Message);
+    }
+
+    [Theory, MemberData(nameof(Kernels))]
     public void AMissingParameterIsAnArgumentErrorOnParameters(string kind)
     {
         var (_, p) = Net.Init(0, new Shape(3, 4));
