@@ -40,6 +40,10 @@ internal static class VpGraphDump
         var basis = StandardBasis.Of(new Shape(1, 100), DType.Float32, 0, 100);
         var inputs = p.Values.Append(xs).Append(x.Slice([0, 0, 0, 0], [1, 32, 32, 3]).Contiguous().Reshape(1, 1, 32, 32, 3)).Append(basis).ToArray();
         var times = g.Equations.Select(_ => new List<double>()).ToArray();
+        // As NtkVectorProducts runs it: outputs rented from a pool that gets them back after each evaluation (--no-pool: fresh arrays).
+        var pool = new NeuralTangents.Tensors.BufferPool(1L << 30);
+        using var scope = args.Contains("--no-pool") ? null : NeuralTangents.Tensors.BufferPool.Use(pool);
+        var inputArrays = new HashSet<Array>(inputs.Select(t => t.Storage), ReferenceEqualityComparer.Instance);
         for (int rep = 0; rep < 8; rep++)
         {
             var env = new Tensor?[g.VarCount];
@@ -52,6 +56,9 @@ internal static class VpGraphDump
                 env[e.Output.Id] = e.Primitive.Evaluate(a);
                 if (rep > 0) times[k].Add(sw.Elapsed.TotalSeconds);
             }
+            var outs = new HashSet<Array>(ReferenceEqualityComparer.Instance);
+            foreach (var e in g.Equations) if (env[e.Output.Id] is { } t && !inputArrays.Contains(t.Storage)) outs.Add(t.Storage);
+            foreach (var a in outs) pool.Return(a);
         }
         double total = 0;
         var rows = g.Equations.Select((e, k) =>

@@ -4,6 +4,6 @@ namespace NeuralTangents.Tensors;
 
 internal static class TensorPrimitivesCompat
 {
-    public static void ConvertToDouble(ReadOnlySpan<float> src, Span<double> dst) => TensorPrimitives.ConvertChecked(src, dst);
-    public static void ConvertToSingle(ReadOnlySpan<double> src, Span<float> dst) => TensorPrimitives.ConvertTruncating(src, dst);
+    public static void ConvertToDouble(ReadOnlySpan<float> src, Span<double> dst) => Kernels.SimdSpan.Widen(src, dst);
+    public static void ConvertToSingle(ReadOnlySpan<double> src, Span<float> dst) => Kernels.SimdSpan.Narrow(src, dst);
 }

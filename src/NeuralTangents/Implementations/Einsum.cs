@@ -1,3 +1,4 @@
+using NeuralTangents.Tensors.Kernels;
 using NeuralTangents.Autodiff.Primitives;
 
 namespace NeuralTangents.Implementations;
@@ -294,16 +295,16 @@ internal static class Einsum
             var y = sy.AsSpan(oy + i, n);
             if (scale == T.One)
             {
-                if (sb is null) System.Numerics.Tensors.TensorPrimitives.Add(sa.AsSpan(oa + i, n), y, y);
-                else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(sa.AsSpan(oa + i, n), sb.AsSpan(ob + i, n), y, y);
+                if (sb is null) SimdSpan.Add(sa.AsSpan(oa + i, n), y, y);
+                else SimdSpan.MultiplyAdd(sa.AsSpan(oa + i, n), sb.AsSpan(ob + i, n), y, y);
             }
-            else if (sb is null) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(sa.AsSpan(oa + i, n), scale, y, y);
+            else if (sb is null) SimdSpan.MultiplyAdd(sa.AsSpan(oa + i, n), scale, y, y);
             else
             {
                 var tmp = System.Buffers.ArrayPool<T>.Shared.Rent(n);
                 var p = tmp.AsSpan(0, n);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(sa.AsSpan(oa + i, n), sb.AsSpan(ob + i, n), p);
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(p, scale, y, y);
+                SimdSpan.Multiply(sa.AsSpan(oa + i, n), sb.AsSpan(ob + i, n), p);
+                SimdSpan.MultiplyAdd(p, scale, y, y);
                 System.Buffers.ArrayPool<T>.Shared.Return(tmp);
             }
         });
@@ -316,12 +317,12 @@ internal static class Einsum
         if (x.DType == DType.Float32)
         {
             var a = (float[])x.Storage; int o = x.Offset; float f = (float)s;
-            Chunks.Run(x.Size, (i, n) => System.Numerics.Tensors.TensorPrimitives.Multiply(a.AsSpan(o + i, n), f, a.AsSpan(o + i, n)));
+            Chunks.Run(x.Size, (i, n) => SimdSpan.Multiply(a.AsSpan(o + i, n), f, a.AsSpan(o + i, n)));
         }
         else
         {
             var a = (double[])x.Storage; int o = x.Offset;
-            Chunks.Run(x.Size, (i, n) => System.Numerics.Tensors.TensorPrimitives.Multiply(a.AsSpan(o + i, n), s, a.AsSpan(o + i, n)));
+            Chunks.Run(x.Size, (i, n) => SimdSpan.Multiply(a.AsSpan(o + i, n), s, a.AsSpan(o + i, n)));
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 
 namespace NeuralTangents.Tensors.Kernels;
 
@@ -51,7 +50,7 @@ internal static class ReduceWindow
                     for (int j = 0; j < window[a]; j++)
                     {
                         int src = i * strides[a] + j - padding[a].Lo;
-                        if ((uint)src < (uint)len) TensorPrimitives.Add(dst, cur.AsSpan((o * len + src) * inner, inner), dst);
+                        if ((uint)src < (uint)len) SimdSpan.Add(dst, cur.AsSpan((o * len + src) * inner, inner), dst);
                     }
                 }
             cur = next;
@@ -85,7 +84,7 @@ internal static class ReduceWindow
                         if ((uint)dst < (uint)len)
                         {
                             var d = next.AsSpan((o * len + dst) * inner, inner);
-                            TensorPrimitives.Add(d, src, d);
+                            SimdSpan.Add(d, src, d);
                         }
                     }
                 }

@@ -1,3 +1,4 @@
+using NeuralTangents.Tensors.Kernels;
 using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
@@ -69,22 +70,22 @@ internal static class Elementwise
             {
                 int n = Math.Min(WidenBlock, xf.Length - i);
                 var b = buf[..n];
-                TensorPrimitives.ConvertChecked(xf.Slice(i, n), b);
+                SimdSpan.Widen(xf.Slice(i, n), b);
                 UnarySpan<double>(op, b, b);
-                TensorPrimitives.ConvertTruncating(b, yf.Slice(i, n));
+                SimdSpan.Narrow(b, yf.Slice(i, n));
             }
             return;
         }
         switch (op)
         {
-            case UnaryOp.Neg: TensorPrimitives.Negate(x, y); break;
+            case UnaryOp.Neg: SimdSpan.Negate(x, y); break;
             case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
             case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
             case UnaryOp.Sin: TensorPrimitives.Sin(x, y); break;
             case UnaryOp.Cos: TensorPrimitives.Cos(x, y); break;
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
             case UnaryOp.Rsqrt: TensorPrimitives.ReciprocalSqrt(x, y); break;
-            case UnaryOp.Abs: TensorPrimitives.Abs(x, y); break;
+            case UnaryOp.Abs: SimdSpan.Abs(x, y); break;
             case UnaryOp.Logistic: TensorPrimitives.Sigmoid(x, y); break;
             case UnaryOp.Tanh:
                 // TensorPrimitives.Tanh loses relative accuracy near 0 (tanh(1e-10) off by 8e-8, tanh(1e-300) = -0).
@@ -229,12 +230,12 @@ internal static class Elementwise
     {
         switch (op)
         {
-            case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;
-            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
-            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, y); break;
-            case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
-            case BinaryOp.Max: TensorPrimitives.Max(a, b, y); break;
-            case BinaryOp.Min: TensorPrimitives.Min(a, b, y); break;
+            case BinaryOp.Add: SimdSpan.Add(a, b, y); break;
+            case BinaryOp.Sub: SimdSpan.Subtract(a, b, y); break;
+            case BinaryOp.Mul: SimdSpan.Multiply(a, b, y); break;
+            case BinaryOp.Div: SimdSpan.Divide(a, b, y); break;
+            case BinaryOp.Max: SimdSpan.Max(a, b, y); break;
+            case BinaryOp.Min: SimdSpan.Min(a, b, y); break;
             case BinaryOp.Pow: TensorPrimitives.Pow(a, b, y); break;
             default: throw new ArgumentOutOfRangeException(nameof(op), $"unknown binary op {(int)op}");
         }
@@ -244,12 +245,12 @@ internal static class Elementwise
     {
         switch (op)
         {
-            case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;
-            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
-            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, y); break;
-            case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
-            case BinaryOp.Max: TensorPrimitives.Max(a, b, y); break;
-            case BinaryOp.Min: TensorPrimitives.Min(a, b, y); break;
+            case BinaryOp.Add: SimdSpan.Add(a, b, y); break;
+            case BinaryOp.Sub: SimdSpan.Subtract(a, b, y); break;
+            case BinaryOp.Mul: SimdSpan.Multiply(a, b, y); break;
+            case BinaryOp.Div: SimdSpan.Divide(a, b, y); break;
+            case BinaryOp.Max: SimdSpan.Max(a, b, y); break;
+            case BinaryOp.Min: SimdSpan.Min(a, b, y); break;
             case BinaryOp.Pow: TensorPrimitives.Pow(a, b, y); break;
             default: throw new ArgumentOutOfRangeException(nameof(op), $"unknown binary op {(int)op}");
         }
@@ -259,12 +260,12 @@ internal static class Elementwise
     {
         switch (op)
         {
-            case BinaryOp.Add: TensorPrimitives.Add(b, a, y); break;
-            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
-            case BinaryOp.Mul: TensorPrimitives.Multiply(b, a, y); break;
-            case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
-            case BinaryOp.Max: TensorPrimitives.Max(b, a, y); break;
-            case BinaryOp.Min: TensorPrimitives.Min(b, a, y); break;
+            case BinaryOp.Add: SimdSpan.Add(b, a, y); break;
+            case BinaryOp.Sub: SimdSpan.Subtract(a, b, y); break;
+            case BinaryOp.Mul: SimdSpan.Multiply(b, a, y); break;
+            case BinaryOp.Div: SimdSpan.Divide(a, b, y); break;
+            case BinaryOp.Max: SimdSpan.Max(b, a, y); break;
+            case BinaryOp.Min: SimdSpan.Min(b, a, y); break;
             case BinaryOp.Pow: TensorPrimitives.Pow(a, b, y); break;
             default: throw new ArgumentOutOfRangeException(nameof(op), $"unknown binary op {(int)op}");
         }
@@ -306,17 +307,17 @@ internal static class Elementwise
                 if ((e & 1) != 0)
                 {
                     if (!started) { xs.CopyTo(acc); started = true; }
-                    else TensorPrimitives.Multiply(acc, xs, acc);
+                    else SimdSpan.Multiply<T>(acc, xs, acc);
                 }
                 e >>= 1;
                 if (e > 0)
                 {
-                    if (tmp == null) { tmp = new T[n]; TensorPrimitives.Multiply(xs, xs, tmp); }
-                    else TensorPrimitives.Multiply(tmp, tmp, tmp);
+                    if (tmp == null) { tmp = new T[n]; SimdSpan.Multiply(xs, xs, tmp); }
+                    else SimdSpan.Multiply<T>(tmp, tmp, tmp);
                     xs = tmp;
                 }
             }
-            if (exponent < 0) TensorPrimitives.Divide(T.One, acc, acc);
+            if (exponent < 0) SimdSpan.Divide<T>(T.One, acc, acc);
         });
         return Tensor.Wrap(dst, x.Shape);
     }
@@ -423,7 +424,7 @@ internal static class Elementwise
         var src = (T[])x.Storage;
         int off = x.Offset;
         var dst = BufferPool.Rent<T>(x.Size);
-        Chunks.Run(dst.Length, (i, n) => TensorPrimitives.Multiply(src.AsSpan(off + i, n), s, dst.AsSpan(i, n)));
+        Chunks.Run(dst.Length, (i, n) => SimdSpan.Multiply(src.AsSpan(off + i, n), s, dst.AsSpan(i, n)));
         return Tensor.Wrap(dst, x.Shape);
     }
 
@@ -444,8 +445,8 @@ internal static class Elementwise
         Chunks.Run(dst.Length, (i, n) =>
         {
             var y = dst.AsSpan(i, n);
-            TensorPrimitives.Multiply(sb.AsSpan(ob + i, n), s, y);
-            TensorPrimitives.Add(sa.AsSpan(oa + i, n), y, y);
+            SimdSpan.Multiply(sb.AsSpan(ob + i, n), s, y);
+            SimdSpan.Add<T>(sa.AsSpan(oa + i, n), y, y);
         });
         return Tensor.Wrap(dst, a.Shape);
     }

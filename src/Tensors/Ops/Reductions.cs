@@ -1,3 +1,4 @@
+using NeuralTangents.Tensors.Kernels;
 using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
@@ -47,8 +48,8 @@ internal static class Reductions
             for (int i = 0; i < x.Length; i += Block)
             {
                 int n = Math.Min(Block, x.Length - i);
-                TensorPrimitives.ConvertChecked(x.Slice(i, n), dx[..n]);
-                TensorPrimitives.ConvertChecked(y.Slice(i, n), dy[..n]);
+                SimdSpan.Widen(x.Slice(i, n), dx[..n]);
+                SimdSpan.Widen(y.Slice(i, n), dy[..n]);
                 acc += TensorPrimitives.Dot(dx[..n], dy[..n]);
             }
         }
@@ -129,7 +130,7 @@ internal static class Reductions
         if (max)
         {
             s[..k].CopyTo(dst);
-            for (int j = 1; j < r; j++) TensorPrimitives.Max(dst, s.Slice(j * k, k), dst);
+            for (int j = 1; j < r; j++) SimdSpan.Max(dst, s.Slice(j * k, k), dst);
             return;
         }
         // Accumulate in double: rows are added one after another, so float32 rounding would otherwise grow with r.
@@ -137,7 +138,7 @@ internal static class Reductions
         if (typeof(T) == typeof(double))
         {
             var d = System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(s);
-            for (int j = 0; j < r; j++) TensorPrimitives.Add(acc, d.Slice(j * k, k), acc);
+            for (int j = 0; j < r; j++) SimdSpan.Add(acc, d.Slice(j * k, k), acc);
             acc.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(dst.AsSpan()));
         }
         else
@@ -146,10 +147,10 @@ internal static class Reductions
             var tmp = new double[k];
             for (int j = 0; j < r; j++)
             {
-                TensorPrimitives.ConvertChecked(f.Slice(j * k, k), tmp);
-                TensorPrimitives.Add(acc, tmp, acc);
+                SimdSpan.Widen(f.Slice(j * k, k), tmp);
+                SimdSpan.Add(acc, tmp, acc);
             }
-            TensorPrimitives.ConvertTruncating(acc, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(dst.AsSpan()));
+            SimdSpan.Narrow(acc, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(dst.AsSpan()));
         }
     }
 
@@ -170,7 +171,7 @@ internal static class Reductions
         for (int i = 0; i < f.Length; i += Block)
         {
             int n = Math.Min(Block, f.Length - i);
-            TensorPrimitives.ConvertChecked(f.Slice(i, n), buf[..n]);
+            SimdSpan.Widen(f.Slice(i, n), buf[..n]);
             acc += TensorPrimitives.Sum(buf[..n]);
         }
         return acc;
