@@ -10,15 +10,15 @@ namespace NeuralTangents.Perf;
 /// <summary>
 /// The seed page's NtkVectorProducts example (Flatten, Dense(1024), Relu, Dense(1024), Relu, Dense(100); x (5,32,32,3)
 /// N(0,1); float32; vmapAxes 0; trace [-1]). <c>vp-graph [--opt [--fuse]]</c> prints its per-example-pair graph (unsimplified,
-/// simplified, or fused as NtkVectorProducts evaluates it) with FLOPs and peak bytes; <c>vp-check [--reps K]</c> times K warm calls against
+/// simplified, or fused as NtkVectorProducts evaluates it) with FLOPs and peak bytes; <c>vp-check [--reps K] [--n N]</c> times K warm calls against
 /// the cost model's FLOPs at the SGEMM rate (1024³, all cores) measured in the same process before and after.
 /// </summary>
 internal static class VpGraphDump
 {
-    private static (Stax.Layer Net, Tensor X, Params P) Seed()
+    private static (Stax.Layer Net, Tensor X, Params P) Seed(int n = 5)
     {
         var net = Serial(Flatten(), Dense(1024), Relu(), Dense(1024), Relu(), Dense(100));
-        var x = Tensor.RandomNormal(new Random(1), new Shape(5, 32, 32, 3), DType.Float32);
+        var x = Tensor.RandomNormal(new Random(1), new Shape(n, 32, 32, 3), DType.Float32);
         return (net, x, net.Init(0, x.Shape, DType.Float32).Params);
     }
 
@@ -78,7 +78,7 @@ internal static class VpGraphDump
     {
         int reps = QuickNtk.IntOpt(args, "--reps", 15);
         var inv = CultureInfo.InvariantCulture;
-        var (net, x, p) = Seed();
+        var (net, x, p) = Seed(QuickNtk.IntOpt(args, "--n", 5));
         var est = Empirical.ExplainNtk(net.Apply, x, null, p, vmapAxes: 0).Estimates.Single(e => e.Implementation == NtkImplementation.NtkVectorProducts);
         double gemm0 = Gemm();
         var fn = Empirical.NtkFn(net.Apply, vmapAxes: 0, implementation: NtkImplementation.NtkVectorProducts);

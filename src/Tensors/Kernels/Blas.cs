@@ -78,6 +78,7 @@ internal static unsafe partial class Blas
     }
 
     /// <summary>C[i, j] = C[j, i] for i &gt; j, in 32×32 blocks (a transposing copy touches one cache line per element otherwise).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per Gram: it would run as tier-0/OSR code
     private static void MirrorUpper<T>(T* c, int m) where T : unmanaged
     {
         const int Bs = 32;
@@ -353,6 +354,7 @@ internal static unsafe partial class Blas
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called per micro-tile: its tier-0 copy showed in warm-call profiles
     private static void Prefetch<TE>(TE* p, nint ld, int rows, int bytes) where TE : unmanaged
     {
         if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;

@@ -369,6 +369,7 @@ internal static class Conv
         /// Patch rows r0..r0+cnt of group g into dst (row-major, cnt × f, columns (kernel position, channel)). Along the last
         /// spatial axis a whole window row is one contiguous copy when there is one group and no dilation there.
         /// </summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // hot loop: its tier-0 copy showed in warm-call profiles
         private void Im2Col<T>(T[] src, int srcOff, int r0, int cnt, int g, T[] dst) where T : unmanaged
         {
             int last = _d - 1, kLast = _kSp[last], outer = _kp / kLast, run = kLast * _cg, dl = _dil[last];
