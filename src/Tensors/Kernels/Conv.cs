@@ -271,8 +271,11 @@ internal static class Conv
 
         public T[] LhsTranspose<T>(Tensor ct, Tensor w) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var dx = BufferPool.Rent<T>(_inSize, zeroed: true);   // the strided path scatter-adds (col2im)
-            if (dx.Length == 0 || _rows == 0 || _og == 0) return dx;
+            // Only the strided path scatter-adds (col2im) into dx; the others overwrite every element (the unit-stride
+            // forward writes each output row once), so a 23 MB seed-CNN cotangent is not cleared first.
+            bool scatter = !_pointwise && !_strides.All(s => s == 1);
+            var dx = BufferPool.Rent<T>(_inSize, zeroed: scatter || _rows == 0 || _og == 0 || _kp == 0);
+            if (dx.Length == 0 || _rows == 0 || _og == 0 || _kp == 0) return dx;
             var cs = (T[])ct.Storage;
             var ws = (T[])w.Storage;
             if (_pointwise)

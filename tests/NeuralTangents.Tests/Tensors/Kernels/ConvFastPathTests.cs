@@ -52,6 +52,36 @@ public class ConvFastPathTests
         AssertClose(dw.ToDoubleArray(), Conv.RhsTranspose(x.AsType(f32), ct.AsType(f32), w.Shape, p).ToDoubleArray(), 1e-5);
     }
 
+    /// <summary>The lhs adjoint's output is rented uncleared except where it scatter-adds (strides &gt; 1): under a pool
+    /// that fills every uncleared rental with NaN, each path (unit-stride flipped forward, pointwise, strided col2im,
+    /// padding beyond the window) still equals its result without a pool bit for bit, i.e. writes every element.</summary>
+    [Theory]
+    [InlineData(1, 3, 0, 0, true)]
+    [InlineData(1, 3, 2, 1, false)]
+    [InlineData(1, 1, 0, 0, true)]   // pointwise
+    [InlineData(2, 3, 1, 0, true)]   // strided: col2im into a cleared buffer
+    [InlineData(1, 3, 3, 0, false)]  // padding beyond the window
+    public void LhsTransposeWritesEveryElementOfAnUnclearedRental(int stride, int k, int lo, int hi, bool f32)
+    {
+        var rng = new Random(stride * 10 + k + lo);
+        var dtype = f32 ? DType.Float32 : DType.Float64;
+        var p = new ConvParams([stride, stride], [(lo, hi), (lo, hi)], [1, 1], 1);
+        var x = Tensor.RandomNormal(rng, new Shape(3, 11, 10, 16), dtype);
+        var w = Tensor.RandomNormal(rng, new Shape(k, k, 16, 24), dtype);
+        var ct = Tensor.RandomNormal(rng, Conv.InferShape(x.Shape, w.Shape, p), dtype);
+        var want = Conv.LhsTranspose(ct, w, x.Shape, p).ToDoubleArray();
+        var pool = new BufferPool(1L << 30) { PoisonRentals = true };
+        using (BufferPool.Use(pool))
+        {
+            for (int round = 0; round < 2; round++)   // the second round reuses the first round's (poisoned) storage
+            {
+                var dx = Conv.LhsTranspose(ct, w, x.Shape, p);
+                Assert.True(want.AsSpan().SequenceEqual(dx.ToDoubleArray()), $"round {round}");
+                pool.Return(dx.Storage);
+            }
+        }
+    }
+
     [Theory]
     [InlineData(3, 0, 1)]  // padding beyond the window: the flipped forward convolution gets negative padding
     [InlineData(0, 4, 2)]
