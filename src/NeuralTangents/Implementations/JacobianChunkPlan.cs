@@ -152,6 +152,9 @@ internal sealed class JacobianChunkPlan
                 chunkPeak = Math.Max(peak1, j1 + peak2);
                 chunkFlops += fl2;
             }
+            // The contraction holds both sides' Jacobians and, leaf by leaf, the operand copies DotGeneral makes of a
+            // layout it cannot read as a matrix (seed CNN: none since it splits the Dense(10) leaf; counted where made).
+            chunkPeak = Math.Max(chunkPeak, j1 + j2 + ContractionCopyBytes(r, p, s1, s2, c, ta));
             parts.Add((part1, part2));
             peak = Math.Max(peak, chunkPeak);
             double depth = c.Leaves.Sum(i => (double)sizes[i]) * (r.Axes.TraceSize(r.Out1.Shape) / tSize) * c.Tc;
@@ -220,6 +223,31 @@ internal sealed class JacobianChunkPlan
         while (part > 1 && jBytes + JcGraphCost.PeakBytes(g) > avail) { part = Math.Max(1, part * 3 / 4); g = Evaluation(p, s, c, ta, part); }
         int n = (count + part - 1) / part;
         return (part, jBytes + JcGraphCost.PeakBytes(g), GraphCost.Flops(g) * n);
+    }
+
+    /// <summary>The largest operand copy DotGeneral.Multiply makes contracting one leaf of the chunk: the Jacobians laid
+    /// out as <see cref="Jacobians"/> returns them (strides from the evaluation graph, over empty storage), asked.</summary>
+    private static double ContractionCopyBytes(KernelRequest r, Params p, Side s1, Side s2, Chunk c, int ta)
+    {
+        var a = Layouts(p, s1, c, ta);
+        var b = r.SameInputs ? a : Layouts(p, s2, c, ta);
+        double most = 0;
+        for (int l = 0; l < a.Length; l++)
+            most = Math.Max(most, DotGeneral.OperandCopyBytes(a[l], b[l], r.Axes.ContractionDims(a[l].Rank - r.Axes.Rank)));
+        return most;
+    }
+
+    private static Tensor[] Layouts(Params p, Side s, Chunk c, int ta)
+    {
+        var box = Box(s, ta, c);
+        int count = s.Batching is null ? box.Size : s.Examples;
+        var g = Evaluation(p, s, c, ta, count);
+        var strides = JcGraphCost.OutputStrides(g);
+        return g.Outputs.Select((o, k) =>
+        {
+            Array empty = o.Type.DType == DType.Float32 ? Array.Empty<float>() : Array.Empty<double>();
+            return ToOutputLayout(new Tensor(empty, o.Type.Shape, strides[k], 0), s, box);
+        }).ToArray();
     }
 
     /// <summary>Output shape of a chunk (the trace axis sliced) on one side.</summary>

@@ -47,4 +47,33 @@ internal static class JcGraphCost
         }
         return peak;
     }
+
+    /// <summary>
+    /// The strides the CPU interpreter gives each output of <paramref name="g"/>: transposes and broadcasts are views of
+    /// their operand (permuted strides; 0 on broadcast axes), every other equation a new row-major buffer.
+    /// </summary>
+    public static int[][] OutputStrides(Graph g)
+    {
+        var strides = new int[g.VarCount][];
+        foreach (var v in g.Inputs) strides[v.Id] = v.Type.Shape.ContiguousStrides();
+        foreach (var e in g.Equations)
+        {
+            var shape = e.Output.Type.Shape;
+            strides[e.Output.Id] = e.Primitive switch
+            {
+                TransposePrimitive t when e.Inputs[0] is Var src => t.Permutation.Select(a => strides[src.Id][a]).ToArray(),
+                BroadcastInDimPrimitive b when e.Inputs[0] is Var src => Broadcast(b, src, strides[src.Id], shape),
+                _ => shape.ContiguousStrides(),
+            };
+        }
+        return g.Outputs.Select(o => o is Var v ? strides[v.Id] : o.Type.Shape.ContiguousStrides()).ToArray();
+    }
+
+    private static int[] Broadcast(BroadcastInDimPrimitive b, Var src, int[] srcStrides, Shape shape)
+    {
+        var st = new int[shape.Rank];
+        for (int j = 0; j < b.Dimensions.Length; j++)
+            st[b.Dimensions[j]] = src.Type.Shape[j] == shape[b.Dimensions[j]] ? srcStrides[j] : 0;
+        return st;
+    }
 }

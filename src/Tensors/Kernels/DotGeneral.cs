@@ -97,6 +97,54 @@ internal static class DotGeneral
             return;
         }
 
+        var (lm, rm, blc, brc, split) = Choose(lhs, rhs, d, lFree, rFree);
+        if (split is { } sp)
+        {
+            // Outer contracting axes looped over, the inner ones one GEMM each: no operand copy.
+            var idx = new int[sp.Lhs.Length];
+            int count = sp.Lhs.Aggregate(1, (a, ax) => a * lhs.Shape[ax]);
+            for (int it = 0; it < count; it++)
+            {
+                int lo = lhs.Offset, ro = rhs.Offset;
+                for (int j = 0; j < idx.Length; j++) { lo += idx[j] * lhs.Strides[sp.Lhs[j]]; ro += idx[j] * rhs.Strides[sp.Rhs[j]]; }
+                var l = lm with { Source = new Tensor(lhs.Storage, lhs.Shape, lhs.Strides, lo) };
+                var r = rm with { Source = new Tensor(rhs.Storage, rhs.Shape, rhs.Strides, ro) };
+                Gemm(l, r, bs, m, n, Prod(lhs, blc), c, accumulate || it > 0, upperOnly);
+                for (int j = idx.Length - 1; j >= 0; j--)
+                {
+                    if (++idx[j] < lhs.Shape[sp.Lhs[j]]) break;
+                    idx[j] = 0;
+                }
+            }
+            return;
+        }
+        bool lCopied = !lm.Ok;
+        if (lCopied) lm = Matrix.Copy(lhs, d.LhsBatch, lFree, blc, rowsFirst: true);
+        if (!rm.Ok)
+            rm = lCopied && ReferenceEquals(lhs, rhs) && d.LhsBatch.SequenceEqual(d.RhsBatch) && blc.SequenceEqual(brc)
+                ? lm with { Trans = true }   // a Gram X·Xᵀ: the (batch, free, contract) copy read transposed is op(B)
+                : Matrix.Copy(rhs, d.RhsBatch, rFree, brc, rowsFirst: false);
+        Gemm(lm, rm, bs, m, n, k, c, accumulate, upperOnly);
+    }
+
+    /// <summary>An operand copy at least this large is avoided, where the layout allows, by looping over the outer
+    /// contracting axes (<see cref="Split"/>): a JacobianContraction leaf whose example axis sits between its
+    /// contracting axes (the seed CNN's Dense(10) Jacobian, 165 MiB) was copied whole for one GEMM.</summary>
+    internal const long MinSplitCopyBytes = 4L << 20;
+
+    /// <summary>Inner contraction depth a split needs, so each of its GEMMs still runs at GEMM rate.</summary>
+    internal const int MinSplitDepth = 1024;
+
+    /// <summary>Contracting axes looped over (outer), per side, in the same order.</summary>
+    private sealed record Split(int[] Lhs, int[] Rhs);
+
+    /// <summary>
+    /// How the operands are read: as strided views when a joint order of the contracting axes allows; else, when the
+    /// copy would be large, with the outer contracting axes looped over and the inner ones viewed (a split); else
+    /// copies (a Matrix with Ok false is copied by the caller). Returns the contracting axes the matrices span.
+    /// </summary>
+    private static (Matrix L, Matrix R, int[] Lc, int[] Rc, Split? Split) Choose(Tensor lhs, Tensor rhs, DotDimensionNumbers d, int[] lFree, int[] rFree)
+    {
         // Contracting pairs may be reordered jointly; try orders that let both sides stay views.
         int nc = d.LhsContracting.Length;
         var orders = new List<int[]>
@@ -119,12 +167,53 @@ internal static class DotGeneral
             if (copies < bestCopies) { bestCopies = copies; lm = l; rm = r; blc = lc; brc = rc; }
             if (copies == 0) break;
         }
-        bool lCopied = !lm.Ok;
-        if (lCopied) lm = Matrix.Copy(lhs, d.LhsBatch, lFree, blc, rowsFirst: true);
-        if (!rm.Ok)
-            rm = lCopied && ReferenceEquals(lhs, rhs) && d.LhsBatch.SequenceEqual(d.RhsBatch) && blc.SequenceEqual(brc)
-                ? lm with { Trans = true }   // a Gram X·Xᵀ: the (batch, free, contract) copy read transposed is op(B)
-                : Matrix.Copy(rhs, d.RhsBatch, rFree, brc, rowsFirst: false);
+        if (bestCopies == 0 || CopyElements(lhs, rhs, d, lm, rm, blc, brc) * lhs.DType.SizeOf() < MinSplitCopyBytes)
+            return (lm, rm, blc, brc, null);
+        (Matrix L, Matrix R, int[] Lc, int[] Rc, Split S)? best = null;
+        int bestCount = int.MaxValue;
+        foreach (var ord in orders)
+            for (int s = 1; s < nc; s++)
+            {
+                var lc = ord[s..].Select(i => d.LhsContracting[i]).ToArray();
+                int depth = Prod(lhs, lc);
+                if (depth < MinSplitDepth) break;   // deeper splits only get shallower
+                var rc = ord[s..].Select(i => d.RhsContracting[i]).ToArray();
+                var l = Matrix.View(lhs, d.LhsBatch, lFree, lc, rowsFirst: true);
+                var r = Matrix.View(rhs, d.RhsBatch, rFree, rc, rowsFirst: false);
+                if (!l.Ok || !r.Ok) continue;
+                int count = Prod(lhs, d.LhsContracting) / Math.Max(1, depth);
+                if (count < bestCount)
+                {
+                    bestCount = count;
+                    best = (l, r, lc, rc, new Split(ord[..s].Select(i => d.LhsContracting[i]).ToArray(), ord[..s].Select(i => d.RhsContracting[i]).ToArray()));
+                }
+                break;
+            }
+        return best is { } b ? (b.L, b.R, b.Lc, b.Rc, b.S) : (lm, rm, blc, brc, null);
+    }
+
+    /// <summary>Elements the copies of <see cref="Multiply{T}"/> hold (a Gram's one copy serves both sides).</summary>
+    private static long CopyElements(Tensor lhs, Tensor rhs, DotDimensionNumbers d, Matrix lm, Matrix rm, int[] blc, int[] brc) =>
+        (lm.Ok ? 0L : lhs.Shape.Size) +
+        (rm.Ok || (!lm.Ok && ReferenceEquals(lhs, rhs) && d.LhsBatch.SequenceEqual(d.RhsBatch) && blc.SequenceEqual(brc)) ? 0L : rhs.Shape.Size);
+
+    /// <summary>
+    /// Bytes of the operand copies <see cref="Multiply{T}"/> makes for these operands (their shapes and strides only
+    /// are read: memory estimates pass tensors over empty storage laid out as the real ones will be); 0 when both are
+    /// read as views, directly or split.
+    /// </summary>
+    internal static double OperandCopyBytes(Tensor lhs, Tensor rhs, DotDimensionNumbers d)
+    {
+        var lFree = Free(lhs.Rank, d.LhsBatch, d.LhsContracting);
+        var rFree = Free(rhs.Rank, d.RhsBatch, d.RhsContracting);
+        var (lm, rm, blc, brc, split) = Choose(lhs, rhs, d, lFree, rFree);
+        return split is not null ? 0 : (double)CopyElements(lhs, rhs, d, lm, rm, blc, brc) * lhs.DType.SizeOf();
+    }
+
+    /// <summary>The batched GEMM of <paramref name="lm"/>·<paramref name="rm"/> into c (upper triangles only when asked).</summary>
+    private static void Gemm<T>(Matrix lm, Matrix rm, int bs, int m, int n, int k, T[] c, bool accumulate, bool upperOnly)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var la = (T[])lm.Source.Storage;
         var ra = (T[])rm.Source.Storage;
         if (!upperOnly)

@@ -121,6 +121,50 @@ public class DotGeneralTests
         Assert.Equal(want, got.ToDoubleArray(), (x, y) => Math.Abs(x - y) < 1e-11);
     }
 
+    /// <summary>
+    /// A JacobianContraction leaf laid out (t, b, n, a) in storage and read as (n, t, a, b): the examples n sit between
+    /// the contracting axes, so no joint order views it as a matrix. Above 4 MiB the product loops over (t, b) with one
+    /// GEMM of depth a each instead of copying the operand: same values as the einsum, with and without
+    /// accumulation, Gram (upper triangle) or not, and no copy reported.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Operands_whose_examples_sit_between_contracting_axes_are_split_not_copied(bool gram)
+    {
+        var rng = new Random(7);
+        int t = 4, b = 10, n = 5, a = 3000;   // 600,000 float64 = 4.6 MiB per operand
+        Tensor Leaf() => Tensor.RandomNormal(rng, new Shape(t, b, n, a)).Transpose(2, 0, 3, 1);
+        var x = Leaf();
+        var y = gram ? x : Leaf();
+        var d = new DotDimensionNumbers([1, 2, 3], [1, 2, 3], [], []);
+        Assert.Equal(0, DotGeneral.OperandCopyBytes(x, y, d));
+        var want = NaiveEinsum(x, y, d, new Shape(n, n));
+        var c = new double[n * n];
+        Array.Fill(c, 1.0);
+        DotGeneral.Multiply(x, y, d, c, accumulate: true, upperOnly: gram);
+        for (int i = 0; i < n; i++)
+            for (int j = gram ? i : 0; j < n; j++)
+                Assert.True(Math.Abs(c[i * n + j] - 1 - want[i * n + j]) <= 1e-12 * (1 + Math.Abs(want[i * n + j])), $"[{i},{j}] {c[i * n + j] - 1} vs {want[i * n + j]}");
+        var fresh = DotGeneral.Compute(x, y, d).ToDoubleArray();
+        for (int i = 0; i < fresh.Length; i++)
+            Assert.True(Math.Abs(fresh[i] - want[i]) <= 1e-12 * (1 + Math.Abs(want[i])), $"[{i}] {fresh[i]} vs {want[i]}");
+    }
+
+    /// <summary>Small operands, or inner depths below a GEMM's worth, are still copied, and the copy is reported.</summary>
+    [Fact]
+    public void Small_or_shallow_operands_are_copied_and_the_copy_is_reported()
+    {
+        var rng = new Random(8);
+        var small = Tensor.RandomNormal(rng, new Shape(4, 10, 5, 30)).Transpose(2, 0, 3, 1);
+        var d = new DotDimensionNumbers([1, 2, 3], [1, 2, 3], [], []);
+        Assert.Equal(small.Shape.Size * 8.0, DotGeneral.OperandCopyBytes(small, small, d));   // one copy serves the Gram
+        var shallow = Tensor.RandomNormal(rng, new Shape(3000, 10, 5, 4)).Transpose(2, 0, 3, 1);   // inner depth 4
+        Assert.Equal(2 * shallow.Shape.Size * 8.0, DotGeneral.OperandCopyBytes(shallow, Tensor.RandomNormal(rng, new Shape(3000, 10, 5, 4)).Transpose(2, 0, 3, 1), d));
+        var want = NaiveEinsum(shallow, shallow, d, new Shape(5, 5));
+        Assert.Equal(want, DotGeneral.Compute(shallow, shallow, d).ToDoubleArray(), (p, q) => Math.Abs(p - q) <= 1e-12 * (1 + Math.Abs(q)));
+    }
+
     [Fact]
     public void VectorDotIsScalar()
     {
