@@ -72,19 +72,27 @@ internal static class PeerCompare
         var sw = Stopwatch.StartNew();
         var k = fn(x, null, p);
         Console.WriteLine(FormattableString.Invariant($"warmup_seconds={sw.Elapsed.TotalSeconds:F6} kernel_shape={k.Shape}"));
-        if (row.Impl == NtkImplementation.Auto)
-            Console.WriteLine($"auto={Empirical.ExplainNtk(net.Apply, x, null, p, row.TraceAxes, vmapAxes: 0).Chosen}");
+        var explained = Empirical.ExplainNtk(net.Apply, x, null, p, row.TraceAxes, vmapAxes: 0);
+        if (row.Impl == NtkImplementation.Auto) Console.WriteLine($"auto={explained.Chosen}");
+        var chosen = row.Impl == NtkImplementation.Auto ? explained.Chosen : row.Impl;
+        // The call's estimated peak (what the kernel function's buffer pool may retain between calls).
+        Console.WriteLine(FormattableString.Invariant($"estimated_peak_mb={explained.Estimates.Single(e => e.Implementation == chosen).PeakBytes / 1e6:F1}"));
         for (int r = 1; r <= reps; r++)
         {
-            long a0 = GC.GetTotalAllocatedBytes(true), f0 = MinorFaults();
+            long a0 = GC.GetTotalAllocatedBytes(true), f0 = MinorFaults(), j0 = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var jt0 = System.Runtime.JitInfo.GetCompilationTime();
             int g0 = GC.CollectionCount(2);
+            long t0 = Stopwatch.GetTimestamp();
             sw.Restart();
             fn(x, null, p);
             double s = sw.Elapsed.TotalSeconds;
             long alloc = GC.GetTotalAllocatedBytes(true) - a0;
             // Full collections (the memory pacer's) and page faults (first touches of fresh memory) per call: where
-            // allocation costs time beyond the bytes themselves.
-            Console.WriteLine(FormattableString.Invariant($"run {r}: {s:F6} s alloc {alloc} gc2 {GC.CollectionCount(2) - g0} minflt {MinorFaults() - f0}"));
+            // allocation costs time beyond the bytes themselves; methods the JIT compiled during the call (all threads:
+            // tier-up of code that ran unoptimised) and its time; the call's start on the monotonic clock (Linux: the
+            // clock `perf record -k CLOCK_MONOTONIC` stamps samples with, to cut a profile to the warm calls).
+            Console.WriteLine(FormattableString.Invariant(
+                $"run {r}: {s:F6} s alloc {alloc} gc2 {GC.CollectionCount(2) - g0} minflt {MinorFaults() - f0} jit {System.Runtime.JitInfo.GetCompiledMethodCount() - j0} jit_total {j0} jit_ms {(System.Runtime.JitInfo.GetCompilationTime() - jt0).TotalMilliseconds:F1} t0 {t0}"));
         }
         return 0;
     }

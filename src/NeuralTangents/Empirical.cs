@@ -188,8 +188,8 @@ public static partial class Empirical
             CheckKernelSizes(traced, x1, x2, p, axes);
             if (kinds.Contains(KernelKind.Ntk)) CheckVmapAxes(traced, p, spec.VmapAxes, x1, x2);
             var job = KernelJob.Create(traced, p, x1, x2, kinds, axes, spec, inMemory: true);
-            // Free buffers kept at most the call's estimated peak: memory the estimate already counts. A pool the
-            // caller made ambient (tests, A/B runs with BufferPool.Off) takes precedence.
+            // Free and rented buffers kept within the call's estimated peak: memory the estimate already counts. A pool
+            // the caller made ambient (tests, A/B runs with BufferPool.Off) takes precedence.
             bool own = BufferPool.Current is null;
             if (own) pool.CapBytes = (long)Math.Min(job.EstimatedBytes, long.MaxValue / 2);
             Tensor[] flat;

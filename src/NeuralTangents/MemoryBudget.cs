@@ -28,9 +28,9 @@ public static partial class MemoryBudget
     /// <summary>
     /// Dead tensors a computation lets accumulate before the library collects them: one eighth of the live heap,
     /// at least 48 MiB (the library runs a full collection whenever that much was allocated since the last one, so
-    /// the process follows its live tensors instead of growing until the machine is under memory pressure). Free
-    /// arrays kept for reuse by a kernel function's buffer pool count as dead tensors here (the pool is trimmed to half
-    /// the allowance before each collection).
+    /// the process follows its live tensors instead of growing until the machine is under memory pressure). Arrays a
+    /// kernel function's buffer pool drops count as dead tensors here; its free arrays do not: with the arrays rented by
+    /// the call in flight they stay within the call's estimated peak (the pool's cap).
     /// </summary>
     public static double GarbageAllowance(double liveBytes) =>
         Math.Max(Autodiff.Interpreters.MemoryPacer.MinBytes, Autodiff.Interpreters.MemoryPacer.Fraction * liveBytes);

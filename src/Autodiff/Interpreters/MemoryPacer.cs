@@ -9,8 +9,10 @@ namespace NeuralTangents.Autodiff.Interpreters;
 /// <see cref="Fraction"/> of the heap that survived it (at least <see cref="MinBytes"/>): garbage stays below about
 /// that fraction of the live heap. A collection over a heap of a few large arrays takes milliseconds, and reusing
 /// freed memory avoids page faults on fresh memory, so the pacing costs little time.
-/// The free arrays of the ambient <see cref="BufferPool"/> count as garbage: they are added to the allocated bytes, and
-/// the pool is trimmed to half the allowance before a collection.
+/// Arrays a <see cref="BufferPool"/> drops count as allocated garbage (<see cref="BufferPool.DroppedBytes"/>); its free
+/// arrays do not: a pool holds free plus rented arrays within its cap, the call's estimated peak, so a warm call that
+/// reuses the last call's arrays neither allocates nor collects (counting them as garbage made the seed CNN trim and
+/// re-allocate ~110 MB and collect 4 times per warm call).
 /// Thread-safe: the state is a pair of counters shared by the computations in flight (a collection is process-wide
 /// anyway); outside any <see cref="Enter"/> scope <see cref="Tick"/> does nothing.
 /// <see cref="Tick"/> is also the computation's cancellation checkpoint: the token given to <see cref="Enter"/> (per
@@ -25,7 +27,7 @@ internal static class MemoryPacer
     internal const long MinBytes = 48L << 20;
 
     private static int _active;
-    private static long _next = long.MaxValue, _allowance = MinBytes;
+    private static long _next = long.MaxValue;
     private static readonly AsyncLocal<CancellationToken> Token = new();
 
     /// <summary>Starts pacing until the returned scope is disposed (scopes nest and may overlap across threads); within
@@ -45,14 +47,11 @@ internal static class MemoryPacer
     {
         if (Volatile.Read(ref _active) == 0) return;
         Token.Value.ThrowIfCancellationRequested();
-        // Free arrays of the buffer pool in use are dead memory too: they count against the allowance.
-        var pool = BufferPool.Current;
-        long now = GC.GetTotalAllocatedBytes(precise: false) + (pool?.FreeBytes ?? 0);
+        long now = Allocated();
         long next = Volatile.Read(ref _next);
         if (now < next) return;
         // One thread collects; the others see the new mark.
         if (Interlocked.CompareExchange(ref _next, long.MaxValue, next) != next) return;
-        pool?.TrimTo(Volatile.Read(ref _allowance) / 2);
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
         Arm();
     }
@@ -61,9 +60,11 @@ internal static class MemoryPacer
     {
         long live = GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes;
         long allowance = Math.Max(MinBytes, (long)(Fraction * live));
-        Volatile.Write(ref _allowance, allowance);
-        Volatile.Write(ref _next, GC.GetTotalAllocatedBytes(precise: false) + allowance);
+        Volatile.Write(ref _next, Allocated() + allowance);
     }
+
+    /// <summary>Bytes allocated by the process plus bytes buffer pools dropped: both become garbage.</summary>
+    private static long Allocated() => GC.GetTotalAllocatedBytes(precise: false) + BufferPool.DroppedBytes;
 
     private sealed class Scope(CancellationToken outer) : IDisposable
     {

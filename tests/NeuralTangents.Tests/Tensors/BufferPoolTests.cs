@@ -176,6 +176,8 @@ public class BufferPoolTests
         foreach (var t in threads) t.Start();
         foreach (var t in threads) t.Join();
         Assert.Empty(failures);
+        // Each call's rentals stopped counting against the cap when it ended, whatever it did not return.
+        Assert.Equal(0, shared.OutstandingBytes);
     }
 
     [Fact]
@@ -233,10 +235,10 @@ public class BufferPoolTests
     }
 
     [Fact]
-    public void MemoryPacerCountsFreeArraysAsGarbage()
+    public void MemoryPacerLeavesTheWorkingSetInThePool()
     {
-        // 160 MiB of free arrays exceed any allowance the pacer grants here (max(48 MiB, heap / 8)): the first tick
-        // inside a pacing scope trims the pool to half the allowance before collecting.
+        // 160 MiB of free arrays, more than any allowance the pacer grants here (max(48 MiB, heap / 8)): they are the
+        // pool's working set within its cap, not garbage, so a tick neither drops them nor counts them.
         const int n = 1 << 20;
         var pool = new BufferPool(1L << 31);
         for (int i = 0; i < 20; i++) pool.Return(new double[n]);
@@ -244,9 +246,47 @@ public class BufferPoolTests
         using (BufferPool.Use(pool))
         using (MemoryPacer.Enter())
             MemoryPacer.Tick();
-        // Half the allowance, which is at most 160 MiB while the heap stays under 1.28 GB (other tests may run at once).
-        Assert.InRange(pool.FreeBytes, 0, 96L << 20);
-        Assert.True(pool.Counts.Dropped > 0);
+        Assert.Equal(160L << 20, pool.FreeBytes);
+        Assert.Equal(0, pool.Counts.Dropped);
+        // Dropped arrays are garbage: they count for the pacer like allocated bytes (other pools may add to the total).
+        long dropped = BufferPool.DroppedBytes;
+        pool.Clear();
+        Assert.True(BufferPool.DroppedBytes - dropped >= 160L << 20, $"{BufferPool.DroppedBytes - dropped} bytes counted as dropped");
+    }
+
+    [Fact]
+    public void CapBoundsFreeAndRentedArraysDroppingStaleSizesFirst()
+    {
+        const int n = 4096;
+        const long u = n * sizeof(double);
+        var pool = new BufferPool(6 * u);
+        var f1 = new double[2 * n];
+        var f2 = new double[2 * n];
+        pool.Return(f1);
+        pool.Return(f2);
+        pool.Return(new double[n]);                      // a size the call below never rents: stale
+        Assert.Equal(5 * u, pool.FreeBytes);
+        using (BufferPool.Use(pool))
+        {
+            var a = BufferPool.Rent<double>(2 * n);      // a hit: 2u rented, 3u free
+            Assert.Equal((2 * u, 3 * u), (pool.OutstandingBytes, pool.FreeBytes));
+            // A miss of 1.5u: 3u free + 2u rented + 1.5u > 6u. The stale size goes (1u), not the larger size this call
+            // rents (largest-first would drop the other 2n array and miss on the next rental).
+            var b = BufferPool.Rent<double>(3 * n / 2);
+            Assert.Equal((3.5 * u, 2.0 * u), ((double)pool.OutstandingBytes, (double)pool.FreeBytes));
+            Assert.Equal(1, pool.Counts.Dropped);
+            var c = BufferPool.Rent<double>(2 * n);      // the other 2n array, still there
+            Assert.True(ReferenceEquals(c, f1) || ReferenceEquals(c, f2));
+            Assert.Equal((2L, 1L), (pool.Counts.Hits, pool.Counts.Misses));
+            // Free + rented stay within the cap: a returned array that does not fit is dropped.
+            pool.Return(new double[n]);                  // 5.5u rented + 1u > 6u
+            Assert.Equal((0L, 2L), (pool.FreeBytes, pool.Counts.Dropped));
+            pool.Return(b);
+            Assert.Equal((4 * u, (long)(1.5 * u)), (pool.OutstandingBytes, pool.FreeBytes));
+            GC.KeepAlive(a);
+        }
+        // The call ended: what it did not return (a, c) is its results' storage or garbage, no longer the pool's.
+        Assert.Equal(0, pool.OutstandingBytes);
     }
 
     [Fact]
