@@ -69,30 +69,30 @@ internal static class PeerCompare
         // NT_PERF_NO_POOL=1: every allocation site allocates fresh arrays, as before the buffer pool (same-build A/B).
         using var noPool = Environment.GetEnvironmentVariable("NT_PERF_NO_POOL") == "1" ? BufferPool.Use(BufferPool.Off) : null;
         if (noPool is not null) Console.WriteLine("pool=off");
+        // Before the warm-up call, so that nothing but the timed calls runs (and JIT-compiles) after it.
+        var explained = Empirical.ExplainNtk(net.Apply, x, null, p, row.TraceAxes, vmapAxes: 0);
+        var chosen = row.Impl == NtkImplementation.Auto ? explained.Chosen : row.Impl;
         var sw = Stopwatch.StartNew();
         var k = fn(x, null, p);
         Console.WriteLine(FormattableString.Invariant($"warmup_seconds={sw.Elapsed.TotalSeconds:F6} kernel_shape={k.Shape}"));
-        var explained = Empirical.ExplainNtk(net.Apply, x, null, p, row.TraceAxes, vmapAxes: 0);
         if (row.Impl == NtkImplementation.Auto) Console.WriteLine($"auto={explained.Chosen}");
-        var chosen = row.Impl == NtkImplementation.Auto ? explained.Chosen : row.Impl;
-        // The call's estimated peak (what the kernel function's buffer pool may retain between calls).
+        // The call's estimated peak: the cap on what the kernel function's buffer pool holds (free + rented arrays).
         Console.WriteLine(FormattableString.Invariant($"estimated_peak_mb={explained.Estimates.Single(e => e.Implementation == chosen).PeakBytes / 1e6:F1}"));
         for (int r = 1; r <= reps; r++)
         {
             long a0 = GC.GetTotalAllocatedBytes(true), f0 = MinorFaults(), j0 = System.Runtime.JitInfo.GetCompiledMethodCount();
             var jt0 = System.Runtime.JitInfo.GetCompilationTime();
             int g0 = GC.CollectionCount(2);
-            long t0 = Stopwatch.GetTimestamp();
             sw.Restart();
             fn(x, null, p);
             double s = sw.Elapsed.TotalSeconds;
             long alloc = GC.GetTotalAllocatedBytes(true) - a0;
             // Full collections (the memory pacer's) and page faults (first touches of fresh memory) per call: where
             // allocation costs time beyond the bytes themselves; methods the JIT compiled during the call (all threads:
-            // tier-up of code that ran unoptimised) and its time; the call's start on the monotonic clock (Linux: the
-            // clock `perf record -k CLOCK_MONOTONIC` stamps samples with, to cut a profile to the warm calls).
+            // tier-up of code that ran unoptimised) and its time; jit_total = methods compiled before the call (the line
+            // numbers of DOTNET_JitDisasmSummary=1's list, to see which ones a call compiled).
             Console.WriteLine(FormattableString.Invariant(
-                $"run {r}: {s:F6} s alloc {alloc} gc2 {GC.CollectionCount(2) - g0} minflt {MinorFaults() - f0} jit {System.Runtime.JitInfo.GetCompiledMethodCount() - j0} jit_total {j0} jit_ms {(System.Runtime.JitInfo.GetCompilationTime() - jt0).TotalMilliseconds:F1} t0 {t0}"));
+                $"run {r}: {s:F6} s alloc {alloc} gc2 {GC.CollectionCount(2) - g0} minflt {MinorFaults() - f0} jit {System.Runtime.JitInfo.GetCompiledMethodCount() - j0} jit_total {j0} jit_ms {(System.Runtime.JitInfo.GetCompilationTime() - jt0).TotalMilliseconds:F1}"));
         }
         return 0;
     }
@@ -116,6 +116,7 @@ internal static class PeerCompare
         public readonly List<double> Alloc = [];
         public readonly List<double> Gc2 = [];
         public readonly List<double> Faults = [];
+        public readonly List<double> Jit = [];
         public long PeakKb;
         public string Note = "";
         public int Failures;
@@ -167,6 +168,7 @@ internal static class PeerCompare
                                 s.Gc2.Add(double.Parse(f[7], Inv));
                                 s.Faults.Add(double.Parse(f[9], Inv));
                             }
+                            if (f.Length >= 12 && f[10] == "jit") s.Jit.Add(double.Parse(f[11], Inv));
                         }
                         if (l.StartsWith("auto=")) s.Note = "→ " + l[5..];
                         if (l.StartsWith("net=") && l.Contains("method=")) s.Note = l[(l.IndexOf("method=", StringComparison.Ordinal) + 7)..].Split(' ')[0];
@@ -174,7 +176,7 @@ internal static class PeerCompare
                 }
             }
         Console.WriteLine();
-        Console.WriteLine("| row | peer (method) median [min–max] | peer RSS | ours median [min–max] | max/min | ours RSS | alloc/warm call | full GCs, minor faults / warm call | ours / peer |");
+        Console.WriteLine("| row | peer (method) median [min–max] | peer RSS | ours median [min–max] | max/min | ours RSS | alloc/warm call | full GCs, minor faults, JIT-compiled methods / warm call | ours / peer |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var row in rows)
         {
@@ -189,7 +191,7 @@ internal static class PeerCompare
         if (baseline is not null)
         {
             Console.WriteLine();
-            Console.WriteLine("| row | baseline median [min–max] | max/min | baseline RSS | alloc/warm call | full GCs, minor faults / warm call | baseline / peer | ours / baseline |");
+            Console.WriteLine("| row | baseline median [min–max] | max/min | baseline RSS | alloc/warm call | full GCs, minor faults, JIT-compiled methods / warm call | baseline / peer | ours / baseline |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var row in rows)
             {
@@ -207,7 +209,7 @@ internal static class PeerCompare
     }
 
     private static string GcFaults(Samples s) => s.Gc2.Count == 0 ? "—"
-        : FormattableString.Invariant($"{s.Gc2.Average():F1}, {Median(s.Faults):F0}");
+        : FormattableString.Invariant($"{s.Gc2.Average():F1}, {Median(s.Faults):F0}, {(s.Jit.Count == 0 ? "—" : s.Jit.Average().ToString("F0", Inv))}");
 
     private static double Median(List<double> v)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NeuralTangents.Autodiff.Interpreters;
 using NeuralTangents.Autodiff.Primitives;
 using NeuralTangents.Autodiff.Transforms;
@@ -275,9 +276,15 @@ internal static class StructuredDerivatives
     }
 
     /// <summary>The value of every element when they are all equal (a broadcast scalar), else null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double? Uniform(Tensor t)
     {
         if (t.Size == 0 || t.Size > 1 << 20) return null;
+        // The literals met here are broadcast scalars (every stride 0): one element, no copy. Materialising them cost
+        // the seed CNN 3 MB of large-object garbage per call and a loop that ran as tier-0/OSR code in warm calls.
+        bool broadcast = true;
+        for (int i = 0; i < t.Rank; i++) broadcast &= t.Strides[i] == 0 || t.Shape[i] == 1;
+        if (broadcast) return t[new int[t.Rank]];
         var v = t.ToDoubleArray();
         foreach (var x in v) if (x != v[0]) return null;
         return v[0];
