@@ -103,6 +103,7 @@ internal sealed class BufferPool
 
     private void Trim(long limit)
     {
+        if (_freeBytes <= Math.Max(0, limit)) return;   // the usual case (a kernel function sets the cap every call)
         // Largest arrays first: fewest dropped for the bytes, and small ones are the likeliest to be rented again soon.
         foreach (var (key, stack) in _free.OrderByDescending(kv => KeyBytes(kv.Key)))
             while (_freeBytes > Math.Max(0, limit) && stack.Count > 0) Drop(stack.Pop());
