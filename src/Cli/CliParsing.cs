@@ -15,6 +15,17 @@ internal static class CliParsing
             : throw new FormatException($"{option}: '{s}' is not an integer; expected comma-separated integers such as \"-1\" or \"0,2\" (\"\" or none for none)")).ToArray();
     }
 
+    /// <summary><see cref="IntList"/> of axes, each at most once (Neural Tangents' trace_axes and diagonal_axes are
+    /// sets: a repeated axis is a typo, not a request to trace twice).</summary>
+    public static int[] AxisList(string text, string option)
+    {
+        var axes = IntList(text, option);
+        var repeated = axes.GroupBy(a => a).FirstOrDefault(g => g.Count() > 1);
+        if (repeated is not null)
+            throw new FormatException($"{option}: expected distinct axes, got '{text}' (axis {repeated.Key} is given {repeated.Count()} times)");
+        return axes;
+    }
+
     /// <summary>A shape given as comma-separated positive sizes, e.g. <c>20,32,32,3</c>.</summary>
     public static Shape ShapeOf(string text, string option)
     {

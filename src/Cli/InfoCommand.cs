@@ -25,7 +25,7 @@ internal static class InfoCommand
         common.AddTo(cmd);
         cmd.SetAction(r => Run(r.GetValue(net)!, CliParsing.ShapeOf(r.GetValue(inputShape)!, "--input-shape"),
             r.GetValue(x2Shape) is { } s2 ? CliParsing.ShapeOf(s2, "--x2-shape") : (Shape?)null,
-            CliParsing.IntList(r.GetValue(trace)!, "--trace-axes"), CliParsing.IntList(r.GetValue(diag)!, "--diagonal-axes"), common.Read(r), stdout));
+            CliParsing.AxisList(r.GetValue(trace)!, "--trace-axes"), CliParsing.AxisList(r.GetValue(diag)!, "--diagonal-axes"), common.Read(r), stdout));
         return cmd;
     }
 

@@ -51,8 +51,8 @@ internal static class KernelCommand
         var get = Empirical.ParseGet(getText);
         if (get.Length == 0) throw new ArgumentException("--get: expected ntk, nngp or ntk,nngp");
         if (get.Distinct().Count() != get.Length) throw new ArgumentException($"--get: a kernel is repeated in '{getText}'");
-        var traceAxes = CliParsing.IntList(traceText, "--trace-axes");
-        var diagonalAxes = CliParsing.IntList(diagText, "--diagonal-axes");
+        var traceAxes = CliParsing.AxisList(traceText, "--trace-axes");
+        var diagonalAxes = CliParsing.AxisList(diagText, "--diagonal-axes");
         var vmapAxes = common.VmapAxes;
         var implementation = common.Implementation;
         bool npz = CliInputs.CheckOut(outPath, ".npy", ".npz") == ".npz";
@@ -114,6 +114,11 @@ internal static class KernelCommand
             {
                 if (!npz)
                 {
+                    if (tiling.Resume)
+                    {
+                        int reused = tiled.ResumableTiles(outPath, functionKey: spec), total = tiled.Plan.Tiles.Count;
+                        stderr.WriteLine($"resuming {outPath}.partial: {reused} of {total} tiles already written and reused, {total - reused} to compute");
+                    }
                     tiled.WriteNpy(outPath, tiling.Resume, functionKey: spec);
                     progress.Finish();
                     stderr.WriteLine($"done in {CliParsing.Seconds(sw.Elapsed)}; {PeakMemory.Summary(MemoryBudget.ProcessPeakBytes(estimate, held))}");

@@ -221,6 +221,29 @@ public sealed class TiledKernel
         }
     }
 
+    /// <summary>How many of <see cref="Plan"/>'s tiles an interrupted <see cref="WriteNpy"/> to <paramref name="path"/>
+    /// already wrote (what <c>WriteNpy(path, resume: true)</c> will reuse), with the same checks it makes first.</summary>
+    /// <exception cref="FileNotFoundException">No partial file or manifest to resume from.</exception>
+    /// <exception cref="InvalidDataException">The manifest was written for a different kernel or plan.</exception>
+    public int ResumableTiles(string path, string? functionKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var done = LoadResumable(path, functionKey).Done;
+        return Plan.Tiles.Count(t => done.Contains(t.Index));
+    }
+
+    private TileManifest LoadResumable(string path, string? functionKey)
+    {
+        string partial = path + ".partial", manifestPath = path + ".tiles.json";
+        if (!File.Exists(manifestPath)) throw new FileNotFoundException(File.Exists(path) && !File.Exists(partial)
+            ? $"--resume: nothing to resume: {path} is already complete (no {Path.GetFileName(manifestPath)} beside it)"
+            : $"--resume: nothing to resume: {manifestPath} does not exist", manifestPath);
+        if (!File.Exists(partial)) throw new FileNotFoundException($"--resume: nothing to resume: {partial} does not exist (delete {Path.GetFileName(manifestPath)} and run without --resume)", partial);
+        var manifest = TileManifest.Load(manifestPath);
+        CheckManifest(manifest, manifestPath, Hash(functionKey), functionKey);
+        return manifest;
+    }
+
     /// <summary>
     /// Writes the kernel (one kind) to <paramref name="path"/> as <c>.npy</c>, tile by tile, never holding it whole.
     /// Tiles go into <c>path.partial</c>, listed in the manifest <c>path.tiles.json</c> as they finish; only a
@@ -244,12 +267,7 @@ public sealed class TiledKernel
         NpyTileWriter writer;
         if (resume)
         {
-            if (!File.Exists(manifestPath)) throw new FileNotFoundException(File.Exists(path) && !File.Exists(partial)
-                ? $"--resume: nothing to resume: {path} is already complete (no {Path.GetFileName(manifestPath)} beside it)"
-                : $"--resume: nothing to resume: {manifestPath} does not exist", manifestPath);
-            if (!File.Exists(partial)) throw new FileNotFoundException($"--resume: nothing to resume: {partial} does not exist (delete {Path.GetFileName(manifestPath)} and run without --resume)", partial);
-            manifest = TileManifest.Load(manifestPath);
-            CheckManifest(manifest, manifestPath, hash, functionKey);
+            manifest = LoadResumable(path, functionKey);
             writer = NpyTileWriter.Open(partial, DType, Shapes[0]);
         }
         else

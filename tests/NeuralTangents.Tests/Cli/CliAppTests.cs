@@ -23,6 +23,44 @@ public sealed class CliAppTests : IDisposable
     private string P(string name) => Path.Combine(_dir, name);
 
 
+    /// <summary>--resume says how many tiles it reuses (one stderr line) and finishes the same file as one run.</summary>
+    [Fact]
+    public void Resume_says_how_many_tiles_it_reuses()
+    {
+        // An interrupted run of exactly what 'nt kernel' computes: the parsed net, its parameters drawn with the seed,
+        // x1 as read, 3 examples in tiles of 1 (6 tiles of the upper triangle), stopped after 4 tiles.
+        var net = NetSpec.Parse(Net);
+        var p = net.Init(1, _x1.Shape, _x1.DType).Params;
+        using var cts = new CancellationTokenSource();
+        var options = new KernelOptions { BatchSize = 1, CancellationToken = cts.Token, Progress = new Stop(r => { if (r.TilesDone == 4) cts.Cancel(); }) };
+        var tiled = NtEmpirical.Tiled(net.Apply, Npy.Read(P("x1.npy")), null, p, null, [-1], [], 0, NtkImplementation.JacobianContraction, options);
+        Assert.ThrowsAny<OperationCanceledException>(() => tiled.WriteNpy(P("k.npy"), functionKey: Net));
+        var r = Run("kernel", "--net", Net, "--seed", "1", "--x1", P("x1.npy"), "--implementation", "jacobian-contraction",
+            "--batch-size", "1", "--resume", "--out", P("k.npy"));
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains($"resuming {P("k.npy")}.partial: 4 of 6 tiles already written and reused, 2 to compute", r.Err);
+        Assert.Equal(0, Run("kernel", "--net", Net, "--seed", "1", "--x1", P("x1.npy"), "--implementation", "jacobian-contraction",
+            "--batch-size", "1", "--out", P("whole.npy")).Code);
+        Assert.Equal(File.ReadAllBytes(P("whole.npy")), File.ReadAllBytes(P("k.npy")));
+    }
+
+    private sealed class Stop(Action<KernelProgress> onReport) : IProgress<KernelProgress>
+    {
+        public void Report(KernelProgress value) => onReport(value);
+    }
+
+    /// <summary>Trace and diagonal axes are sets: a repeated axis is refused in one line naming the option.</summary>
+    [Theory]
+    [InlineData("--trace-axes", "-1,-1", "--trace-axes: expected distinct axes, got '-1,-1' (axis -1 is given 2 times)")]
+    [InlineData("--diagonal-axes", "0,0", "--diagonal-axes: expected distinct axes, got '0,0' (axis 0 is given 2 times)")]
+    public void Repeated_axes_are_refused(string option, string value, string message)
+    {
+        var r = Run("kernel", "--net", Net, "--seed", "1", "--x1", P("x1.npy"), option, value, "--out", P("k.npy"));
+        Assert.Equal(2, r.Code);
+        Assert.Equal($"nt: error: {message}", r.Err.Trim());
+        Assert.False(File.Exists(P("k.npy")));
+    }
+
     private static void AssertBitwise(Tensor expected, Tensor actual)
     {
         Assert.Equal(expected.DType, actual.DType);

@@ -215,6 +215,8 @@ public class TiledKernelTests
             Assert.Throws<InvalidDataException>(() => Plan(new KernelOptions { BatchSize = 2 }, p).WriteNpy(part, resume: true, functionKey: "other net")).Message);
         Assert.Contains(": the tile plan (memory budget / batch size) changed since;",
             Assert.Throws<InvalidDataException>(() => Plan(new KernelOptions { BatchSize = 3 }, p).WriteNpy(part, resume: true, functionKey: "net")).Message);
+        Assert.Equal(5, Plan(new KernelOptions { BatchSize = 2 }, p).ResumableTiles(part, functionKey: "net"));
+        Assert.Throws<InvalidDataException>(() => Plan(new KernelOptions { BatchSize = 2 }, other).ResumableTiles(part, functionKey: "net"));
         var rec = new Recorder();
         Plan(new KernelOptions { BatchSize = 2, Progress = rec }, p).WriteNpy(part, resume: true, functionKey: "net");
         Assert.Equal(Enumerable.Range(6, 7), rec.Reports.Select(r => r.TilesDone));   // 12 tiles, 5 already done
