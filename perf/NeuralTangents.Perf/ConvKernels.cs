@@ -4,10 +4,10 @@ using NeuralTangents.Tensors;
 namespace NeuralTangents.Perf;
 
 /// <summary>
-/// <c>conv-kernels [--reps R] [--threads T]</c> (issue 12 item 6): every convolution kernel that structured derivatives run
+/// <c>conv-kernels [--reps R] [--threads T] [--fresh] [--cold]</c> (issue 12 item 6): every convolution kernel that structured derivatives run
 /// for the seed CNN row (N = 20, x2 = null, float32, trace [-1]), at its exact shapes and operand layouts, timed in one
 /// process next to SGEMM 1024³ on the same threads (measured before and after the kernels, the better of the two is the
-/// reference). Output buffers come from a buffer pool, as inside a warm kernel function call. GFLOP/s = 2·(multiply-adds
+/// reference). Output buffers come from a buffer pool, as inside a warm kernel function call (<c>--fresh</c>: newly allocated). GFLOP/s = 2·(multiply-adds
 /// of the kernel) / median wall time.
 /// </summary>
 internal static class ConvKernels
@@ -16,6 +16,11 @@ internal static class ConvKernels
     {
         int reps = QuickNtk.IntOpt(args, "--reps", 15);
         int threads = QuickNtk.IntOpt(args, "--threads", Blas.MaxDegreeOfParallelism);
+        bool fresh = args.Contains("--fresh");
+        // --cold: 64 MB of other data streamed through the caches before each call, as in the NTK, where every operand was
+        // written by an earlier pass.
+        bool cold = args.Contains("--cold");
+        var flush = cold ? new float[16 << 20] : null;   // no pool: every result in fresh memory (zeroed by the runtime, first-touch faults)
         Blas.MaxDegreeOfParallelism = threads;
         var rng = new Random(1);
         Tensor N(params int[] s) => Tensor.RandomNormal(rng, new Shape(s), DType.Float32);
@@ -44,21 +49,29 @@ internal static class ConvKernels
             ("weight grads conv3: shared (10,26,26,32)·(20,26,26,288)", Fl(200.0 * 676 * 288 * 32), () => DotGrad(a3, p3, wg)),
             ("Gram (20, 92160)·(20, 92160)ᵀ", Fl(20.0 * 20 * 92160), () => NeuralTangents.Implementations.SymmetricDot.TryDotGeneral(g, g, gramDims, ComputeBackend.Cpu) ?? DotGeneral.Compute(g, g, gramDims)),
         };
-        Console.WriteLine($"# conv-kernels {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {threads} thread(s), {reps} reps, load {QuickNtk.Load()}");
+        Console.WriteLine($"# conv-kernels {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {threads} thread(s), {reps} reps, {(fresh ? "fresh outputs (no pool)" : "pooled outputs")}{(cold ? ", cold caches" : "")}, load {QuickNtk.Load()}");
+        foreach (var rowName in new[] { "cnn", "cnn-full" })
+        {
+            var row = PeerRow.Find(rowName);
+            var (net, x) = row.Build();
+            var e = Empirical.ExplainNtk(net.Apply, x, null, net.Init(0, x.Shape, DType.Float32).Params, traceAxes: row.TraceAxes, vmapAxes: 0);
+            Console.WriteLine($"AUTO's estimates for the {rowName} row: " + string.Join(", ", e.Estimates.Select(t => $"{t.Implementation} {t.Flops / 1e9:F1} GFLOP")));
+        }
         double gemm0 = GemmRate(threads);
         var results = new List<(string, double, double, double)>();
         foreach (var (name, flops, run) in rows)
         {
             var pool = new BufferPool();
-            using var scope = BufferPool.Use(pool);
+            using var scope = fresh ? null : BufferPool.Use(pool);
             var times = new List<double>();
             for (int r = 0; r < reps + 2; r++)
             {
+                if (flush is not null) for (int i = 0; i < flush.Length; i += 16) flush[i] += 1;
                 var sw = Stopwatch.StartNew();
                 var y = run();
                 double t = sw.Elapsed.TotalSeconds;
                 if (r >= 2) times.Add(t);
-                pool.Return(y.Storage);   // every row's result is fresh storage (NarrowDot's: a view of it)
+                if (!fresh) pool.Return(y.Storage);   // every row's result is fresh storage (NarrowDot's: a view of it)
             }
             times.Sort();
             results.Add((name, flops, times[times.Count / 2], times[0]));

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 
 namespace NeuralTangents.Tensors.Kernels;
 
@@ -61,8 +60,8 @@ internal static class NarrowDot
         // mt has only the batch axes among the loop axes (stride 0 along outer).
         var mLoopStrides = mBatch.Select(a => mt.Strides[a]).Concat(outer.Select(_ => 0)).ToArray();
         var z = nt.DType == DType.Float32
-            ? Tensor.Wrap(Run<float>(mt, nt, loops, loopDims, mLoopStrides, nLoopStrides, m, n, k, sfm, skm, skn, Prod(nt, outer)), new Shape(zDims))
-            : Tensor.Wrap(Run<double>(mt, nt, loops, loopDims, mLoopStrides, nLoopStrides, m, n, k, sfm, skm, skn, Prod(nt, outer)), new Shape(zDims));
+            ? Tensor.Wrap(Run<float>(mt, nt, loops, loopDims, mLoopStrides, nLoopStrides, m, n, k, sfm, skm, skn), new Shape(zDims))
+            : Tensor.Wrap(Run<double>(mt, nt, loops, loopDims, mLoopStrides, nLoopStrides, m, n, k, sfm, skm, skn), new Shape(zDims));
         // dot_general's order: batch, x free, y free.
         int nb = nBatch.Length, no = outer.Length, nm = mFree.Length, ni = inner.Length;
         var b = Enumerable.Range(0, nb);
@@ -73,68 +72,38 @@ internal static class NarrowDot
         return z.Transpose(perm.ToArray());
     }
 
-    [ThreadStatic] private static int t_aBlockBytes;
-
-    /// <summary>Bytes of the m operand's row block that one task keeps in L2 (of 1 MiB) while it runs the GEMMs of every
-    /// outer index against it (the narrow operands stream past it); on the current thread, &lt;= 0: 256 KiB. Lowered by
-    /// tests to force several blocks.</summary>
-    internal static int ABlockBytes
-    {
-        get => t_aBlockBytes > 0 ? t_aBlockBytes : 256 << 10;
-        set => t_aBlockBytes = value;
-    }
-
     private static T[] Run<T>(Tensor mt, Tensor nt, int loops, int[] loopDims, int[] mStrides, int[] nStrides,
-        int m, int n, int k, int sfm, int skm, int skn, int outerCount) where T : unmanaged, IFloatingPointIeee754<T>
+        int m, int n, int k, int sfm, int skm, int skn) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Every (loop, m, n) block is written by a GEMM without accumulation.
         var z = BufferPool.Rent<T>((long)loops * m * n > int.MaxValue ? throw new ArgumentException("dot_general: result too large") : loops * m * n);
         T[] a = (T[])mt.Storage, b = (T[])nt.Storage;
         int dop = Blas.MaxDegreeOfParallelism;
-        // The m operand depends on the batch index only (outer loops are the innermost loop axes, stride 0 in mt): a task
-        // is one batch index and one block of m rows, and runs that block against all outer indices (a seed-CNN
-        // per-example weight gradient: a 250 KB block of the example's patches against its 10 basis cotangents), so
-        // the block is read from L2 instead of re-streamed per outer index. Each element is still one GemmDirect
-        // row of one GEMM (same k order, same values as one GEMM per loop).
-        int batches = loops / outerCount;
-        int rowBytes = k * Unsafe.SizeOf<T>();
-        int mBlock = Math.Min(m, Math.Max(Blas.MR, ABlockBytes / Math.Max(1, rowBytes) / Blas.MR * Blas.MR));
-        int mBlocks = (m + mBlock - 1) / mBlock;
-        // Too few such tasks to share the threads: one task per loop (all m rows, one outer index), as before.
-        int perTask = outerCount;
-        if ((long)batches * mBlocks < 2 * dop && loops >= 2 * dop) { mBlock = m; mBlocks = 1; perTask = 1; }
-        int groups = outerCount / perTask;
-        void Task(int t, int maxDop)
+        void One(int l, int maxDop)
         {
-            int bi = t / mBlocks / groups, o0 = t / mBlocks % groups * perTask, i0 = t % mBlocks * mBlock, rows = Math.Min(mBlock, m - i0);
-            for (int o = o0; o < o0 + perTask; o++)
+            int offA = mt.Offset, offB = nt.Offset, r = l;
+            for (int i = loopDims.Length - 1; i >= 0; i--)
             {
-                int l = bi * outerCount + o, offA = mt.Offset, offB = nt.Offset, r = l;
-                for (int i = loopDims.Length - 1; i >= 0; i--)
-                {
-                    int idx = r % loopDims[i];
-                    r /= loopDims[i];
-                    offA += idx * mStrides[i];
-                    offB += idx * nStrides[i];
-                }
-                Blas.GemmDirect<T>(rows, n, k, a.AsSpan(offA + i0 * sfm), sfm, skm, b.AsSpan(offB), skn,
-                    z.AsSpan(l * m * n + i0 * n, rows * n), n, false, maxDop);
+                int idx = r % loopDims[i];
+                r /= loopDims[i];
+                offA += idx * mStrides[i];
+                offB += idx * nStrides[i];
             }
+            Blas.GemmDirect<T>(m, n, k, a.AsSpan(offA), sfm, skm, b.AsSpan(offB), skn, z.AsSpan(l * m * n, m * n), n, false, maxDop);
         }
-        int tasks = batches * groups * mBlocks;
         double flops = 2.0 * loops * m * n * k;
-        if (dop > 1 && tasks >= 2 * dop && flops >= 1 << 21)
+        if (dop > 1 && loops >= 2 * dop && flops >= 1 << 21)
         {
             var isa = Blas.ForceIsa;
-            Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = dop }, () =>
+            Parallel.For(0, loops, new ParallelOptions { MaxDegreeOfParallelism = dop }, () =>
             {
                 var saved = Blas.ForceIsa;
                 Blas.ForceIsa = isa;
                 return saved;
-            }, (t, _, saved) => { Task(t, 1); return saved; }, saved => Blas.ForceIsa = saved);
+            }, (l, _, saved) => { One(l, 1); return saved; }, saved => Blas.ForceIsa = saved);
         }
         else
-            for (int t = 0; t < tasks; t++) Task(t, dop);
+            for (int l = 0; l < loops; l++) One(l, dop);
         return z;
     }
 

@@ -37,41 +37,6 @@ public class NarrowDotTests
         }
     }
 
-    /// <summary>Blocks of m rows run against every outer index (basis vector) per task: with blocks of 6–60 rows (tail
-    /// blocks shorter than the micro-kernel included), 1–3 threads, and few tasks (one task per GEMM instead), every
-    /// float32 value equals DotGeneral's bit for bit and float64 to rounding.</summary>
-    [Property(MaxTest = 20)]
-    public void RowBlocksAgainstEveryOuterIndexEqualDotGeneral(int seed, bool f32, bool narrowFirst)
-    {
-        var rng = new Random(seed);
-        var dtype = f32 ? DType.Float32 : DType.Float64;
-        int e = 1 + rng.Next(3), b = 2 + rng.Next(4), h = 4 + rng.Next(6), w = 4 + rng.Next(6), o = 8 + rng.Next(40), f = 13 + rng.Next(80);
-        int rows = 1 + rng.Next(10), threads = 1 + rng.Next(3);
-        var dy = Tensor.RandomNormal(rng, new Shape(e, b, h, w, o), dtype);
-        var p = Tensor.RandomNormal(rng, new Shape(e, h, w, f), dtype);
-        var dims = narrowFirst ? new DotDimensionNumbers([2, 3], [1, 2], [0], [0]) : new DotDimensionNumbers([1, 2], [2, 3], [0], [0]);
-        var (x, y) = narrowFirst ? (dy, p) : (p, dy);
-        var want = DotGeneral.Compute(x, y, dims).ToDoubleArray();
-        try
-        {
-            NarrowDot.ABlockBytes = rows * 6 * h * w * dtype.SizeOf();   // 6·rows rows of the patches per block
-            Blas.MaxDegreeOfParallelism = threads;
-            var got = NarrowDot.TryCompute(x, y, dims)!.ToDoubleArray();
-            string ctx = $"e={e} b={b} h={h} w={w} o={o} f={f} block={6 * rows} threads={threads}";
-            if (f32) Assert.True(want.AsSpan().SequenceEqual(got), ctx);
-            else
-            {
-                double norm = want.Max(Math.Abs);
-                for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(want[i] - got[i]) <= 1e-12 * norm, $"{ctx} [{i}] {want[i]} vs {got[i]}");
-            }
-        }
-        finally
-        {
-            NarrowDot.ABlockBytes = 0;
-            Blas.MaxDegreeOfParallelism = 0;
-        }
-    }
-
     [Fact]
     public void DeclinesWhatDotGeneralReadsInPlaceAndWideBlocks()
     {
