@@ -147,30 +147,30 @@ internal sealed class KernelJob
     {
         _inMemory = inMemory;
         double kernel = inMemory ? KernelBytes : 0;
-        var others = auto ? "" : Alternatives(impl);   // AUTO already weighed the others
+        string Refuse(string advice) => advice + (auto ? "" : Alternatives(impl));
         if (batchSize is { } bs)
         {
             if (Untileable is not null) throw new ArgumentException($"batchSize: the kernel cannot be computed in tiles over examples: {Untileable}", "batchSize");
             var plan = MakePlan(bs);
             var (fl, by) = EstimateTile(impl, plan.Tiles[0].Count1, plan.Tiles.Count > 1 || _x2 is not null);
             by += kernel;
-            return new Decision(impl, plan, fl * plan.Tiles.Count, by, by <= Budget, $"use a smaller batch size (now {bs}) or raise the memory budget{others}");
+            return new Decision(impl, plan, fl * plan.Tiles.Count, by, by <= Budget, by <= Budget ? null : Refuse($"use a smaller batch size (now {bs}) or raise the memory budget"));
         }
         double f0, b0;
         try { (f0, b0) = EstimateWhole(impl); b0 += KernelBytes; }
         catch (TensorSizeException) when (Untileable is null && _vmap is not null) { (f0, b0) = (double.PositiveInfinity, double.PositiveInfinity); }
         if (b0 <= Budget) return new Decision(impl, null, f0, b0, true, null);
         if (Untileable is not null)
-            return new Decision(impl, null, f0, b0, false, $"it cannot be computed in tiles ({Untileable}); raise the memory budget{others}");
+            return new Decision(impl, null, f0, b0, false, Refuse($"it cannot be computed in tiles ({Untileable}); raise the memory budget"));
         if (_vmap is null)
-            return new Decision(impl, null, f0, b0, false, $"pass vmapAxes (--vmap-axes 0) when examples do not interact, or a batch size, to compute it in tiles; or raise the memory budget{others}");
+            return new Decision(impl, null, f0, b0, false, Refuse($"pass vmapAxes (--vmap-axes 0) when examples do not interact, or a batch size, to compute it in tiles; or raise the memory budget"));
         if (inMemory && kernel > Budget)
             return new Decision(impl, null, f0, b0, false, $"the kernel itself is {MemoryBudget.Format(kernel)}: write it to an .npy file in tiles (TiledKernel.WriteNpy, nt kernel --out K.npy) or raise the memory budget");
         int nmax = Math.Max(N1, N2);
         (double, double) Tile(int b) { var (fl, by) = EstimateTile(impl, b, true); return (fl, by + kernel); }
         var one = Tile(1);
         if (one.Item2 > Budget)
-            return new Decision(impl, MakePlan(1), one.Item1 * MakePlan(1).Tiles.Count, one.Item2, false, $"raise the memory budget{others}");
+            return new Decision(impl, MakePlan(1), one.Item1 * MakePlan(1).Tiles.Count, one.Item2, false, Refuse($"raise the memory budget"));
         int lo = 1, hi = Math.Max(1, nmax - 1);
         while (lo < hi)
         {
@@ -182,8 +182,27 @@ internal sealed class KernelJob
         return new Decision(impl, best, ft * best.Tiles.Count, bt, true, null);
     }
 
-    private static string Alternatives(NtkImplementation impl) =>
-        impl == NtkImplementation.StructuredDerivatives ? "" : ", or use structured derivatives (usually the smallest)";
+    /// <summary>Advice naming the NTK implementation estimated to need the least memory computed whole, when that is less
+    /// than <paramref name="impl"/>'s (empty otherwise, and for the NNGP, which has one implementation).</summary>
+    private string Alternatives(NtkImplementation impl)
+    {
+        if (!Kinds.Contains(KernelKind.Ntk)) return "";
+        double Whole(NtkImplementation m)
+        {
+            try { return EstimateWhole(m).Item2 + (_inMemory ? KernelBytes : 0); }
+            catch (TensorSizeException) { return double.PositiveInfinity; }
+        }
+        double own = Whole(impl);
+        var best = NtkImplementations.All.Select(m => m.Kind).Where(m => m != impl).Select(m => (Kind: m, Bytes: Whole(m))).MinBy(t => t.Bytes);
+        return best.Bytes < own ? $", or use {Prose(best.Kind)} (about {MemoryBudget.Format(best.Bytes)} computed whole)" : "";
+    }
+
+    private static string Prose(NtkImplementation impl) => impl switch
+    {
+        NtkImplementation.JacobianContraction => "jacobian contraction",
+        NtkImplementation.NtkVectorProducts => "NTK-vector products",
+        _ => "structured derivatives",
+    };
 
     /// <summary>One tile covering everything (for writers when the kernel is computed whole).</summary>
     internal TilePlan WholePlan() => Untileable is not null ? new TilePlan(1, 1, 1, false, false) : MakePlan(Math.Max(N1, N2));
