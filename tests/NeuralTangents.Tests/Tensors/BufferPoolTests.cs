@@ -13,7 +13,9 @@ namespace NeuralTangents.Tests.Tensors;
 /// allocation site that leaves an element unwritten shows) equal the unpooled ones exactly, on later calls that reuse
 /// the buffers of earlier ones, across shapes and from two threads sharing one pool; the interpreter never hands out
 /// storage that a live value, an input or an output still uses.
+/// Not run in parallel with other test classes: a call on any pool drops the free arrays of idle others.
 /// </summary>
+[Collection(nameof(BufferPoolTests))]
 public class BufferPoolTests
 {
     private static readonly (string Name, Layer Net, int[] X)[] Networks =
@@ -309,4 +311,31 @@ public class BufferPoolTests
         pool.Clear();
         Assert.Equal(0, pool.FreeBytes);
     }
+
+    [Fact]
+    public void ACallOnAnotherPoolDropsTheFreeArraysOfIdlePools()
+    {
+        // A fresh kernel function per call (NtkFn(...)(x) in a loop) must not keep the last one's working set alive.
+        var a = new BufferPool(1 << 30);
+        var b = new BufferPool(1 << 30);
+        using (BufferPool.Use(a)) a.Return(BufferPool.Rent<double>(4096));
+        Assert.Equal(4096L * sizeof(double), a.FreeBytes);
+        long dropped = BufferPool.DroppedBytes;
+        using (BufferPool.Use(b)) { }
+        Assert.Equal(0, a.FreeBytes);
+        Assert.True(BufferPool.DroppedBytes - dropped >= 4096L * sizeof(double));   // garbage the memory pacer counts
+        // A pool with a call in flight keeps its free arrays; the same pool called again keeps them too.
+        using (BufferPool.Use(a))
+        {
+            a.Return(BufferPool.Rent<double>(4096));
+            using (BufferPool.Use(b)) { }
+            Assert.Equal(4096L * sizeof(double), a.FreeBytes);
+        }
+        using (BufferPool.Use(a)) { }
+        Assert.Equal(4096L * sizeof(double), a.FreeBytes);
+    }
 }
+
+/// <summary>Runs <see cref="BufferPoolTests"/> alone (its pools' free bytes are exact).</summary>
+[CollectionDefinition(nameof(BufferPoolTests), DisableParallelization = true)]
+public class BufferPoolTestsCollection;
