@@ -35,10 +35,10 @@ internal static class VpGraphDump
     public static int Profile(string[] args)
     {
         var (net, x, p) = Seed();
-        var g = NtkVectorProducts.DebugPairGraph(net.Apply, p, [x], 0, simplify: !args.Contains("--raw"), fuse: !args.Contains("--raw") && !args.Contains("--no-fuse"));
+        var g = NtkVectorProducts.DebugPairGraph(net.Apply, p, [x], 0, simplify: !args.Contains("--raw"), fuse: !args.Contains("--raw") && !args.Contains("--no-fuse"), c2: QuickNtk.IntOpt(args, "--c2", 1));
         var xs = x.Reshape(5, 1, 32, 32, 3);
         var basis = StandardBasis.Of(new Shape(1, 100), DType.Float32, 0, 100);
-        var inputs = p.Values.Append(xs).Append(x.Slice([0, 0, 0, 0], [1, 32, 32, 3]).Contiguous().Reshape(1, 1, 32, 32, 3)).Append(basis).ToArray();
+        var inputs = p.Values.Append(xs).Append(x.Slice([0, 0, 0, 0], [QuickNtk.IntOpt(args, "--c2", 1), 32, 32, 3]).Contiguous().Reshape(QuickNtk.IntOpt(args, "--c2", 1), 1, 32, 32, 3)).Append(basis).ToArray();
         var times = g.Equations.Select(_ => new List<double>()).ToArray();
         // As NtkVectorProducts runs it: outputs rented from a pool that gets them back after each evaluation (--no-pool: fresh arrays).
         var pool = new NeuralTangents.Tensors.BufferPool(1L << 30);

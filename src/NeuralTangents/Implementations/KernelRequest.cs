@@ -28,6 +28,18 @@ internal sealed record KernelRequest(
             .ToArray();
     }
 
+    /// <summary>
+    /// Everything a plan built from types depends on besides f (which memoises it, <see cref="TracedApply.Memo{T}"/>):
+    /// parameter names and types, input types, x2 = x1 or not, the output and its kernel axes, the batching, the budget and
+    /// the rules. Values and the backend are not in it: plans never read them.
+    /// </summary>
+    public string Key => string.Join("|", Output, SameInputs, Budget, Rules,
+        $"{Axes.Rank}:{string.Join(",", Axes.Trace)}:{string.Join(",", Axes.Diagonal)}",
+        Batching1 is null ? "-" : $"{Batching1.Count}:{string.Join(",", Batching1.In.Select(a => a?.ToString() ?? "-"))}:{string.Join(",", Batching1.Out)}",
+        Batching2 is null ? "-" : $"{Batching2.Count}:{string.Join(",", Batching2.In.Select(a => a?.ToString() ?? "-"))}:{string.Join(",", Batching2.Out)}",
+        string.Join(",", Parameters.Keys), string.Join(",", Parameters.Values.Select(TensorType.Of)),
+        string.Join(",", X1.Select(TensorType.Of)), string.Join(",", X2.Select(TensorType.Of)));
+
     /// <summary>The output's batch axis on each side (null without vmap axes).</summary>
     public int? OutAxis1 => Batching1?.Out[Output];
 

@@ -16,6 +16,11 @@ internal static class NtkVectorProducts
     /// <summary>The one unknown input (the cotangent basis) batched at axis 0.</summary>
     private static readonly int?[] OverBasis = { 0 };
     private const int ExampleChunk = 16;
+    /// <summary>
+    /// Soft cap on one block's peak: larger blocks gained nothing measurable (seed FCN N = 16: 16 × 8 pairs, 173 MiB
+    /// estimated, 0.29–0.32 s per warm call; 16 × 16, 326 MiB, 0.27–0.29 s) and cost resident memory.
+    /// </summary>
+    private const double BlockBytes = 192.0 * (1 << 20);
     /// <summary>Target size of the largest intermediate of one basis chunk (bounds peak memory without VmapAxes).</summary>
     private const double ChunkBytes = 64.0 * (1 << 20);
 
@@ -100,10 +105,9 @@ internal static class NtkVectorProducts
         // Costs and plans use the simplified graph; evaluation runs it fused (Ad.Fuse: same values, fewer passes) and
         // staged: the part that depends only on the parameters and the x1 block (x1's forward pass and ReLU masks) runs
         // once per x1 block, not once per x2 example and basis chunk.
-        var cache = new Dictionary<(int, int, int), StagedGraph>();
-        StagedGraph For(int c1, int c2, int cb) => cache.TryGetValue((c1, c2, cb), out var h) ? h
-            : cache[(c1, c2, cb)] = Ad.Linearize(Ad.Fuse((c1, c2, cb) == (plan.C1, plan.C2, plan.Cb) ? plan.Graph
-                : PairGraph(plan.Vp, p.Count, x1.Length, x2.Length, b1, b2, c1, c2, cb)), Masks.From(plan.Graph.Inputs.Count, p.Count + x1.Length));
+        StagedGraph For(int c1, int c2, int cb) => r.F.Memo($"vp-staged {c1} {c2} {cb}|{r.Key}", () =>
+            Ad.Linearize(Ad.Fuse((c1, c2, cb) == (plan.C1, plan.C2, plan.Cb) ? plan.Graph
+                : PairGraph(plan.Vp, p.Count, x1.Length, x2.Length, b1, b2, c1, c2, cb)), Masks.From(plan.Graph.Inputs.Count, p.Count + x1.Length)));
         var rowsOf1 = new List<Tensor>();
         for (int s1 = 0; s1 < b1.Count; s1 += plan.C1)
         {
@@ -147,30 +151,36 @@ internal static class NtkVectorProducts
 
     /// <summary>
     /// The largest blocks that fit the budget together with the kernel being assembled (held twice while its blocks are
-    /// concatenated): up to <see cref="ExampleChunk"/> x1 examples against one x2 example with the whole basis; halving the
-    /// x1 block down to one pair, then the basis chunk (issue 11: basis chunking inside one example pair). One x2 example
-    /// per block because the VJP of f(x2) — the expensive part that does not depend on x1 — is then computed once per
-    /// x2 example and shared by the x1 block, while the per-pair intermediates stay 1/N2 as large (cache-sized on the
-    /// seed FCN: 0.41 s → 0.29 s best warm call, peak working set 305 → 195 MB); only x1's forward pass is repeated. When even one
-    /// pair with one basis vector does not fit, that plan is returned and the caller's estimate exceeds the budget.
+    /// concatenated) and whose own peak stays under <see cref="BlockBytes"/>: up to <see cref="ExampleChunk"/> x1 examples
+    /// against up to <see cref="ExampleChunk"/> x2 examples with the whole basis; halving the x2 block first (x1's forward
+    /// pass is staged once per x1 block, so a large x1 block is cheaper to keep), then the x1 block, down to one pair, then
+    /// the basis chunk (issue 11: basis chunking inside one example pair), the latter only for the budget. Several x2
+    /// examples per block turn the x2-side forward and VJP GEMVs (memory-bound: each streams a whole weight matrix) into
+    /// GEMMs and make the per-pair GEMMs taller (seed FCN, x (5,32,32,3): 1 → 5 x2 examples per block, warm call
+    /// 0.043–0.052 s → 0.036–0.042 s). When even one pair with one basis vector does not fit, that plan is returned and
+    /// the caller's estimate exceeds the budget.
     /// </summary>
-    internal static PairPlan PlanPairs(KernelRequest r)
+    internal static PairPlan PlanPairs(KernelRequest r) => r.F.Memo("vp-pairs|" + r.Key, () => NewPlan(r));
+
+    private static PairPlan NewPlan(KernelRequest r)
     {
         var (b1, b2) = (r.Batching1!, r.Batching2!);
         var vp = VpGraph(r.F, r.Parameters, b1.ExampleTypes(r.X1), b2.ExampleTypes(r.X2), r.Output);
         var out1 = vp.Outputs[0].Type; var out2 = vp.Inputs[^1].Type;
         int m2 = out2.Shape.Size;
         double kernel = 2.0 * out1.Shape.Size * m2 * b1.Count * b2.Count * out1.DType.SizeOf();
-        int c1 = Math.Min(ExampleChunk, b1.Count), c2 = 1, cb = m2;
+        int c1 = Math.Min(ExampleChunk, b1.Count), c2 = Math.Min(ExampleChunk, b2.Count), cb = m2;
         double held = r.Parameters.Values.Sum(t => (double)t.Size * t.DType.SizeOf());
         while (true)
         {
             var g = PairGraph(vp, r.Parameters.Count, r.X1.Length, r.X2.Length, b1, b2, c1, c2, cb);
             // The parameters are graph inputs but held by the caller throughout (counted with the inputs, not here).
             double peak = GraphCost.PeakBytes(g) - held;
-            if (peak + kernel <= r.Budget || (c1 == 1 && c2 == 1 && cb == 1))
+            bool fits = peak + kernel <= r.Budget;
+            if ((fits && peak <= BlockBytes) || (c1 == 1 && c2 == 1 && (fits || cb == 1)))
                 return new PairPlan(vp, out1, out2, c1, c2, cb, g, peak, kernel);
-            if (c1 > 1 || c2 > 1) { if (c1 >= c2) c1 = (c1 + 1) / 2; else c2 = (c2 + 1) / 2; }
+            if (c2 > 1 && c2 >= c1) c2 = (c2 + 1) / 2;
+            else if (c1 > 1) c1 = (c1 + 1) / 2;
             else cb = (cb + 1) / 2;
         }
     }
@@ -178,24 +188,26 @@ internal static class NtkVectorProducts
     /// <summary>
     /// The graph one evaluation of a block of example pairs runs: (params…, c1 stacked x1 examples…, c2 stacked x2
     /// examples…, basis chunk (cb, out2e…)) ↦ (c1, c2, cb, out1e…), i.e. <paramref name="vp"/> vmapped over the basis
-    /// chunk, the x2 examples and the x1 examples, then simplified (<see cref="Ad.Simplify"/>).
+    /// chunk, the x2 examples and the x1 examples, simplified (<see cref="Ad.Simplify"/>) before and after each vmap: the
+    /// raw VJP-then-JVP carries one weight-sized cotangent per basis vector and pair, which under all three vmaps could
+    /// exceed what one tensor can hold (seed FCN, 16 × 16 pairs: 5·10⁹ elements) before a single final pass removed it.
     /// </summary>
     internal static Graph PairGraph(Graph vp, int np, int k1, int k2, Batching b1, Batching b2, int c1, int c2, int cb, bool simplify = true)
     {
-        var g = Ad.Vmap(vp, InAxes.Only(vp.Inputs.Count, vp.Inputs.Count - 1), new[] { 0 }, cb);   // (cb, out1e…)
-        var over2 = Ad.Vmap(g, InAxes.Concat(InAxes.None(np + k1), b2.StackAxes, InAxes.None(1)), new[] { 0 }, c2);
-        var over1 = Ad.Vmap(over2, InAxes.Concat(InAxes.None(np), b1.StackAxes, InAxes.None(k2 + 1)), new[] { 0 }, c1);
-        return simplify ? Ad.Simplify(over1) : over1;
+        Graph S(Graph x) => simplify ? Ad.Simplify(x) : x;
+        var g = S(Ad.Vmap(S(vp), InAxes.Only(vp.Inputs.Count, vp.Inputs.Count - 1), new[] { 0 }, cb));   // (cb, out1e…)
+        var over2 = S(Ad.Vmap(g, InAxes.Concat(InAxes.None(np + k1), b2.StackAxes, InAxes.None(1)), new[] { 0 }, c2));
+        return S(Ad.Vmap(over2, InAxes.Concat(InAxes.None(np), b1.StackAxes, InAxes.None(k2 + 1)), new[] { 0 }, c1));
     }
 
     /// <summary>Debugging/perf: the simplified (or not) pair graph of <paramref name="f"/> for one block of pairs.</summary>
-    internal static Graph DebugPairGraph(ApplyFn f, Params p, Tensor[] x, int j, bool simplify, bool fuse = false)
+    internal static Graph DebugPairGraph(ApplyFn f, Params p, Tensor[] x, int j, bool simplify, bool fuse = false, int c2 = 1)
     {
         var t = new TracedApply(f);
         var b = Batching.Resolve(0, x, t.OutputTypes(p, x.Select(TensorType.Of).ToArray()))!;
         var e = b.ExampleTypes(x);
         var vp = VpGraph(t, p, e, e, j);
-        var g = PairGraph(vp, p.Count, x.Length, x.Length, b, b, Math.Min(ExampleChunk, b.Count), 1, vp.Inputs[^1].Type.Shape.Size, simplify);
+        var g = PairGraph(vp, p.Count, x.Length, x.Length, b, b, Math.Min(ExampleChunk, b.Count), c2, vp.Inputs[^1].Type.Shape.Size, simplify);
         return fuse ? Ad.Fuse(g) : g;
     }
 

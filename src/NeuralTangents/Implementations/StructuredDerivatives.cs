@@ -74,7 +74,9 @@ internal static class StructuredDerivatives
 
     /// <summary>Plans the request from types only: linearises f on each side, finds the parameter consumers, intersects
     /// their compressed axes and lays out every MJJMP.</summary>
-    internal static Plan PlanFor(KernelRequest r)
+    internal static Plan PlanFor(KernelRequest r) => r.F.Memo("sd|" + r.Key, () => NewPlan(r));
+
+    private static Plan NewPlan(KernelRequest r)
     {
         var s1 = Prepare(r.F, r.Parameters, r.X1, r.Output, r.Batching1, r.Rules);
         var s2 = r.SameInputs ? s1 : Prepare(r.F, r.Parameters, r.X2, r.Output, r.Batching2, r.Rules);

@@ -1,10 +1,11 @@
+using NeuralTangents.Autodiff.Ir;
 using NeuralTangents.Implementations;
 using static NeuralTangents.Stax.Stax;
 
 namespace NeuralTangents.Tests.Implementations;
 
 /// <summary>
-/// NtkVectorProducts' memory plan (issue 11): blocks of x1 examples against one x2 example shrink, then the fx2 basis is chunked inside one pair,
+/// NtkVectorProducts' memory plan (issue 11): blocks of x1 examples against blocks of x2 examples shrink, then the fx2 basis is chunked inside one pair,
 /// until one evaluation fits the budget; every plan computes the same kernel (float64: the same products summed in the
 /// same order per element, so 1e-13 relative).
 /// </summary>
@@ -29,7 +30,7 @@ public class NtkVectorProductsChunkingTests
         var x2 = distinctX2 ? Tensor.RandomNormal(rng, new Shape(4, 5)) : null;
         var roomy = Request(x1, x2, 1L << 30);
         var whole = NtkVectorProducts.PlanPairs(roomy);
-        Assert.Equal((3, 1, 7), (whole.C1, whole.C2, whole.Cb));
+        Assert.Equal((3, distinctX2 ? 4 : 3, 7), (whole.C1, whole.C2, whole.Cb));
         // The smallest plan (one pair, one basis vector) and a budget just above it: one pair, the basis in chunks.
         var tiny = NtkVectorProducts.PlanPairs(Request(x1, x2, 1));
         Assert.Equal((1, 1, 1), (tiny.C1, tiny.C2, tiny.Cb));
@@ -53,5 +54,21 @@ public class NtkVectorProductsChunkingTests
         // Smaller blocks: a smaller peak, at least as many FLOPs (the forward passes are recomputed per block).
         Assert.True(tiny.Bytes < roomy.Bytes, $"{tiny.Bytes} vs {roomy.Bytes}");
         Assert.True(tiny.Flops >= roomy.Flops, $"{tiny.Flops} vs {roomy.Flops}");
+    }
+
+    [Fact]
+    public void WideLayersPlanBlocksOfManyPairsWithoutAnOversizedIntermediate()
+    {
+        // Seed FCN (3072 → 1024 inputs): unsimplified, 16 × 16 pairs × 100 basis vectors would carry a 5·10⁹-element
+        // weight-sized cotangent, more than one tensor can hold; simplifying at every vmap stage removes it first.
+        var net = Serial(Flatten(), Dense(1024), Relu(), Dense(1024), Relu(), Dense(100));
+        var x = Tensor.Zeros(new Shape(16, 32, 32, 3), DType.Float32);
+        var p = net.Init(0, x.Shape, DType.Float32).Params;
+        var axes = KernelAxes.Canonicalize([-1], [], 2);
+        var r = KernelRequest.ForOutputs(new TracedApply(net.Apply), p, [x], null, [axes], 0, 1L << 32, SdRules.All)[0];
+        var plan = NtkVectorProducts.PlanPairs(r);
+        Assert.Equal((16, 8, 100), (plan.C1, plan.C2, plan.Cb));   // 16 × 16 pairs would exceed the block cap
+        Assert.InRange(plan.PeakBytes, 64.0 * (1 << 20), 192.0 * (1 << 20));
+        Assert.True(GraphCost.LargestBytes(plan.Graph) < 64.0 * (1 << 20));
     }
 }
