@@ -61,7 +61,16 @@ internal sealed class TracedApply
     /// are called many times at the same shapes, and planning costs milliseconds per call (NtkVectorProducts on the
     /// seed FCN: 5–9 ms, twice per call, of a 45 ms call).
     /// </summary>
-    public T Memo<T>(string key, Func<T> make) where T : class => (T)_memo.GetOrAdd(key, _ => make());
+    public T Memo<T>(string key, Func<T> make) where T : class
+    {
+        if (_memo.TryGetValue(key, out var v)) return (T)v;
+        // Bounded: a function called at ever new shapes must not keep every plan it ever made.
+        if (_memo.Count >= MemoCapacity) _memo.Clear();
+        return (T)_memo.GetOrAdd(key, _ => make());
+    }
+
+    /// <summary>Plans kept per function: a few per distinct call shape (tiles, last tile, x2 given or not) is typical.</summary>
+    private const int MemoCapacity = 256;
 
     public TensorType[] OutputTypes(Params p, IReadOnlyList<TensorType> xs) => GraphFor(p, xs).OutputTypes;
 
