@@ -100,8 +100,8 @@ internal static class StructuredDerivatives
         // Every MJJMP planned first in one session (a step shared by several, e.g. the Gram of a Dense layer's ∂f/∂y for
         // its W and b, is computed once and freed after its last reader), each added into one kernel-sized buffer.
         var kShape = r.Axes.KernelShape(r.Out1.Shape, r.Out2.Shape);
-        var session = new Einsum.Session(r.Backend);
-        var plans = Plans(session, plan);
+        var (template, plans) = r.F.Memo("sd-einsums|" + r.Key, () => { var s = new Einsum.Session(); return Tuple.Create(s, Plans(s, plan)); });
+        var session = template.Fresh(r.Backend);
         var total = Tensor.Zeros(kShape, r.Out1.DType);
         for (int t = 0; t < plan.Terms.Count; t++)
         {

@@ -151,4 +151,35 @@ public class EinsumTests
         var s0 = start.ToDoubleArray();
         TestUtil.AssertClose(s0.Zip(want, (a, w) => a + scale * w).ToArray(), got, f32 ? 1e-6 : 1e-13, f32 ? 1e-6 : 1e-13);
     }
+
+    /// <summary>A planned session used as a template: every fresh copy computes exactly what a session that planned
+    /// the same einsums itself computes, shares a step between two einsums (memoised, then released: nothing held at
+    /// the end), and leaves the template untouched for the next copy.</summary>
+    [Fact]
+    public void FreshSessionsFromATemplateComputeWhatTheirOwnPlanningComputes()
+    {
+        var rng = new Random(21);
+        // Both einsums read the Gram A·Bᵀ over id 2 (a shared step); the second multiplies it by C·Dᵀ over id 3.
+        var first = new[] { (new[] { 0, 2 }, new Shape(6, 40), (object?)"A"), (new[] { 1, 2 }, new Shape(5, 40), (object?)"B") };
+        var second = first.Append((new[] { 0, 3 }, new Shape(6, 30), (object?)"C")).Append((new[] { 1, 3 }, new Shape(5, 30), (object?)"D")).ToArray();
+        var values = second.Select(o => Tensor.RandomNormal(rng, o.Item2)).ToArray();
+        double[][] Run(Einsum.Session s, Einsum.Planned p1, Einsum.Planned p2)
+        {
+            var r0 = s.Contract(p1, values[..2]).ToDoubleArray();
+            Assert.Equal(1, s.Held);   // the Gram, kept for the second einsum
+            var r = new[] { r0, s.Contract(p2, values).ToDoubleArray() };
+            Assert.Equal(0, s.Held);
+            return r;
+        }
+        var own = new Einsum.Session();
+        var want = Run(own, own.Add(first, [0, 1]), own.Add(second, [0, 1]));
+        var template = new Einsum.Session();
+        var (q1, q2) = (template.Add(first, [0, 1]), template.Add(second, [0, 1]));
+        for (int copy = 0; copy < 3; copy++)
+        {
+            var got = Run(template.Fresh(ComputeBackend.Cpu), q1, q2);
+            Assert.Equal(want[0], got[0]);
+            Assert.Equal(want[1], got[1]);
+        }
+    }
 }
