@@ -70,6 +70,11 @@ internal static class StructuredDerivatives
         public required Side Side2 { get; init; }
         public required IReadOnlyDictionary<int, HashSet<int>> Compressed { get; init; }
         public required IReadOnlyList<Term> Terms { get; init; }
+        /// <summary>Every MJJMP planned in a template session (<see cref="Einsum.Session.Fresh"/>), once per plan.</summary>
+        public (Einsum.Session Template, Einsum.Planned[] Plans) Einsums => _einsums.Value;
+        private readonly Lazy<(Einsum.Session, Einsum.Planned[])> _einsums;
+
+        public Plan() => _einsums = new(() => { var s = new Einsum.Session(); return (s, Plans(s, this)); });
     }
 
     /// <summary>Plans the request from types only: linearises f on each side, finds the parameter consumers, intersects
@@ -100,7 +105,7 @@ internal static class StructuredDerivatives
         // Every MJJMP planned first in one session (a step shared by several, e.g. the Gram of a Dense layer's ∂f/∂y for
         // its W and b, is computed once and freed after its last reader), each added into one kernel-sized buffer.
         var kShape = r.Axes.KernelShape(r.Out1.Shape, r.Out2.Shape);
-        var (template, plans) = r.F.Memo("sd-einsums|" + r.Key, () => { var s = new Einsum.Session(); return Tuple.Create(s, Plans(s, plan)); });
+        var (template, plans) = plan.Einsums;
         var session = template.Fresh(r.Backend);
         var total = Tensor.Zeros(kShape, r.Out1.DType);
         for (int t = 0; t < plan.Terms.Count; t++)
