@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using NeuralTangents.Stax;
 using NeuralTangents.Tensors;
 using static NeuralTangents.Stax.Stax;
@@ -78,23 +79,46 @@ internal static class PeerCompare
         if (row.Impl == NtkImplementation.Auto) Console.WriteLine($"auto={explained.Chosen}");
         // The call's estimated peak: the cap on what the kernel function's buffer pool holds (free + rented arrays).
         Console.WriteLine(FormattableString.Invariant($"estimated_peak_mb={explained.Estimates.Single(e => e.Implementation == chosen).PeakBytes / 1e6:F1}"));
+        // The same-run noise control (NoiseProbe); --no-noise or NT_PERF_NO_NOISE=1 leaves it out (calls run back to back).
+        using var noise = args.Contains("--no-noise") || Environment.GetEnvironmentVariable("NT_PERF_NO_NOISE") == "1" ? null : new NoiseProbe();
+        // Markers in DOTNET_JitDisasmSummary=1 listings: methods listed between them were compiled during the warm calls.
+        JitMarkerWarmCallsStart();
         for (int r = 1; r <= reps; r++)
         {
             long a0 = GC.GetTotalAllocatedBytes(true), f0 = MinorFaults(), j0 = System.Runtime.JitInfo.GetCompiledMethodCount();
             var jt0 = System.Runtime.JitInfo.GetCompilationTime();
             int g0 = GC.CollectionCount(2);
+            var c0 = noise is null ? default : NoiseProbe.Read();
             sw.Restart();
             fn(x, null, p);
             double s = sw.Elapsed.TotalSeconds;
+            var dc = noise is null ? default : NoiseProbe.Read() - c0;
             long alloc = GC.GetTotalAllocatedBytes(true) - a0;
             // Full collections (the memory pacer's) and page faults (first touches of fresh memory) per call: where
             // allocation costs time beyond the bytes themselves; methods the JIT compiled during the call (all threads:
             // tier-up of code that ran unoptimised) and its time; jit_total = methods compiled before the call (the line
             // numbers of DOTNET_JitDisasmSummary=1's list, to see which ones a call compiled).
             Console.WriteLine(FormattableString.Invariant(
-                $"run {r}: {s:F6} s alloc {alloc} gc2 {GC.CollectionCount(2) - g0} minflt {MinorFaults() - f0} jit {System.Runtime.JitInfo.GetCompiledMethodCount() - j0} jit_total {j0} jit_ms {(System.Runtime.JitInfo.GetCompilationTime() - jt0).TotalMilliseconds:F1}"));
+                $"run {r}: {s:F6} s alloc {alloc} gc2 {GC.CollectionCount(2) - g0} minflt {MinorFaults() - f0} jit {System.Runtime.JitInfo.GetCompiledMethodCount() - j0} jit_total {j0} jit_ms {(System.Runtime.JitInfo.GetCompilationTime() - jt0).TotalMilliseconds:F1}{NoiseFields(noise, r, s, dc)}"));
         }
+        JitMarkerWarmCallsEnd();
+        if (noise is not null) Console.WriteLine(FormattableString.Invariant($"noise_ref=fma_units={noise.Units}"));
         return 0;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)] private static void JitMarkerWarmCallsStart() { }
+    [MethodImpl(MethodImplOptions.NoInlining)] private static void JitMarkerWarmCallsEnd() { }
+
+    /// <summary>
+    /// The run line's noise fields: ref_s = the reference computation's time right after this call (sized on call 1),
+    /// others_ms / steal_ms = other processes' / the hypervisor's CPU time during the call, ivcs = our threads' involuntary
+    /// context switches during the call.
+    /// </summary>
+    private static string NoiseFields(NoiseProbe? noise, int r, double seconds, NoiseProbe.Counters dc)
+    {
+        if (noise is null) return "";
+        if (r == 1) noise.Calibrate(seconds);
+        return FormattableString.Invariant($" ref_s {noise.Time():F6} others_ms {dc.OthersMs:F0} steal_ms {dc.StealMs:F0} ivcs {dc.InvoluntarySwitches}");
     }
 
     /// <summary>This process's minor page faults so far (Linux /proc/self/stat field 10; 0 elsewhere).</summary>
@@ -117,7 +141,9 @@ internal static class PeerCompare
         public readonly List<double> Gc2 = [];
         public readonly List<double> Faults = [];
         public readonly List<double> Jit = [];
+        public readonly List<double> Ref = [], Others = [], Steal = [], Ivcs = []; // NoiseProbe, per warm call
         public long PeakKb;
+        public int PerProcess; // warm calls per process
         public string Note = "";
         public int Failures;
     }
@@ -156,6 +182,7 @@ internal static class PeerCompare
                         $"{string.Join(" ", lines.Where(l => l.StartsWith("run ")).Select(l => l.Split(' ')[2]))} ({kb / 1024} MB){(ok ? "" : " FAILED")}");
                     if (!ok) { s.Failures++; foreach (var l in lines.TakeLast(5)) Console.Error.WriteLine("  " + l); continue; }
                     s.PeakKb = Math.Max(s.PeakKb, kb);
+                    s.PerProcess = reps;
                     foreach (var l in lines)
                     {
                         if (l.StartsWith("run "))
@@ -169,6 +196,11 @@ internal static class PeerCompare
                                 s.Faults.Add(double.Parse(f[9], Inv));
                             }
                             if (f.Length >= 12 && f[10] == "jit") s.Jit.Add(double.Parse(f[11], Inv));
+                            for (int i = 12; i + 1 < f.Length; i++)
+                            {
+                                var list = f[i] switch { "ref_s" => s.Ref, "others_ms" => s.Others, "steal_ms" => s.Steal, "ivcs" => s.Ivcs, _ => null };
+                                list?.Add(double.Parse(f[i + 1], Inv));
+                            }
                         }
                         if (l.StartsWith("auto=")) s.Note = "→ " + l[5..];
                         if (l.StartsWith("net=") && l.Contains("method=")) s.Note = l[(l.IndexOf("method=", StringComparison.Ordinal) + 7)..].Split(' ')[0];
@@ -176,8 +208,8 @@ internal static class PeerCompare
                 }
             }
         Console.WriteLine();
-        Console.WriteLine("| row | peer (method) median [min–max] | peer RSS | ours median [min–max] | max/min | ours RSS | alloc/warm call | full GCs, minor faults, JIT-compiled methods / warm call | ours / peer |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| row | peer (method) median [min–max] | peer RSS | ours median [min–max] | max/min | ours RSS | alloc/warm call | full GCs, minor faults, JIT-compiled methods / warm call | noise control: reference max/min; others' CPU ms, steal ms, our involuntary switches / warm call | ours / peer |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var row in rows)
         {
             var (o, t) = (ours[row.Name], theirs[row.Name]);
@@ -186,7 +218,7 @@ internal static class PeerCompare
             string ratio = o.Times.Count > 0 && t.Times.Count > 0 ? (Median(o.Times) / Median(t.Times)).ToString("F2", Inv) : "—";
             string spread = o.Times.Count > 0 ? (o.Times.Max() / o.Times.Min()).ToString("F2", Inv) : "—";
             string alloc = o.Alloc.Count > 0 ? FormattableString.Invariant($"{Median(o.Alloc) / 1e6:F1} MB") : "—";
-            Console.WriteLine($"| {row.Description} | {Cell(t)} ({t.Note}) | {t.PeakKb / 1024} MB | {Cell(o)} ({o.Note}) | {spread} | {o.PeakKb / 1024} MB | {alloc} | {GcFaults(o)} | **{ratio}** |");
+            Console.WriteLine($"| {row.Description} | {Cell(t)} ({t.Note}) | {t.PeakKb / 1024} MB | {Cell(o)} ({o.Note}) | {spread} | {o.PeakKb / 1024} MB | {alloc} | {GcFaults(o)} | {Noise(o)} | **{ratio}** |");
         }
         if (baseline is not null)
         {
@@ -206,6 +238,16 @@ internal static class PeerCompare
         }
         Console.WriteLine($"# done {DateTime.UtcNow:HH:mm} UTC, load {QuickNtk.Load()}");
         return rows.All(r => ours[r.Name].Failures == 0 && theirs[r.Name].Failures == 0 && based[r.Name].Failures == 0) ? 0 : 1;
+    }
+
+    // max/min of the reference taken per process (the rounds' processes calibrate their own reference), worst process shown.
+    private static string Noise(Samples s) => s.Ref.Count == 0 ? "—" : FormattableString.Invariant(
+        $"{RefSpread(s):F2}; {s.Others.Average():F0}, {s.Steal.Average():F0}, {s.Ivcs.Average():F1}");
+
+    private static double RefSpread(Samples s)
+    {
+        int k = s.Times.Count == s.Ref.Count && s.PerProcess > 0 ? s.PerProcess : s.Ref.Count;
+        return s.Ref.Chunk(k).Max(c => c.Max() / c.Min());
     }
 
     private static string GcFaults(Samples s) => s.Gc2.Count == 0 ? "—"

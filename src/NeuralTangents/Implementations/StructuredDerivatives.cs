@@ -40,6 +40,12 @@ internal static class StructuredDerivatives
         public required bool[] Batched { get; init; }         // per residual: carries the example axis (else shared by all examples, e.g. a weight)
         public Batching? Batching { get; init; }
         public int Examples => Batching?.Count ?? 0;
+
+        // Graphs derived from this side once (plans are memoised per kernel function, so warm calls reuse them).
+        // (Boxed: a reference is written atomically, so two threads never see a torn graph/variables pair.)
+        internal StrongBox<(Graph, Var[])>? BackwardGraph;
+        internal StrongBox<(Graph, Var[])>?[]? JacobianGraphs;
+        internal IReadOnlyDictionary<int, HashSet<int>>? JacobianCompressed;
     }
 
     /// <summary>The values of one side: ∂f/∂y per use <c>([E,] fx…, y…)</c> and compressed ∂y/∂w per use <c>([E,] y'…, w'…)</c>,
@@ -354,7 +360,9 @@ internal static class StructuredDerivatives
     /// <summary>The ∂f/∂y pass: the linear program transposed once, recording the cotangent of every parameter
     /// consumer's output, vmapped over the output basis (and over examples when batched):
     /// (residuals…, basis) ↦ (recorded cotangents…).</summary>
-    private static (Graph, Var[] Record) Backward(Side s, int np)
+    private static (Graph, Var[] Record) Backward(Side s, int np) => (s.BackwardGraph ??= new(MakeBackward(s, np))).Value;
+
+    private static (Graph, Var[] Record) MakeBackward(Side s, int np)
     {
         var b = s.Batching;
         int nr = s.NumResiduals;
@@ -370,6 +378,19 @@ internal static class StructuredDerivatives
 
     /// <summary>The compressed ∂y/∂w graph of use <paramref name="u"/> (vmapped over examples when batched).</summary>
     private static (Graph, Var[]) JacobianGraph(Side s, int u, IReadOnlyDictionary<int, HashSet<int>> compressed)
+    {
+        // Cached per side for the plan's compressed axes (a side belongs to one plan; another dictionary starts over).
+        var cache = s.JacobianGraphs;
+        if (cache is null || !ReferenceEquals(s.JacobianCompressed, compressed))
+        {
+            cache = new StrongBox<(Graph, Var[])>?[s.Uses.Count];
+            s.JacobianCompressed = compressed;
+            s.JacobianGraphs = cache;
+        }
+        return (cache[u] ??= new(MakeJacobianGraph(s, u, compressed))).Value;
+    }
+
+    private static (Graph, Var[]) MakeJacobianGraph(Side s, int u, IReadOnlyDictionary<int, HashSet<int>> compressed)
     {
         var b = s.Batching;
         var use = s.Uses[u];

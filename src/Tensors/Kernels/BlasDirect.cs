@@ -29,6 +29,8 @@ internal static unsafe partial class Blas
         fixed (T* pa = a) fixed (T* pb = b) fixed (T* pc = c)
         {
             T* aa = pa, bb = pb, cc = pc;
+            // Its loop over the tiles ran as tier-0 code and was OSR-compiled during seed CNN warm calls.
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             void Rows(int i0, int i1)
             {
                 int nr = 2 * Vector256<T>.Count, nr512 = 2 * Vector512<T>.Count, i = i0;
@@ -62,6 +64,7 @@ internal static unsafe partial class Blas
     /// chain per KC block, float64 combine), so the values are bitwise those of <see cref="DirectScalar"/> — which ran
     /// ~10× slower and made, e.g., the 27-row first-layer weight gradient (27 = 4·6 + 3) a third scalar.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // its copy loops were OSR-compiled during seed CNN warm calls
     private static void PaddedRows<T>(int rows, int n, int k, T* a, nint ars, nint aks, T* b, nint ldb, T* c, nint ldc, bool accumulate, bool v512)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
