@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics;
 namespace NeuralTangents.Tensors.Kernels;
 
 /// <summary>
-/// Exact element-wise span kernels (add, subtract, multiply, divide, max, min, negate, abs, multiply-then-add, float ↔
+/// Exact element-wise span kernels (add, subtract, multiply, divide, max, min, negate, abs, comparisons, multiply-then-add, float ↔
 /// double conversion): every element is one correctly rounded IEEE operation, so results equal TensorPrimitives' bit for
 /// bit (<c>SimdSpanTests</c>). Why not TensorPrimitives itself: its generic instantiations are JIT-compiled at tier 0
 /// first (its package carries no precompiled code for them) and run ~10× slower (measured 1.1 ms vs 0.1 ms for a
@@ -35,6 +35,53 @@ internal static class SimdSpan
     public static void Min<T>(ReadOnlySpan<T> a, T b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> => BinaryScalar<T, MinOp<T>>(a, b, y);
     public static void Negate<T>(ReadOnlySpan<T> a, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> => BinaryScalar<T, NegOp<T>>(a, T.Zero, y);
     public static void Abs<T>(ReadOnlySpan<T> a, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> => BinaryScalar<T, AbsOp<T>>(a, T.Zero, y);
+
+    /// <summary><c>y = (a op b) ? 1 : 0</c> (IEEE comparisons: with a NaN only <see cref="CompareOp.Ne"/> holds). A
+    /// vector compare and a mask instead of the scalar loop's branch: relu's <c>x &gt; 0</c> on random signs mispredicted
+    /// half the time (2–4 ms for the seed CNN's 0.5 M-element masks, 10× an add).</summary>
+    public static void Compare<T>(CompareOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case CompareOp.Eq: Binary<T, EqOp<T>>(a, b, y); break;
+            case CompareOp.Ne: Binary<T, NeOp<T>>(a, b, y); break;
+            case CompareOp.Lt: Binary<T, GtOp<T>>(b, a, y); break;
+            case CompareOp.Le: Binary<T, GeOp<T>>(b, a, y); break;
+            case CompareOp.Gt: Binary<T, GtOp<T>>(a, b, y); break;
+            case CompareOp.Ge: Binary<T, GeOp<T>>(a, b, y); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
+    }
+
+    /// <summary><see cref="Compare{T}(CompareOp, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/> with b a scalar.</summary>
+    public static void Compare<T>(CompareOp op, ReadOnlySpan<T> a, T b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case CompareOp.Eq: BinaryScalar<T, EqOp<T>>(a, b, y); break;
+            case CompareOp.Ne: BinaryScalar<T, NeOp<T>>(a, b, y); break;
+            case CompareOp.Lt: ScalarBinary<T, GtOp<T>>(b, a, y); break;
+            case CompareOp.Le: ScalarBinary<T, GeOp<T>>(b, a, y); break;
+            case CompareOp.Gt: BinaryScalar<T, GtOp<T>>(a, b, y); break;
+            case CompareOp.Ge: BinaryScalar<T, GeOp<T>>(a, b, y); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
+    }
+
+    /// <summary><see cref="Compare{T}(CompareOp, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/> with a a scalar.</summary>
+    public static void Compare<T>(CompareOp op, T a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case CompareOp.Eq: BinaryScalar<T, EqOp<T>>(b, a, y); break;
+            case CompareOp.Ne: BinaryScalar<T, NeOp<T>>(b, a, y); break;
+            case CompareOp.Lt: BinaryScalar<T, GtOp<T>>(b, a, y); break;
+            case CompareOp.Le: BinaryScalar<T, GeOp<T>>(b, a, y); break;
+            case CompareOp.Gt: ScalarBinary<T, GtOp<T>>(a, b, y); break;
+            case CompareOp.Ge: ScalarBinary<T, GeOp<T>>(a, b, y); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
+    }
 
     /// <summary><c>y = a·b + c</c>, the product rounded before the sum (no fused multiply-add), as TensorPrimitives.MultiplyAdd.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -243,5 +290,34 @@ internal static class SimdSpan
         public static T Apply(T a, T b) => T.Abs(a);
         public static Vector512<T> Apply(Vector512<T> a, Vector512<T> b) => Vector512.Abs(a);
         public static Vector256<T> Apply(Vector256<T> a, Vector256<T> b) => Vector256.Abs(a);
+    }
+
+    // Comparisons: the all-ones lane mask ANDed with 1.0 gives exactly 1.0 or +0.0, as the scalar `? T.One : T.Zero`.
+    private readonly struct EqOp<T> : IOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static T Apply(T a, T b) => a == b ? T.One : T.Zero;
+        public static Vector512<T> Apply(Vector512<T> a, Vector512<T> b) => Vector512.Equals(a, b) & Vector512<T>.One;
+        public static Vector256<T> Apply(Vector256<T> a, Vector256<T> b) => Vector256.Equals(a, b) & Vector256<T>.One;
+    }
+
+    private readonly struct NeOp<T> : IOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static T Apply(T a, T b) => a != b ? T.One : T.Zero;
+        public static Vector512<T> Apply(Vector512<T> a, Vector512<T> b) => Vector512.AndNot(Vector512<T>.One, Vector512.Equals(a, b));
+        public static Vector256<T> Apply(Vector256<T> a, Vector256<T> b) => Vector256.AndNot(Vector256<T>.One, Vector256.Equals(a, b));
+    }
+
+    private readonly struct GtOp<T> : IOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static T Apply(T a, T b) => a > b ? T.One : T.Zero;
+        public static Vector512<T> Apply(Vector512<T> a, Vector512<T> b) => Vector512.GreaterThan(a, b) & Vector512<T>.One;
+        public static Vector256<T> Apply(Vector256<T> a, Vector256<T> b) => Vector256.GreaterThan(a, b) & Vector256<T>.One;
+    }
+
+    private readonly struct GeOp<T> : IOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static T Apply(T a, T b) => a >= b ? T.One : T.Zero;
+        public static Vector512<T> Apply(Vector512<T> a, Vector512<T> b) => Vector512.GreaterThanOrEqual(a, b) & Vector512<T>.One;
+        public static Vector256<T> Apply(Vector256<T> a, Vector256<T> b) => Vector256.GreaterThanOrEqual(a, b) & Vector256<T>.One;
     }
 }

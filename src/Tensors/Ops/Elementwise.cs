@@ -331,50 +331,17 @@ internal static class Elementwise
         return a.DType == DType.Float32 ? Compare<float>(op, a, b) : Compare<double>(op, a, b);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
     private static Tensor Compare<T>(CompareOp op, Tensor a, Tensor b) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var dst = BufferPool.Rent<T>(a.Size);
         // A broadcast scalar (relu's 0) is compared in place: materialising it cost as much as the comparison.
         if (OpChecks.IsBroadcastScalar(b) && !OpChecks.IsBroadcastScalar(a))
-        {
-            CompareScalar(op, OpChecks.Elements<T>(a), ((T[])b.Storage)[b.Offset], dst, swapped: false);
-            return Tensor.Wrap(dst, a.Shape);
-        }
-        if (OpChecks.IsBroadcastScalar(a) && !OpChecks.IsBroadcastScalar(b))
-        {
-            CompareScalar(op, OpChecks.Elements<T>(b), ((T[])a.Storage)[a.Offset], dst, swapped: true);
-            return Tensor.Wrap(dst, a.Shape);
-        }
-        var x = OpChecks.Elements<T>(a);
-        var y = OpChecks.Elements<T>(b);
-        switch (op)
-        {
-            case CompareOp.Eq: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] == y[i] ? T.One : T.Zero; break;
-            case CompareOp.Ne: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] != y[i] ? T.One : T.Zero; break;
-            case CompareOp.Lt: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] < y[i] ? T.One : T.Zero; break;
-            case CompareOp.Le: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] <= y[i] ? T.One : T.Zero; break;
-            case CompareOp.Gt: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] > y[i] ? T.One : T.Zero; break;
-            case CompareOp.Ge: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] >= y[i] ? T.One : T.Zero; break;
-        }
+            SimdSpan.Compare(op, OpChecks.Elements<T>(a), ((T[])b.Storage)[b.Offset], dst.AsSpan(0, a.Size));
+        else if (OpChecks.IsBroadcastScalar(a) && !OpChecks.IsBroadcastScalar(b))
+            SimdSpan.Compare(op, ((T[])a.Storage)[a.Offset], OpChecks.Elements<T>(b), dst.AsSpan(0, a.Size));
+        else
+            SimdSpan.Compare(op, OpChecks.Elements<T>(a), OpChecks.Elements<T>(b), dst.AsSpan(0, a.Size));
         return Tensor.Wrap(dst, a.Shape);
-    }
-
-    /// <summary>x op s (or s op x when <paramref name="swapped"/>) into dst, 1 or 0.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 (see Blas.Tile)
-    private static void CompareScalar<T>(CompareOp op, ReadOnlySpan<T> x, T s, T[] dst, bool swapped) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (swapped)
-            op = op switch { CompareOp.Lt => CompareOp.Gt, CompareOp.Le => CompareOp.Ge, CompareOp.Gt => CompareOp.Lt, CompareOp.Ge => CompareOp.Le, _ => op };
-        switch (op)
-        {
-            case CompareOp.Eq: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] == s ? T.One : T.Zero; break;
-            case CompareOp.Ne: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] != s ? T.One : T.Zero; break;
-            case CompareOp.Lt: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] < s ? T.One : T.Zero; break;
-            case CompareOp.Le: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] <= s ? T.One : T.Zero; break;
-            case CompareOp.Gt: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] > s ? T.One : T.Zero; break;
-            case CompareOp.Ge: for (int i = 0; i < dst.Length; i++) dst[i] = x[i] >= s ? T.One : T.Zero; break;
-        }
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using FsCheck.Xunit;
+using NeuralTangents.Tensors;
 using NeuralTangents.Tensors.Kernels;
 using Xunit;
 
@@ -69,6 +70,28 @@ public class SimdSpanTests
         Check("max def", y => SimdSpan.Max<T>(a, b, y), e => { for (int i = 0; i < n; i++) e[i] = T.Max(a[i], b[i]); });
         Check("min def", y => SimdSpan.Min<T>(a, b, y), e => { for (int i = 0; i < n; i++) e[i] = T.Min(a[i], b[i]); });
         Check("mul-add def", y => SimdSpan.MultiplyAdd<T>(a, b, c, y), e => { for (int i = 0; i < n; i++) e[i] = a[i] * b[i] + c[i]; });
+        // Comparisons against their scalar IEEE definitions (1 or +0; with a NaN only ne holds); b shares every third
+        // element with a, so equal operands (±0 included) occur.
+        var bq = (T[])b.Clone();
+        for (int i = 0; i < n; i += 3) bq[i] = i % 2 == 0 ? a[i] : (T.IsZero(a[i]) ? -a[i] : a[i]);
+        foreach (var op in Enum.GetValues<CompareOp>())
+        {
+            Func<T, T, bool> holds = op switch
+            {
+                CompareOp.Eq => (x, z) => x == z, CompareOp.Ne => (x, z) => x != z, CompareOp.Lt => (x, z) => x < z,
+                CompareOp.Le => (x, z) => x <= z, CompareOp.Gt => (x, z) => x > z, _ => (x, z) => x >= z,
+            };
+            T One(bool h) => h ? T.One : T.Zero;
+            Check($"{op}", y => SimdSpan.Compare<T>(op, a, bq, y), e => { for (int i = 0; i < n; i++) e[i] = One(holds(a[i], bq[i])); });
+            Check($"{op} s", y => SimdSpan.Compare<T>(op, a, s, y), e => { for (int i = 0; i < n; i++) e[i] = One(holds(a[i], s)); });
+            Check($"s {op}", y => SimdSpan.Compare<T>(op, s, a, y), e => { for (int i = 0; i < n; i++) e[i] = One(holds(s, a[i])); });
+            Check($"{op} zero", y => SimdSpan.Compare<T>(op, a, T.Zero, y), e => { for (int i = 0; i < n; i++) e[i] = One(holds(a[i], T.Zero)); });
+            Check($"{op} NaN", y => SimdSpan.Compare<T>(op, a, T.NaN, y), e => { for (int i = 0; i < n; i++) e[i] = One(holds(a[i], T.NaN)); });
+            var a3 = (T[])a.Clone();
+            SimdSpan.Compare<T>(op, a3, bq, a3);
+            for (int i = 0; i < n; i++) e[i] = One(holds(a[i], bq[i]));
+            Same<T>(e, a3, $"{op} in place");
+        }
         // Output over an input.
         var a2 = (T[])a.Clone();
         SimdSpan.Multiply<T>(a2, b, a2);
