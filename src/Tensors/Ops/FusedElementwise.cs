@@ -282,36 +282,13 @@ internal static class FusedElementwise
     private static void ApplyScalarSpan<T>(FusedStep s, T a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (s.Kind == FusedStepKind.Binary) { Elementwise.BinaryScalarSpan((BinaryOp)s.Op, a, b, y); return; }
-        // s op x == x op' s with the comparison mirrored.
-        var op = (CompareOp)s.Op switch { CompareOp.Lt => CompareOp.Gt, CompareOp.Le => CompareOp.Ge, CompareOp.Gt => CompareOp.Lt, CompareOp.Ge => CompareOp.Le, var o => o };
-        CompareScalar(op, b, a, y);
+        SimdSpan.Compare((CompareOp)s.Op, a, b, y);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CompareSpans<T>(CompareOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> z, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        switch (op)
-        {
-            case CompareOp.Eq: for (int i = 0; i < y.Length; i++) y[i] = x[i] == z[i] ? T.One : T.Zero; break;
-            case CompareOp.Ne: for (int i = 0; i < y.Length; i++) y[i] = x[i] != z[i] ? T.One : T.Zero; break;
-            case CompareOp.Lt: for (int i = 0; i < y.Length; i++) y[i] = x[i] < z[i] ? T.One : T.Zero; break;
-            case CompareOp.Le: for (int i = 0; i < y.Length; i++) y[i] = x[i] <= z[i] ? T.One : T.Zero; break;
-            case CompareOp.Gt: for (int i = 0; i < y.Length; i++) y[i] = x[i] > z[i] ? T.One : T.Zero; break;
-            default: for (int i = 0; i < y.Length; i++) y[i] = x[i] >= z[i] ? T.One : T.Zero; break;
-        }
-    }
+    // Vector compares (SimdSpan): the scalar loop's branch mispredicted on random signs (relu masks).
+    private static void CompareSpans<T>(CompareOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> z, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> =>
+        SimdSpan.Compare(op, x, z, y);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CompareScalar<T>(CompareOp op, ReadOnlySpan<T> x, T s, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        switch (op)
-        {
-            case CompareOp.Eq: for (int i = 0; i < y.Length; i++) y[i] = x[i] == s ? T.One : T.Zero; break;
-            case CompareOp.Ne: for (int i = 0; i < y.Length; i++) y[i] = x[i] != s ? T.One : T.Zero; break;
-            case CompareOp.Lt: for (int i = 0; i < y.Length; i++) y[i] = x[i] < s ? T.One : T.Zero; break;
-            case CompareOp.Le: for (int i = 0; i < y.Length; i++) y[i] = x[i] <= s ? T.One : T.Zero; break;
-            case CompareOp.Gt: for (int i = 0; i < y.Length; i++) y[i] = x[i] > s ? T.One : T.Zero; break;
-            default: for (int i = 0; i < y.Length; i++) y[i] = x[i] >= s ? T.One : T.Zero; break;
-        }
-    }
+    private static void CompareScalar<T>(CompareOp op, ReadOnlySpan<T> x, T s, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> =>
+        SimdSpan.Compare(op, x, s, y);
 }
