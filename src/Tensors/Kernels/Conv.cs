@@ -29,6 +29,16 @@ internal static class Conv
         set => t_chunkElements = value;
     }
 
+    [ThreadStatic] private static bool t_noShiftedRows;
+
+    /// <summary>Whether 2-D unit-stride convolutions (and unit-stride lhs adjoints) may skip im2col
+    /// (<c>ForwardShiftedRows</c>); on by default, per thread. Tests turn it off to compare with the im2col path.</summary>
+    internal static bool ShiftedRows
+    {
+        get => !t_noShiftedRows;
+        set => t_noShiftedRows = !value;
+    }
+
     /// <summary>Called after every kernel with (op, first operand, second operand, params, seconds); null: off. For perf tools.</summary>
     internal static Action<string, Shape, Shape, ConvParams, double>? Profiler;
 
@@ -253,6 +263,11 @@ internal static class Conv
                 Blas.BatchedGemm<T>(_g, _rows, _og, _cg, x.AsSpan(xOff), _c, _cg, false, w.AsSpan(wOff), _o, _og, false, y, _o, _og);
                 return;
             }
+            if (ShiftedRowsFit)
+            {
+                ForwardShiftedRows(x, xOff, w, wOff, y);
+                return;
+            }
             // Row blocks sized for L2 (a multiple of the micro-kernel height), capped by ChunkElements for tests.
             int block = Math.Max(2 * Blas.MR, TaskElements / _f / Blas.MR * Blas.MR);
             block = Math.Min(Math.Min(block, Math.Max(1, ChunkElements / _f)), _rows);
@@ -366,6 +381,49 @@ internal static class Conv
                         for (int j = 0; j < _og; j++) dst[i * _o + j] = T.CreateTruncating(acc![i * _og + j]);
             });
             return dw;
+        }
+
+        /// <summary>
+        /// Whether <see cref="ForwardShiftedRows{T}"/> applies: 2-D, one group, unit strides and dilation, no negative
+        /// padding, a narrow output (unpacked GEMM) and kernel rows of at least 64 patch elements (the GEMM depth).
+        /// </summary>
+        private bool ShiftedRowsFit =>
+            ShiftedRows && _d == 2 && _g == 1 && _o <= DirectMaxN && _kSp[1] * _c >= 64 && _kSp[0] > 1
+            && _strides.All(s => s == 1) && _dil.All(v => v == 1) && _lo.All(v => v >= 0) && _hi.All(v => v >= 0)
+            && (long)(_inSp[0] + _lo[0] + _hi[0] + 1) * (_inSp[1] + _lo[1] + _hi[1]) * _c < int.MaxValue;
+
+        /// <summary>
+        /// A 2-D unit-stride convolution without im2col, by image: the image is copied once into a zero-padded (Hp, Wp, C)
+        /// scratch, where the patch row of output (h, w) for kernel row kh — KW·C elements — is one contiguous run starting
+        /// at ((h + kh)·Wp + w)·C. So for each kh the rows of all outputs, taken over the full padded width Wp (the last
+        /// KW − 1 columns of each row are junk and dropped), form a matrix with row stride C, read in place by an unpacked
+        /// GEMM of depth KW·C; the KH GEMMs accumulate. That skips writing and re-reading KH·KW·C patch elements per
+        /// output (im2col was ~⅓ of the seed CNN's lhs adjoint (200,28,28,32) → (200,30,30,32)), for (Wp − W')/W' extra rows.
+        /// Per element the sum runs over kh, then (kw, c) in order, float32 KH partial sums added in float32.
+        /// </summary>
+        private void ForwardShiftedRows<T>(T[] x, int xOff, T[] w, int wOff, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            int kh = _kSp[0], kwc = _kSp[1] * _c, inH = _inSp[0], inW = _inSp[1], outH = _outSp[0], outW = _outSp[1];
+            int wp = inW + _lo[1] + _hi[1], hp = inH + _lo[0] + _hi[0];
+            int padded = hp * wp * _c + (_kSp[1] - 1) * _c;   // the junk columns of the last row read KW − 1 pixels past the end
+            int rows = outH * wp;
+            RunTasks(_n, Flops * wp / outW, t =>
+            {
+                int img = (int)t;
+                var xp = Scratch<T>.Patches(padded);
+                var acc = Scratch<T>.Rows(rows * _o);
+                // Zero-padded copy of the image (borders and tail cleared, interior rows copied).
+                Array.Clear(xp, 0, padded);
+                int src = xOff + img * _imageStride;
+                for (int h = 0; h < inH; h++)
+                    Array.Copy(x, src + h * inW * _c, xp, ((h + _lo[0]) * wp + _lo[1]) * _c, inW * _c);
+                for (int k = 0; k < kh; k++)
+                    Blas.GemmDirect<T>(rows, _o, kwc, xp.AsSpan(k * wp * _c), _c, 1, w.AsSpan(wOff + k * kwc * _o), _o,
+                        acc.AsSpan(0, rows * _o), _o, k > 0, Blas.MaxDegreeOfParallelism);
+                int dst = img * outH * outW * _o;
+                for (int h = 0; h < outH; h++)
+                    Array.Copy(acc, h * wp * _o, y, dst + h * outW * _o, outW * _o);
+            });
         }
 
         /// <summary>
