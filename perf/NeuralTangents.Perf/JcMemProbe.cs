@@ -74,7 +74,7 @@ internal static class JcMemProbe
     }
 }
 
-/// <summary><c>jc-mem-run N [--vmap none] [--impl jc|sd|vp] [--budget BYTES]</c>: the seed CNN's NTK as <c>nt kernel --out K.npy</c>
+/// <summary><c>jc-mem-run N [--vmap none] [--impl jc|sd|vp] [--budget BYTES] [--fcn]</c>: the seed CNN's NTK as <c>nt kernel --out K.npy</c>
 /// computes it (Empirical.Tiled, WriteNpy), with a sampler thread recording RSS, the GC's committed bytes and heap size
 /// every 2 ms, and the JacobianContraction phases; prints the timeline around the RSS peak.</summary>
 internal static class JcMemRun
@@ -85,7 +85,9 @@ internal static class JcMemRun
         bool vmap = !(args.Contains("--vmap") && args[Array.IndexOf(args, "--vmap") + 1] == "none");
         long budget = args.Contains("--budget") ? long.Parse(args[Array.IndexOf(args, "--budget") + 1]) : 4L << 30;
         string impl = args.Contains("--impl") ? args[Array.IndexOf(args, "--impl") + 1] : "jc";
-        var net = Serial(Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Flatten(), Dense(10));
+        // --fcn: the seed FCN (Flatten, Dense(1024), Relu, Dense(1024), Relu, Dense(100)) on the same inputs.
+        var net = args.Contains("--fcn") ? Serial(Flatten(), Dense(1024), Relu(), Dense(1024), Relu(), Dense(100))
+            : Serial(Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Flatten(), Dense(10));
         var x = Tensor.RandomNormal(new Random(0), new Shape(n, 32, 32, 3), DType.Float32);
         var p = net.Init(3, x.Shape, DType.Float32).Params;
         var im = impl switch { "sd" => NtkImplementation.StructuredDerivatives, "vp" => NtkImplementation.NtkVectorProducts, _ => NtkImplementation.JacobianContraction };
@@ -125,5 +127,65 @@ internal static class JcMemRun
         foreach (var line in File.ReadLines("/proc/self/status"))
             if (line.StartsWith("VmRSS:")) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
         return 0;
+    }
+}
+
+/// <summary><c>vp-mem N [--budget BYTES] [--all]</c>: NtkVectorProducts' pair plan on the seed CNN (x (N,32,32,3) float32,
+/// vmap 0) and, per equation of one full block's staged evaluation (the fused graph's known part, then its unknown
+/// part with the residuals held), the live heap after a forced collection and the bytes each equation allocated,
+/// against <see cref="GraphCost.PeakBytes"/> of the planned graph.</summary>
+internal static class VpMemProbe
+{
+    public static int Run(string[] args)
+    {
+        int n = args.Length > 0 && int.TryParse(args[0], out var nn) ? nn : 20;
+        long budget = args.Contains("--budget") ? long.Parse(args[Array.IndexOf(args, "--budget") + 1]) : 4L << 30;
+        var net = Serial(Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Relu(), Conv(32, [3, 3]), Flatten(), Dense(10));
+        var x = Tensor.RandomNormal(new Random(0), new Shape(n, 32, 32, 3), DType.Float32);
+        var p = net.Init(3, x.Shape, DType.Float32).Params;
+        var req = KernelRequest.ForOutputs(new TracedApply(net.Apply), p, [x], null, [KernelAxes.Canonicalize([-1], [], 2)],
+            0, budget, SdRules.All)[0];
+        var plan = NtkVectorProducts.PlanPairs(req);
+        double M(double b) => b / (1 << 20);
+        var fused = NeuralTangents.Autodiff.Ad.Fuse(plan.Graph);
+        var staged = NeuralTangents.Autodiff.Ad.Linearize(fused, NeuralTangents.Autodiff.Masks.From(plan.Graph.Inputs.Count, p.Count + 1));
+        Console.WriteLine($"plan c1 {plan.C1} c2 {plan.C2} cb {plan.Cb}: PeakBytes(simplified) {M(plan.PeakBytes):F1} MiB, PeakBytes(fused) {M(GraphCost.PeakBytes(fused)):F1}, known {M(GraphCost.PeakBytes(staged.Known)):F1}, unknown {M(GraphCost.PeakBytes(staged.Unknown)):F1}, residuals {M(staged.Unknown.Inputs.Take(staged.ResidualCount).Sum(v => v.Type.Shape.Elements * (double)v.Type.DType.SizeOf())):F1} MiB");
+        var b = req.Batching1!;
+        var a1 = b.Stack(req.X1, 0, plan.C1);
+        var residuals = Walk(staged.Known, p.Values.Concat(a1).ToArray(), "known", args.Contains("--all"));
+        var basis = StandardBasis.Of(plan.Out2.Shape, plan.Out2.DType, 0, plan.Cb);
+        Walk(staged.Unknown, residuals.Concat(b.Stack(req.X1, 0, plan.C2)).Append(basis).ToArray(), "unknown", args.Contains("--all"));
+        return 0;
+    }
+
+    private static Tensor[] Walk(Graph g, Tensor[] inputs, string tag, bool all)
+    {
+        var env = new Tensor?[g.VarCount];
+        for (int i = 0; i < inputs.Length; i++) env[g.Inputs[i].Id] = inputs[i];
+        var last = Interpreter.LastUses(g);
+        GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
+        long baseHeap = GC.GetTotalMemory(true);
+        double peakLive = 0, peakTrans = 0;
+        for (int k = 0; k < g.Equations.Count; k++)
+        {
+            var e = g.Equations[k];
+            var a = e.Inputs.Select(t => t is Literal l ? l.Value : env[((Var)t).Id]!).ToArray();
+            long before = GC.GetTotalMemory(true);
+            long alloc0 = GC.GetTotalAllocatedBytes(true);
+            var y = e.Primitive.Evaluate(a, ComputeBackend.Cpu);
+            long alloc = GC.GetTotalAllocatedBytes(true) - alloc0;
+            env[e.Output.Id] = y;
+            foreach (var at in e.Inputs) if (at is Var v && last[v.Id] == k && !g.Inputs.Contains(v)) env[v.Id] = null;
+            if (last[e.Output.Id] < 0) env[e.Output.Id] = null;
+            a = null;
+            long after = GC.GetTotalMemory(true);
+            double outB = e.Output.Type.Shape.Elements * e.Output.Type.DType.SizeOf();
+            peakLive = Math.Max(peakLive, after - baseHeap);
+            peakTrans = Math.Max(peakTrans, before - baseHeap + alloc);
+            if (alloc > 4 << 20 || all)
+                Console.WriteLine($"{tag} {k,4} {e.Primitive.GetType().Name.Replace("Primitive", ""),-18} out {e.Output.Type.Shape,-28} {outB / (1 << 20),8:F1} alloc {alloc / (double)(1 << 20),8:F1} live {(after - baseHeap) / (double)(1 << 20),8:F1} MiB  in {string.Join(" ", e.Inputs.Select(t => t is Var v ? v.Type.Shape.ToString() : "lit"))}");
+        }
+        Console.WriteLine($"{tag}: {g.Equations.Count} equations, PeakBytes {GraphCost.PeakBytes(g) / (1 << 20):F1} MiB; measured peak live {peakLive / (1 << 20):F1} MiB, peak live+alloc {peakTrans / (1 << 20):F1} MiB (base {baseHeap / (1 << 20):F1} MiB, inputs included)");
+        return g.Outputs.Select(o => o is Literal l ? l.Value : env[((Var)o).Id]!).ToArray();
     }
 }

@@ -18,6 +18,7 @@ if (args.Length > 0 && args[0] == "quick")
 if (args.Length > 0 && args[0] == "gram") return GramBench.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "gemm-shapes") return GemmShapes.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "jc-mem") return JcMemProbe.Run(args.Skip(1).ToArray());
+if (args.Length > 0 && args[0] == "vp-mem") return VpMemProbe.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "jc-mem-run") return JcMemRun.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "jc-probe") return JcProbe.Run(args.Skip(1).ToArray());
 if (args.Length > 0 && args[0] == "quick-conv") return QuickConv.Run(args.Skip(1).ToArray());
