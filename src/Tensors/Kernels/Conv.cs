@@ -9,6 +9,9 @@ namespace NeuralTangents.Tensors.Kernels;
 /// <item>Forward: independent tasks over (row block, group); each gathers an L2-sized patch block of one group and
 /// multiplies it by that group's filter with a single-threaded GEMM, so the patch matrix is never materialised whole
 /// and many small groups (B·G groups from batching) parallelise as well as large N.</item>
+/// <item>Forward, 2-D, one group, unit strides and dilation, narrow output, kernel rows of ≥ 64 patch elements: no
+/// im2col at all (<c>ForwardShiftedRows</c>): per image a zero-padded copy, from which each kernel row's patch matrix
+/// is read in place by an unpacked GEMM (row stride C), the kernel rows' GEMMs accumulated.</item>
 /// <item>Lhs adjoint, unit strides: the forward convolution of the cotangent with the flipped, in/out-swapped filter
 /// (padding (K−1)·dil − pad), which avoids the col2im scatter. Other strides: GEMM + col2im, parallel by image.</item>
 /// <item>Rhs adjoint: per group, patchesᵀ·ct reduced over all rows by one GEMM (rows chunked only above
