@@ -1,3 +1,4 @@
+using System.Numerics;
 using NeuralTangents.Implementations;
 
 namespace NeuralTangents.Tiles;
@@ -313,7 +314,7 @@ internal sealed class KernelJob
         }).ToArray();
     }
 
-    /// <summary>All kernels for these inputs at once (x2 = null: x2 = a1), flattened kind-major.</summary>
+    /// <summary>All kernels for these inputs at once (x2 = null: x2 = a1, and each kernel exactly symmetric), flattened kind-major.</summary>
     internal Tensor[] Compute(Tensor[] a1, Tensor[]? a2)
     {
         if (KernelBytes == 0) return Shapes.Select(s => Tensor.Zeros(s, DType)).ToArray();
@@ -332,6 +333,8 @@ internal sealed class KernelJob
             var impl = NtkImplementations.For(Implementation);
             results.AddRange(Requests(a1, a2, backend).Select(impl.Ntk));
         }
+        if (a2 is null)
+            for (int k = 0; k < results.Count; k++) results[k] = Symmetrize(results[k], _swap[k % Outputs]);
         return results.ToArray();
     }
 
@@ -342,10 +345,7 @@ internal sealed class KernelJob
         var a1 = Slice(_x1, t.Start1, t.Count1);
         Tensor[]? a2 = _x2 is not null ? Slice(_x2, t.Start2, t.Count2)
             : t.IsDiagonal ? null : Slice(_x1, t.Start2, t.Count2);
-        var r = Compute(a1, a2);
-        if (plan.Symmetric && t.IsDiagonal)
-            for (int k = 0; k < r.Length; k++) r[k] = Symmetrize(r[k], k % Outputs);
-        return r;
+        return Compute(a1, a2);   // a symmetric plan's diagonal tiles have a2 = null: symmetrized there
     }
 
     /// <summary>Where kernel <paramref name="k"/>'s tile goes: start index per kernel axis.</summary>
@@ -362,25 +362,59 @@ internal sealed class KernelJob
     /// <summary>The tile of the transposed block (x1 ↔ x2 swapped in every free pair of axes).</summary>
     internal Tensor Mirror(Tensor tile, int k) => tile.Transpose(_swap[k % Outputs]).Contiguous();
 
-    /// <summary>Below the example diagonal, the entries of the mirrored tile: K[i, j, …] = K[j, i, …swapped] exactly.</summary>
-    private Tensor Symmetrize(Tensor tile, int j)
+    /// <summary>
+    /// x2 = x1: the kernel and its transpose (x1 ↔ x2 swapped in every free pair of axes) averaged in place, so
+    /// K[i, j, a, b] = K[j, i, b, a] holds bit for bit whatever the implementation's summation order (NTK-vector products
+    /// and structured derivatives without vmap axes differed in the last bit), the example-diagonal blocks included.
+    /// Entries already equal to their partner (JacobianContraction's) are left as they are.
+    /// </summary>
+    internal static Tensor Symmetrize(Tensor k, int[] swap)
     {
-        var c = tile.Contiguous();
-        var m = tile.Transpose(_swap[j]).Contiguous();
-        var shape = c.Shape;
-        int p = _pos[j];
-        int n = shape[p];
-        long sq = 1; for (int a = p + 2; a < shape.Rank; a++) sq *= shape[a];
-        long outer = shape.Size / ((long)n * n * sq);
-        var dst = c.DType == DType.Float32 ? (Array)c.ToArray<float>() : c.ToArray<double>();
-        var src = m.DType == DType.Float32 ? (Array)m.ToArray<float>() : m.ToArray<double>();
-        for (long o = 0; o < outer; o++)
-            for (long i = 1; i < n; i++)
-                for (long k = 0; k < i; k++)
-                {
-                    long at = ((o * n + i) * n + k) * sq;
-                    Array.Copy(src, at, dst, at, sq);
-                }
-        return dst is float[] fa ? Tensor.FromArray(fa, shape) : Tensor.FromArray((double[])dst, shape);
+        if (swap.Select((a, i) => a == i).All(x => x)) return k;   // no free pair: nothing to mirror
+        var c = k.IsContiguous ? k : k.Contiguous();
+        if (c.DType == DType.Float32) SymmetrizeInPlace(c.MutableSpan<float>(), c.Shape, swap);
+        else SymmetrizeInPlace(c.MutableSpan<double>(), c.Shape, swap);
+        return c;
+    }
+
+    /// <summary>Pairs each element with its partner under <paramref name="swap"/> (an involution of the axes) by walking the
+    /// row-major index with an odometer that keeps the partner's offset too; both get <c>a/2 + b/2</c> (commutative, so
+    /// exactly equal; no overflow).</summary>
+    private static void SymmetrizeInPlace<T>(Span<T> data, Shape shape, int[] swap) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int r = shape.Rank;
+        if (data.Length == 0) return;
+        var stride = new long[r];
+        long acc = 1;
+        for (int a = r - 1; a >= 0; a--) { stride[a] = acc; acc *= shape[a]; }
+        var partner = new long[r];
+        for (int a = 0; a < r; a++) partner[a] = stride[swap[a]];
+        var idx = new int[r];
+        int inner = shape[r - 1];
+        long step = partner[r - 1], e = 0, p = 0;
+        T half = T.CreateChecked(0.5);
+        while (true)
+        {
+            long q = p;
+            for (int i = 0; i < inner; i++, q += step)
+            {
+                long at = e + i;
+                if (q <= at) continue;
+                T x = data[(int)at], y = data[(int)q];
+                if (x == y) continue;
+                T v = x * half + y * half;
+                data[(int)at] = v; data[(int)q] = v;
+            }
+            e += inner;
+            int ax = r - 2;
+            for (; ax >= 0; ax--)
+            {
+                p += partner[ax];
+                if (++idx[ax] < shape[ax]) break;
+                p -= partner[ax] * shape[ax];
+                idx[ax] = 0;
+            }
+            if (ax < 0) return;
+        }
     }
 }
