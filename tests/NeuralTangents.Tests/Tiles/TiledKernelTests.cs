@@ -116,6 +116,23 @@ public class TiledKernelTests
         }
     }
 
+    /// <summary>D1: a whole NNGP whose kernel has big free axes (Dense on NHWC images) ran 1.7x past its estimate
+    /// because the contraction's kernel-sized copies were not counted.</summary>
+    [Fact]
+    public void WholeEstimateCountsTheKernelSizedCopies()
+    {
+        var net = Serial(Dense(4), Relu(), Dense(3));
+        var x = Tensor.RandomNormal(new Random(5), new Shape(4, 8, 8, 2), DType.Float32);
+        var (_, p) = net.Init(1, x.Shape, DType.Float32);
+        // The NNGP's contraction holds the dot_general result and its laid-out copy beside the kernel: the features
+        // here are 3 KiB, the kernel (4, 8, 8, 8, 8) 64 KiB, so only counting those copies reaches 3 kernels.
+        var nngp = NeuralTangents.Empirical.Tiled(net.Apply, x, null, p, new[] { KernelKind.Nngp }, diagonalAxes: new[] { 0 }, vmapAxes: 0);
+        Assert.Single(nngp.Plan.Tiles);
+        double nngpKernel = nngp.Shapes[0].Elements * 4;
+        Assert.Equal(new Shape(4, 8, 8, 8, 8), nngp.Shapes[0]);
+        Assert.InRange(nngp.EstimatedPeakBytes, 3 * nngpKernel, 4 * nngpKernel);
+    }
+
     [Fact]
     public void AnInMemoryPlanSizesItsTilesToWhatTheKernelLeavesOfTheBudget()
     {
