@@ -166,7 +166,14 @@ internal sealed class KernelJob
         if (_vmap is null)
             return new Decision(impl, null, f0, b0, false, Refuse($"pass vmapAxes (--vmap-axes 0) when examples do not interact, or a batch size, to compute it in tiles; or raise the memory budget"));
         if (inMemory && kernel > Budget)
-            return new Decision(impl, null, f0, b0, false, $"the kernel itself is {MemoryBudget.Format(kernel)}: write it to an .npy file in tiles (TiledKernel.WriteNpy, nt kernel --out K.npy) or raise the memory budget");
+        {
+            // Advise writing in tiles only when a one-example tile would fit there (new-user trial 4: it sent users to
+            // .npy tiles that were refused in turn).
+            double tile = EstimateTile(impl, 1, true).Item2;
+            return new Decision(impl, null, f0, b0, false, tile <= Budget
+                ? $"the kernel itself is {MemoryBudget.Format(kernel)}: write it to an .npy file in tiles (TiledKernel.WriteNpy, nt kernel --out K.npy) or raise the memory budget"
+                : $"the kernel itself is {MemoryBudget.Format(kernel)} and even one-example tiles written to a file need about {MemoryBudget.Format(tile)}; raise the memory budget");
+        }
         int nmax = Math.Max(N1, N2);
         (double, double) Tile(int b) { var (fl, by) = EstimateTile(impl, b, true); return (fl, by + kernel); }
         var one = Tile(1);

@@ -162,6 +162,10 @@ public class TiledKernelTests
         Assert.Equal(64, ex.BudgetBytes);
         Assert.True(ex.EstimatedBytes > 64);
         Assert.IsAssignableFrom<OutOfMemoryException>(ex);
+        // The kernel itself exceeds 64 B, and so does a one-example tile: writing tiles to a file is not advised
+        // (new-user trial 4: the advice sent users to .npy tiles that were refused in turn).
+        Assert.Contains("even one-example tiles", ex.Message);
+        Assert.DoesNotContain(".npy", ex.Message);
         // Without vmapAxes examples may interact: no tiles are derived, the advice says how to allow them.
         var noVmap = Assert.Throws<KernelMemoryException>(() => NeuralTangents.Empirical.NtkFn(net.Apply, null, null, null, NtkImplementation.JacobianContraction,
             new KernelOptions { MemoryBudget = 2000 })(x1, null, p));
