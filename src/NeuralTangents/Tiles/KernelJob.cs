@@ -239,11 +239,8 @@ internal sealed class KernelJob
     /// </summary>
     private (double, double) Estimate(NtkImplementation impl, Tensor[] a1, Tensor[]? a2)
     {
-        long budget = ImplementationBudget(a1, a2);
-        static string Types(Tensor[] xs) => string.Join(",", xs.Select(TensorType.Of));
-        var key = string.Join("|", "job-estimate", impl, string.Join(",", Kinds), budget, _vmap?.ToString() ?? "-", _rules,
-            string.Join(";", _axes.Select(a => $"{a.Rank}:{string.Join(",", a.Trace)}:{string.Join(",", a.Diagonal)}")),
-            string.Join(",", _p.Keys), string.Join(",", _p.Values.Select(TensorType.Of)), Types(a1), a2 is null ? "same" : Types(a2));
+        // The requests' keys name the types, axes, batching, rules and this budget; the NNGP's cost depends on no more.
+        var key = $"job-estimate|{impl}|{string.Join(",", Kinds)}|" + string.Join(";", Requests(a1, a2).Select(r => r.Key));
         var (f, b) = _f.Memo(key, () => Tuple.Create(EstimateNow(impl, a1, a2))).Item1;
         return (f, b);
     }
