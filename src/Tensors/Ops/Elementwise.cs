@@ -386,6 +386,24 @@ internal static class Elementwise
         return c.DType == DType.Float32 ? Scale<float>(c, (float)s) : Scale<double>(c, s);
     }
 
+    /// <summary>x ·= s in place (s rounded to x's dtype first; each element as <see cref="Scale(Tensor, double)"/> computes it).
+    /// For a caller's own freshly computed result: a scaled copy of a kernel-sized tensor doubles its footprint.</summary>
+    /// <exception cref="ArgumentException">x is not contiguous.</exception>
+    internal static void ScaleInPlace(Tensor x, double s)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (!x.IsContiguous) throw new ArgumentException($"ScaleInPlace needs a contiguous tensor, got strides [{string.Join(", ", x.Strides)}]", nameof(x));
+        if (x.DType == DType.Float32) ScaleInPlace<float>(x, (float)s);
+        else ScaleInPlace<double>(x, s);
+    }
+
+    private static void ScaleInPlace<T>(Tensor x, T s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var data = (T[])x.Storage;
+        int off = x.Offset;
+        Chunks.Run(x.Size, (i, n) => SimdSpan.Multiply(data.AsSpan(off + i, n), s, data.AsSpan(off + i, n)));
+    }
+
     private static Tensor Scale<T>(Tensor x, T s) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var src = (T[])x.Storage;
