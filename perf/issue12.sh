@@ -2,6 +2,7 @@
 # Issue 12's whole scoreboard in one run (run it on a quiet machine; each step takes /tmp/heavy.lock itself):
 #   1. ratios: vs-peer, 3 rounds × 5 warm calls per side and row (separate processes, alternating);
 #   2. steady calls: vs-peer, 1 round × 15 warm calls in one process per side (max/min over the 15);
+#   2b. the same after our process's tiered JIT has settled (vs-peer --settle: BenchmarkDotNet-style warm-up);
 #   3. NtkVectorProducts vs its cost model (vp-check, 15 warm calls, SGEMM rate measured in the same process);
 #   4. JacobianContraction's contraction vs our DGEMM (jc-probe, digits N = 400, float64);
 #   5. cold start: whole-process `nt kernel` (native AOT and JIT) vs the peer (cold-start.sh).
@@ -19,6 +20,8 @@ step() { echo; echo "## $* ($(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1-3 /pr
   "$root/perf/vs-peer.sh" --rounds 3 --reps 5 --only "$rows"
   step "2. steady calls: vs-peer --rounds 1 --reps 15"
   "$root/perf/vs-peer.sh" --rounds 1 --reps 15 --only "$rows"
+  step "2b. steady calls after the JIT settles: vs-peer --rounds 1 --reps 15 --settle"
+  "$root/perf/vs-peer.sh" --rounds 1 --reps 15 --settle --only "$rows"
   step "3. vp-check --reps 15"
   flock /tmp/heavy.lock dotnet "$dll" vp-check --reps 15
   step "4. jc-probe 400 --reps 3"

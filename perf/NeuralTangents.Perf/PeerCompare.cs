@@ -49,7 +49,7 @@ internal sealed record PeerRow(string Name, string Description, string PeerArgs,
 }
 
 /// <summary>
-/// Issue 12's side-by-side runner. <c>vs-peer --peer PATH [--rounds R] [--reps K] [--only a,b] [--heavy] [--baseline DLL]</c> runs, for each
+/// Issue 12's side-by-side runner. <c>vs-peer --peer PATH [--rounds R] [--reps K] [--only a,b] [--heavy] [--baseline DLL] [--settle]</c> runs, for each
 /// round and each row, the peer's <c>bench</c> and then ours (<c>peer-row NAME --reps K</c>) as separate processes under
 /// <c>/usr/bin/time -f %M</c> (peak RSS), so both see the same machine load; every process makes one warm-up call and K timed
 /// calls. The table pools the warm calls of all rounds: medians, min/max, ours / peer, peak RSS (max over rounds) and our
@@ -59,7 +59,7 @@ internal static class PeerCompare
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary><c>peer-row NAME [--reps K]</c>: our side of one row, in this process; prints one line per call.</summary>
+    /// <summary><c>peer-row NAME [--reps K] [--settle] [--no-noise]</c>: our side of one row, in this process; prints one line per call.</summary>
     public static int RunRow(string[] args)
     {
         var row = PeerRow.Find(args[0]);
@@ -81,10 +81,11 @@ internal static class PeerCompare
         Console.WriteLine(FormattableString.Invariant($"estimated_peak_mb={explained.Estimates.Single(e => e.Implementation == chosen).PeakBytes / 1e6:F1}"));
         // The same-run noise control (NoiseProbe); --no-noise or NT_PERF_NO_NOISE=1 leaves it out (calls run back to back).
         using var noise = args.Contains("--no-noise") || Environment.GetEnvironmentVariable("NT_PERF_NO_NOISE") == "1" ? null : new NoiseProbe();
-        // Markers in DOTNET_JitDisasmSummary=1 listings: methods listed between them were compiled during the warm calls.
-        JitMarkerWarmCallsStart();
-        for (int r = 1; r <= reps; r++)
+        int calls = 0;
+        // One warm call with its bookkeeping: the line and the methods compiled during the call (all threads).
+        (string Line, long Jit) Call()
         {
+            int r = ++calls;
             long a0 = GC.GetTotalAllocatedBytes(true), f0 = MinorFaults(), j0 = System.Runtime.JitInfo.GetCompiledMethodCount();
             var jt0 = System.Runtime.JitInfo.GetCompilationTime();
             int g0 = GC.CollectionCount(2);
@@ -93,18 +94,62 @@ internal static class PeerCompare
             fn(x, null, p);
             double s = sw.Elapsed.TotalSeconds;
             var dc = noise is null ? default : NoiseProbe.Read() - c0;
-            long alloc = GC.GetTotalAllocatedBytes(true) - a0;
+            long alloc = GC.GetTotalAllocatedBytes(true) - a0, jit = System.Runtime.JitInfo.GetCompiledMethodCount() - j0;
             // Full collections (the memory pacer's) and page faults (first touches of fresh memory) per call: where
             // allocation costs time beyond the bytes themselves; methods the JIT compiled during the call (all threads:
             // tier-up of code that ran unoptimised) and its time; jit_total = methods compiled before the call (the line
             // numbers of DOTNET_JitDisasmSummary=1's list, to see which ones a call compiled).
-            Console.WriteLine(FormattableString.Invariant(
-                $"run {r}: {s:F6} s alloc {alloc} gc2 {GC.CollectionCount(2) - g0} minflt {MinorFaults() - f0} jit {System.Runtime.JitInfo.GetCompiledMethodCount() - j0} jit_total {j0} jit_ms {(System.Runtime.JitInfo.GetCompilationTime() - jt0).TotalMilliseconds:F1}{NoiseFields(noise, r, s, dc)}"));
+            return (FormattableString.Invariant(
+                $"{s:F6} s alloc {alloc} gc2 {GC.CollectionCount(2) - g0} minflt {MinorFaults() - f0} jit {jit} jit_total {j0} jit_ms {(System.Runtime.JitInfo.GetCompilationTime() - jt0).TotalMilliseconds:F1}{NoiseFields(noise, r, s, dc)}"), jit);
+        }
+        // --settle runs the same code as the timed calls (the harness's own bookkeeping tiers up too).
+        // Their lines are printed too (as "settle N: …", which vs-peer does not read), so printing is warm as well.
+        if (args.Contains("--settle"))
+            Settle(() =>
+            {
+                var c = Call();
+                Console.WriteLine($"settle {calls}: {c.Line}");
+                return c.Jit;
+            });
+        // Markers in DOTNET_JitDisasmSummary=1 listings: methods listed between them were compiled during the warm calls.
+        JitMarkerWarmCallsStart();
+        for (int r = 1; r <= reps; r++)
+        {
+            var c = Call();
+            Console.WriteLine($"run {r}: {c.Line}");
         }
         JitMarkerWarmCallsEnd();
         if (noise is not null) Console.WriteLine(FormattableString.Invariant($"noise_ref=fma_units={noise.Units}"));
         return 0;
     }
+
+    /// <summary>
+    /// <c>--settle</c>: more warm-up calls, until the tiered JIT has settled (BenchmarkDotNet's reason for its warm-up
+    /// phase): no method compiled during the last <see cref="SettleQuietCalls"/> calls and the last
+    /// <see cref="SettleQuietSeconds"/> s, at most <see cref="SettleMaxSeconds"/> s. With default runtime settings every
+    /// method a call runs goes tier 0 → instrumented → tier 1 after 30 calls, and call counting waits until 100 ms pass
+    /// without new tier-0 code, so on the seed CNN the bursts (each compiled on a background thread that takes one of the
+    /// two cores) come and go for about 100 calls, with quiet stretches of up to ~10 calls between them (perf/README.md,
+    /// "Steady calls after the JIT settles"). Prints <c>settle_calls=N settle_seconds=S settled=true|false</c>.
+    /// </summary>
+    private static void Settle(Func<long> call)
+    {
+        var sw = Stopwatch.StartNew();
+        int calls = 0, quiet = 0;
+        double quietSince = 0;
+        bool Settled() => quiet >= SettleQuietCalls && sw.Elapsed.TotalSeconds - quietSince >= SettleQuietSeconds;
+        while (!Settled() && sw.Elapsed.TotalSeconds < SettleMaxSeconds)
+        {
+            long jit = call();
+            calls++;
+            if (jit == 0) quiet++;
+            else { quiet = 0; quietSince = sw.Elapsed.TotalSeconds; }
+        }
+        Console.WriteLine(FormattableString.Invariant($"settle_calls={calls} settle_seconds={sw.Elapsed.TotalSeconds:F1} settled={(Settled() ? "true" : "false")}"));
+    }
+
+    private const int SettleQuietCalls = 20;
+    private const double SettleQuietSeconds = 2, SettleMaxSeconds = 180;
 
     [MethodImpl(MethodImplOptions.NoInlining)] private static void JitMarkerWarmCallsStart() { }
     [MethodImpl(MethodImplOptions.NoInlining)] private static void JitMarkerWarmCallsEnd() { }
@@ -154,6 +199,9 @@ internal static class PeerCompare
         int rounds = QuickNtk.IntOpt(args, "--rounds", 3), reps = QuickNtk.IntOpt(args, "--reps", 5);
         var only = StrOpt(args, "--only")?.Split(',');
         bool heavy = args.Contains("--heavy");
+        // --settle: our (and the baseline's) processes warm up until the tiered JIT has settled (peer-row --settle);
+        // the peer's side is native code and keeps its one warm-up call.
+        bool settle = args.Contains("--settle");
         if (!File.Exists(peer)) { Console.Error.WriteLine($"vs-peer: --peer: no torch-peer executable at '{peer}' (build it: perf/vs-peer.sh)"); return 2; }
         var rows = PeerRow.All.Where(r => only is null ? heavy || !r.Heavy : only.Contains(r.Name)).ToArray();
         var ours = rows.ToDictionary(r => r.Name, _ => new Samples());
@@ -164,7 +212,7 @@ internal static class PeerCompare
         var based = rows.ToDictionary(r => r.Name, _ => new Samples());
         int sides = baseline is null ? 2 : 3;
         Console.WriteLine($"# vs-peer {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}, " +
-            $"{rounds} rounds × {reps} warm calls, load {QuickNtk.Load()}{(baseline is null ? "" : ", baseline " + baseline)}");
+            $"{rounds} rounds × {reps} warm calls{(settle ? " (ours after the JIT settles)" : "")}, load {QuickNtk.Load()}{(baseline is null ? "" : ", baseline " + baseline)}");
         for (int round = 1; round <= rounds; round++)
             foreach (var row in rows)
             {
@@ -173,7 +221,7 @@ internal static class PeerCompare
                 {
                     int side = (slot + round - 1) % sides; // 0 peer, 1 ours, 2 baseline
                     var s = side == 0 ? theirs[row.Name] : side == 1 ? ours[row.Name] : based[row.Name];
-                    string[] self = ["peer-row", row.Name, "--reps", reps.ToString(Inv)];
+                    string[] self = ["peer-row", row.Name, "--reps", reps.ToString(Inv), .. settle ? new[] { "--settle" } : []];
                     var cmd = side == 0 ? new[] { peer, "bench" }.Concat(SplitArgs(row.PeerArgs)).Concat(["--repeat", reps.ToString(Inv)]).ToArray()
                         : side == 1 ? SelfCommand(self) : [Environment.ProcessPath!, baseline!, .. self];
                     var (lines, kb, ok) = Timed(cmd, TimeSpan.FromMinutes(15));
@@ -202,7 +250,8 @@ internal static class PeerCompare
                                 list?.Add(double.Parse(f[i + 1], Inv));
                             }
                         }
-                        if (l.StartsWith("auto=")) s.Note = "→ " + l[5..];
+                        if (l.StartsWith("auto=")) s.Note = "→ " + l[5..] + s.Note;
+                        if (l.StartsWith("settle_calls=")) s.Note += "; settled after " + l.Split(' ')[0][13..] + " calls" + (l.Contains("settled=false") ? " (NOT settled)" : "");
                         if (l.StartsWith("net=") && l.Contains("method=")) s.Note = l[(l.IndexOf("method=", StringComparison.Ordinal) + 7)..].Split(' ')[0];
                     }
                 }

@@ -4,7 +4,7 @@ using NeuralTangents.Perf;
 // `gpu-gemm [--size N]` runs the CUDA check (perf/gpu-check.sh).
 // `quick-conv` / `quick-ntk [--only cnn|fcn] [--reps R] [--profile-conv]`: Stopwatch tables for the conv kernels / NTKs.
 // `auto-check [--reps R] [--only NET] [--extended]`: times every implementation and checks AUTO's choice (issue 4).
-// `vs-peer [--peer PATH] [--rounds R] [--reps K] [--only rows] [--heavy]`: issue 12's side-by-side table against the torch peer.
+// `vs-peer [--peer PATH] [--rounds R] [--reps K] [--only rows] [--heavy] [--settle]` (--settle: ours warms up until the tiered JIT settles): issue 12's side-by-side table against the torch peer.
 // `conv-kernels [--reps R] [--threads T] [--fresh] [--cold]`: every conv kernel of the seed CNN NTK row at its shapes, GFLOP/s vs SGEMM 1024³ (same run).
 // `direct-bench`: single-threaded unpacked vs packed GEMM at convolution shapes, two whole conv kernels, a broadcast mul.
 // `gemm-shapes [--reps R] [--threads 1,2] [--f64] [MxNxK[nt]...]`: GEMM medians at the Dense NTKs' shapes vs 1024³ (same run).
