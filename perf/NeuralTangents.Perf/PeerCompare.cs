@@ -190,6 +190,7 @@ internal static class PeerCompare
         public long PeakKb;
         public int PerProcess; // warm calls per process
         public string Note = "";
+        public readonly List<string> Settle = []; // --settle: warm-up calls each process made until the JIT settled
         public int Failures;
     }
 
@@ -250,8 +251,8 @@ internal static class PeerCompare
                                 list?.Add(double.Parse(f[i + 1], Inv));
                             }
                         }
-                        if (l.StartsWith("auto=")) s.Note = "→ " + l[5..] + s.Note;
-                        if (l.StartsWith("settle_calls=")) s.Note += "; settled after " + l.Split(' ')[0][13..] + " calls" + (l.Contains("settled=false") ? " (NOT settled)" : "");
+                        if (l.StartsWith("auto=")) s.Note = "→ " + l[5..];
+                        if (l.StartsWith("settle_calls=")) s.Settle.Add(l.Split(' ')[0][13..] + (l.Contains("settled=false") ? " (NOT settled)" : ""));
                         if (l.StartsWith("net=") && l.Contains("method=")) s.Note = l[(l.IndexOf("method=", StringComparison.Ordinal) + 7)..].Split(' ')[0];
                     }
                 }
@@ -264,10 +265,11 @@ internal static class PeerCompare
             var (o, t) = (ours[row.Name], theirs[row.Name]);
             string Cell(Samples s) => s.Times.Count == 0 ? "failed" : FormattableString.Invariant(
                 $"{Median(s.Times):F3} s [{s.Times.Min():F3}–{s.Times.Max():F3}]");
+            string Note(Samples s) => s.Note + (s.Settle.Count == 0 ? "" : $"{(s.Note == "" ? "" : "; ")}settled after {string.Join(", ", s.Settle)} calls");
             string ratio = o.Times.Count > 0 && t.Times.Count > 0 ? (Median(o.Times) / Median(t.Times)).ToString("F2", Inv) : "—";
             string spread = o.Times.Count > 0 ? (o.Times.Max() / o.Times.Min()).ToString("F2", Inv) : "—";
             string alloc = o.Alloc.Count > 0 ? FormattableString.Invariant($"{Median(o.Alloc) / 1e6:F1} MB") : "—";
-            Console.WriteLine($"| {row.Description} | {Cell(t)} ({t.Note}) | {t.PeakKb / 1024} MB | {Cell(o)} ({o.Note}) | {spread} | {o.PeakKb / 1024} MB | {alloc} | {GcFaults(o)} | {Noise(o)} | **{ratio}** |");
+            Console.WriteLine($"| {row.Description} | {Cell(t)} ({t.Note}) | {t.PeakKb / 1024} MB | {Cell(o)} ({Note(o)}) | {spread} | {o.PeakKb / 1024} MB | {alloc} | {GcFaults(o)} | {Noise(o)} | **{ratio}** |");
         }
         if (baseline is not null)
         {
