@@ -63,6 +63,38 @@ internal static class Reductions
         return new Shape(x.Dims.Where((_, i) => Array.IndexOf(ax, i) < 0));
     }
 
+    /// <summary>
+    /// Bytes a reduction of <paramref name="x"/> over <paramref name="axes"/> allocates besides its result, read from
+    /// shapes and strides only (memory estimates pass a tensor over empty storage laid out as the real one will be): the
+    /// contiguous or permuted copy of the operand it reduces rows of, and the float64 accumulator of a sum over leading
+    /// axes. Mirrors the branches of <see cref="Reduce{T}"/>. (A JacobianContraction graph without vmap reduces its
+    /// (basis, examples, features) products over the examples, the middle axis: a copy as large as the operand that
+    /// its estimate did not count.)
+    /// </summary>
+    internal static double ScratchBytes(Tensor x, int[] axes, bool max)
+    {
+        var ax = OpChecks.Axes(max ? "reduce_max" : "reduce_sum", x.Shape, axes);
+        var reduced = new bool[x.Rank];
+        foreach (var a in ax) reduced[a] = true;
+        int k = 1;
+        for (int i = 0; i < x.Rank; i++) if (!reduced[i]) k *= x.Shape[i];
+        if (ax.Length == 0) return 0;   // a copy, which is the result
+        if (k == 0 || x.Size == 0) return 0;
+        int lastKept = -1, firstReduced = int.MaxValue, lastReduced = -1, firstKept = int.MaxValue;
+        for (int i = 0; i < x.Rank; i++)
+        {
+            if (x.Shape[i] == 1) continue;
+            if (reduced[i]) { firstReduced = Math.Min(firstReduced, i); lastReduced = i; }
+            else { firstKept = Math.Min(firstKept, i); lastKept = i; }
+        }
+        double operand = (double)x.Size * x.DType.SizeOf();
+        if (lastReduced < firstKept && k >= 32)
+            return (x.IsContiguous ? 0 : operand) + (max ? 0 : k * (double)sizeof(double));
+        if (lastKept < firstReduced) return x.IsContiguous ? 0 : operand;
+        var perm = Enumerable.Range(0, x.Rank).Where(i => !reduced[i]).Concat(Enumerable.Range(0, x.Rank).Where(i => reduced[i])).ToArray();
+        return x.Transpose(perm).IsContiguous ? 0 : operand;
+    }
+
     // ------------------------------------------------------------------------------------------------ core
 
     private static Tensor Reduce(Tensor x, int[] axes, string op, bool max)
