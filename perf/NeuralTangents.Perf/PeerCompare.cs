@@ -113,13 +113,17 @@ internal static class PeerCompare
             });
         // Markers in DOTNET_JitDisasmSummary=1 listings: methods listed between them were compiled during the warm calls.
         JitMarkerWarmCallsStart();
+        var times = new List<double>();
         for (int r = 1; r <= reps; r++)
         {
             var c = Call();
             Console.WriteLine($"run {r}: {c.Line}");
+            times.Add(double.Parse(c.Line.Split(' ')[0], Inv));
         }
         JitMarkerWarmCallsEnd();
         if (noise is not null) Console.WriteLine(FormattableString.Invariant($"noise_ref=fma_units={noise.Units}"));
+        if (times.Count > 0)
+            Console.WriteLine(FormattableString.Invariant($"summary: {times.Count} warm calls, median {Median(times):F4} s [{times.Min():F4}–{times.Max():F4}], max/min {times.Max() / times.Min():F2}"));
         return 0;
     }
 

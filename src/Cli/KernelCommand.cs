@@ -90,6 +90,19 @@ internal static class KernelCommand
         var tiled = npz ? Empirical.TiledInMemory(net.Apply, x1, x2, parameters, get, traceAxes, diagonalAxes, vmapAxes, implementation, options)
             : Empirical.Tiled(net.Apply, x1, x2, parameters, get, traceAxes, diagonalAxes, vmapAxes, implementation, options);
         if (npz) tiled.CheckFitsInMemory();
+        // Before any output: --resume checks its partial file now (one error line), and a run without it does not
+        // silently discard an interrupted run of this same kernel.
+        int reused = tiling.Resume ? tiled.ResumableTiles(outPath, functionKey: spec) : 0;
+        if (!npz && !tiling.Resume && File.Exists(outPath + ".partial"))
+        {
+            int left;
+            try { left = tiled.ResumableTiles(outPath, functionKey: spec); }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException) { left = 0; }
+            if (left > 0)
+                throw new ArgumentException($"--out: {outPath}.partial holds {left} of {tiled.Plan.Tiles.Count} tiles of this kernel from an interrupted run; " +
+                    $"add --resume to continue it, or delete {outPath}.partial to start over");
+            stderr.WriteLine($"nt: replacing {outPath}.partial, left by an interrupted run of another kernel or plan");
+        }
         double estimate = npz ? tiled.EstimatedInMemoryPeakBytes : tiled.EstimatedPeakBytes;
         if (get.Contains(KernelKind.Ntk))
         {
@@ -116,7 +129,7 @@ internal static class KernelCommand
                 {
                     if (tiling.Resume)
                     {
-                        int reused = tiled.ResumableTiles(outPath, functionKey: spec), total = tiled.Plan.Tiles.Count;
+                        int total = tiled.Plan.Tiles.Count;
                         stderr.WriteLine($"resuming {outPath}.partial: {reused} of {total} tiles already written and reused, {total - reused} to compute");
                     }
                     tiled.WriteNpy(outPath, tiling.Resume, functionKey: spec);

@@ -25,7 +25,8 @@ internal sealed class KernelAxes
         var d = Canon(diagonalAxes, rank, nameof(diagonalAxes));
         var both = t.Intersect(d).ToArray();
         if (both.Length > 0)
-            throw new ArgumentException($"trace_axes ({string.Join(", ", t)}) and diagonal_axes ({string.Join(", ", d)}) must not overlap; both contain ({string.Join(", ", both)})", nameof(diagonalAxes));
+            throw new ArgumentException($"trace_axes ({string.Join(", ", traceAxes)}) and diagonal_axes ({string.Join(", ", diagonalAxes)}) must not overlap;" +
+                $" for outputs of rank {rank} both contain axis {string.Join(", ", both)}", nameof(diagonalAxes));
         return new KernelAxes(t, d, rank);
     }
 

@@ -35,6 +35,14 @@ public sealed class CliAppTests : IDisposable
         var options = new KernelOptions { BatchSize = 1, CancellationToken = cts.Token, Progress = new Stop(r => { if (r.TilesDone == 4) cts.Cancel(); }) };
         var tiled = NtEmpirical.Tiled(net.Apply, Npy.Read(P("x1.npy")), null, p, null, [-1], [], 0, NtkImplementation.JacobianContraction, options);
         Assert.ThrowsAny<OperationCanceledException>(() => tiled.WriteNpy(P("k.npy"), functionKey: Net));
+        var partial = File.ReadAllBytes(P("k.npy.partial"));
+        // Without --resume the interrupted run of this same kernel is not discarded: refused in one line, before any work.
+        var again = Run("kernel", "--net", Net, "--seed", "1", "--x1", P("x1.npy"), "--implementation", "jacobian-contraction",
+            "--batch-size", "1", "--out", P("k.npy"));
+        Assert.Equal(2, again.Code);
+        Assert.Equal($"nt: error: --out: {P("k.npy")}.partial holds 4 of 6 tiles of this kernel from an interrupted run; " +
+            $"add --resume to continue it, or delete {P("k.npy")}.partial to start over", again.Err.Trim());
+        Assert.Equal(partial, File.ReadAllBytes(P("k.npy.partial")));
         var r = Run("kernel", "--net", Net, "--seed", "1", "--x1", P("x1.npy"), "--implementation", "jacobian-contraction",
             "--batch-size", "1", "--resume", "--out", P("k.npy"));
         Assert.True(r.Code == 0, r.Err);
@@ -42,6 +50,12 @@ public sealed class CliAppTests : IDisposable
         Assert.Equal(0, Run("kernel", "--net", Net, "--seed", "1", "--x1", P("x1.npy"), "--implementation", "jacobian-contraction",
             "--batch-size", "1", "--out", P("whole.npy")).Code);
         Assert.Equal(File.ReadAllBytes(P("whole.npy")), File.ReadAllBytes(P("k.npy")));
+        // --resume on the complete file: one error line, nothing planned or printed before it.
+        var done = Run("kernel", "--net", Net, "--seed", "1", "--x1", P("x1.npy"), "--implementation", "jacobian-contraction",
+            "--batch-size", "1", "--resume", "--out", P("k.npy"));
+        Assert.Equal(2, done.Code);
+        Assert.Equal($"nt: error: --resume: nothing to resume: {P("k.npy")} is already complete (no k.npy.tiles.json beside it)", done.Err.Trim());
+        Assert.Equal("", done.Out);
     }
 
     private sealed class Stop(Action<KernelProgress> onReport) : IProgress<KernelProgress>

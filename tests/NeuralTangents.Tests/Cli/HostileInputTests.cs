@@ -107,7 +107,7 @@ public sealed class HostileInputTests(HostileInputFixture fx) : IClassFixture<Ho
         Add("trace axes overflow", KOut("--trace-axes", "99999999999"), "--trace-axes");
         Add("diagonal axes text", KOut("--diagonal-axes", "x"), "--diagonal-axes: 'x' is not an integer");
         Add("diagonal axes out of range", KOut("--diagonal-axes", "7"), "axis 7");
-        Add("trace and diagonal overlap", KOut("--diagonal-axes", "-1"), "overlap");
+        Add("trace and diagonal overlap", KOut("--diagonal-axes", "-1"), "--trace-axes (-1) and --diagonal-axes (-1) must not overlap; for outputs of rank 2 both contain axis 1");
         Add("diagonal batch with other x2", KOut("--x2", "@x2.npy", "--diagonal-axes", "0", "--trace-axes", ""), "diagonal");
         Add("trace axes on missing axis of x2", KOut("--x2", "@x2.npy", "--trace-axes", "0", "--diagonal-axes", ""), "trace");
         Add("flatten on scalar", ["kernel", "--net", "Flatten,Dense(2)", "--seed", "0", "--x1", "@xscalar.npy", "--out", "@k.npy"], "--x1 ");
