@@ -134,7 +134,7 @@ internal static class PeerCompare
     /// method a call runs goes tier 0 → instrumented → tier 1 after 30 calls, and call counting waits until 100 ms pass
     /// without new tier-0 code, so on the seed CNN the bursts (each compiled on a background thread that takes one of the
     /// two cores) come and go for about 100 calls, with quiet stretches of up to ~10 calls between them (perf/README.md,
-    /// "Steady calls after the JIT settles"). Prints <c>settle_calls=N settle_seconds=S settled=true|false</c>.
+    /// "Issue 12 scoreboard, 2026-12-04 21:37–21:47 UTC"). Prints <c>settle_calls=N settle_seconds=S settled=true|false</c>.
     /// </summary>
     private static void Settle(Func<long> call)
     {
@@ -205,7 +205,7 @@ internal static class PeerCompare
         var only = StrOpt(args, "--only")?.Split(',');
         bool heavy = args.Contains("--heavy");
         // --settle: our (and the baseline's) processes warm up until the tiered JIT has settled (peer-row --settle);
-        // the peer's side is native code and keeps its one warm-up call.
+        // the peer's bench has no such option and keeps its one warm-up call (its time is spent in libtorch).
         bool settle = args.Contains("--settle");
         if (!File.Exists(peer)) { Console.Error.WriteLine($"vs-peer: --peer: no torch-peer executable at '{peer}' (build it: perf/vs-peer.sh)"); return 2; }
         var rows = PeerRow.All.Where(r => only is null ? heavy || !r.Heavy : only.Contains(r.Name)).ToArray();
