@@ -27,8 +27,8 @@ public static partial class MemoryBudget
 
     /// <summary>
     /// Dead tensors a computation lets accumulate before the library collects them: one eighth of the live heap,
-    /// at least 48 MiB (the library runs a full collection whenever that much was allocated since the last one, so
-    /// the process follows its live tensors instead of growing until the machine is under memory pressure). Arrays a
+    /// at least 48 MiB (the library runs a full collection whenever the heap has grown by that much since the last one,
+    /// so the process follows its live tensors instead of growing until the machine is under memory pressure). Arrays a
     /// kernel function's buffer pool drops count as dead tensors here; its free arrays do not: with the arrays rented by
     /// the call in flight they stay within the call's estimated peak (the pool's cap).
     /// </summary>

@@ -1,0 +1,72 @@
+using NeuralTangents.Autodiff.Interpreters;
+
+namespace NeuralTangents.Tests.Autodiff;
+
+/// <summary>
+/// The memory pacer collects large garbage (dead arrays past the runtime's gen 0, which it otherwise lets pile up) and
+/// leaves small short-lived objects to the runtime's own gen-0 collections. Run alone: the pacer's state and the GC
+/// heap are process-wide, so another test allocating in parallel would change what these see.
+/// </summary>
+[Collection(nameof(MemoryPacerTests))]
+public class MemoryPacerTests
+{
+    private const long Mib = 1L << 20;
+
+    [Fact]
+    public void SmallShortLivedGarbageDoesNotForceFullCollections()
+    {
+        GC.Collect();   // re-arms the pacer at this test's first tick: nothing allocated before counts
+        long before = MemoryPacer.Collections;
+        long sink = 0;
+        using (MemoryPacer.Enter())
+        {
+            MemoryPacer.Tick();
+            // 256 MiB in 1 KiB arrays, five times the 48 MiB minimum allowance: counted by bytes allocated, the pacer
+            // collected five times here; the runtime's gen-0 collections take all of it.
+            for (int i = 0; i < 256 * 1024; i++)
+            {
+                var a = new byte[1024 - 24];
+                a[i % a.Length] = 1;
+                sink += a[0];
+                if (i % 256 == 0) MemoryPacer.Tick();
+            }
+        }
+        Assert.Equal(0, MemoryPacer.Collections - before);
+        Assert.True(sink >= 0);
+    }
+
+    [Fact]
+    public void DeadLargeArraysStayWithinTheAllowance()
+    {
+        GC.Collect();
+        long live = GC.GetTotalMemory(forceFullCollection: false);
+        long allowance = Math.Max(MemoryPacer.MinBytes, (long)(MemoryPacer.Fraction * live));
+        const long array = 64 * Mib;
+        long maxGrowth = 0;
+        using (MemoryPacer.Enter())
+        {
+            MemoryPacer.Tick();
+            // 1 GiB of dead 64 MiB arrays: the runtime alone let the heap grow by 127 MiB here (a console program, same
+            // loop without the pacer); with it the heap never grows by more than the allowance plus one array.
+            for (int i = 0; i < 16; i++)
+            {
+                maxGrowth = Math.Max(maxGrowth, AllocateDead(array, i) - live);
+                MemoryPacer.Tick();
+            }
+        }
+        Assert.True(maxGrowth <= allowance + array + 2 * Mib, $"heap grew by {maxGrowth / Mib} MiB, allowance {allowance / Mib} MiB");
+    }
+
+    /// <summary>Allocates an array that is garbage on return (no caller's local keeps it); returns the heap's size while it was live.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static long AllocateDead(long bytes, int i)
+    {
+        var a = new double[bytes / sizeof(double)];
+        a[i] = i;
+        return GC.GetTotalMemory(forceFullCollection: false);
+    }
+}
+
+/// <summary>Runs <see cref="MemoryPacerTests"/> alone.</summary>
+[CollectionDefinition(nameof(MemoryPacerTests), DisableParallelization = true)]
+public class MemoryPacerTestsCollection;
