@@ -58,7 +58,8 @@ internal static class MemoryPacer
         return new Scope(outer);
     }
 
-    /// <summary>Collects when enough has been allocated since the last collection (cheap otherwise: one counter read).</summary>
+    /// <summary>Collects when the heap has grown by the allowance since the last full collection (cheap until as many
+    /// bytes were allocated: one counter read).</summary>
     /// <exception cref="OperationCanceledException">The scope's token was cancelled.</exception>
     public static void Tick() => Tick(0);
 
@@ -79,7 +80,7 @@ internal static class MemoryPacer
         if (Interlocked.CompareExchange(ref _next, long.MaxValue, next) != next) return;
         // Arrays pools dropped were live heap when the pacer armed, so they count beside the heap's growth.
         long allowance = Volatile.Read(ref _allowance);
-        long grown = GC.GetTotalMemory(forceFullCollection: false) - Volatile.Read(ref _heapAtArm)
+        long grown = GC.GetTotalMemory(forceFullCollection: false) - HeapAfterLastFullCollection()
                      + (BufferPool.DroppedBytes - Volatile.Read(ref _droppedAtArm)) + upcomingBytes;
         if (grown < allowance)
         {
@@ -90,6 +91,18 @@ internal static class MemoryPacer
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
         Interlocked.Increment(ref _collections);
         Arm();
+    }
+
+    /// <summary>The heap's size (without free space) after the last full collection: the pacer's, or the runtime's own
+    /// since (growth counted from the pacer's one after the runtime had collected let 60 MiB of garbage in over a 48 MiB
+    /// allowance: a tiled JacobianContraction at 150 MiB peaked at 291 MiB RSS for 243 estimated).</summary>
+    private static long HeapAfterLastFullCollection()
+    {
+        if (GC.CollectionCount(2) == Volatile.Read(ref _armedAt)) return Volatile.Read(ref _heapAtArm);
+        var blocking = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+        var background = GC.GetGCMemoryInfo(GCKind.Background);
+        var last = blocking.Index >= background.Index ? blocking : background;
+        return last.HeapSizeBytes - last.FragmentedBytes;
     }
 
     private static void Arm()
