@@ -88,7 +88,7 @@ internal static class PeerCompare
             int r = ++calls;
             long a0 = GC.GetTotalAllocatedBytes(true), f0 = MinorFaults(), j0 = System.Runtime.JitInfo.GetCompiledMethodCount();
             var jt0 = System.Runtime.JitInfo.GetCompilationTime();
-            int g0 = GC.CollectionCount(2);
+            int g0 = GC.CollectionCount(2), e0 = GC.CollectionCount(0);
             var c0 = noise is null ? default : NoiseProbe.Read();
             sw.Restart();
             fn(x, null, p);
@@ -98,9 +98,10 @@ internal static class PeerCompare
             // Full collections (the memory pacer's) and page faults (first touches of fresh memory) per call: where
             // allocation costs time beyond the bytes themselves; methods the JIT compiled during the call (all threads:
             // tier-up of code that ran unoptimised) and its time; jit_total = methods compiled before the call (the line
-            // numbers of DOTNET_JitDisasmSummary=1's list, to see which ones a call compiled).
+            // numbers of DOTNET_JitDisasmSummary=1's list, to see which ones a call compiled); last (after the noise fields, which
+            // vs-peer reads by name): gen-0 collections and thread-pool threads.
             return (FormattableString.Invariant(
-                $"{s:F6} s alloc {alloc} gc2 {GC.CollectionCount(2) - g0} minflt {MinorFaults() - f0} jit {jit} jit_total {j0} jit_ms {(System.Runtime.JitInfo.GetCompilationTime() - jt0).TotalMilliseconds:F1}{NoiseFields(noise, r, s, dc)}"), jit, s);
+                $"{s:F6} s alloc {alloc} gc2 {GC.CollectionCount(2) - g0} minflt {MinorFaults() - f0} jit {jit} jit_total {j0} jit_ms {(System.Runtime.JitInfo.GetCompilationTime() - jt0).TotalMilliseconds:F1}{NoiseFields(noise, r, s, dc)} gc0 {GC.CollectionCount(0) - e0} pool_threads {ThreadPool.ThreadCount}"), jit, s);
         }
         // --settle runs the same code as the timed calls (the harness's own bookkeeping tiers up too).
         // Their lines are printed too (as "settle N: …", which vs-peer does not read), so printing is warm as well.

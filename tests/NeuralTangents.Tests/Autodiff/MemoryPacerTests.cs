@@ -17,7 +17,7 @@ public class MemoryPacerTests
     {
         GC.Collect();   // re-arms the pacer at this test's first tick: nothing allocated before counts
         long before = MemoryPacer.Collections;
-        long sink = 0;
+        var recent = new byte[64][];   // the arrays escape to the heap (none is stack-allocated) and die young
         using (MemoryPacer.Enter())
         {
             MemoryPacer.Tick();
@@ -25,14 +25,11 @@ public class MemoryPacerTests
             // collected five times here; the runtime's gen-0 collections take all of it.
             for (int i = 0; i < 256 * 1024; i++)
             {
-                var a = new byte[1024 - 24];
-                a[i % a.Length] = 1;
-                sink += a[0];
+                recent[i % recent.Length] = new byte[1024 - 24];
                 if (i % 256 == 0) MemoryPacer.Tick();
             }
         }
         Assert.Equal(0, MemoryPacer.Collections - before);
-        Assert.True(sink >= 0);
     }
 
     [Fact]
