@@ -39,6 +39,10 @@ internal static class MemoryPacer
     private static long _allowance = MinBytes;
     private static long _collections;
 
+    /// <summary>The garbage allowance in effect: max(<see cref="MinBytes"/>, <see cref="Fraction"/> × the heap after the
+    /// collection that armed the pacer).</summary>
+    internal static long Allowance => Volatile.Read(ref _allowance);
+
     /// <summary>Full collections the pacer has run in this process (a diagnostic).</summary>
     internal static long Collections => Interlocked.Read(ref _collections);
     private static readonly AsyncLocal<CancellationToken> Token = new();
