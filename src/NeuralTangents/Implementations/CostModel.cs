@@ -19,17 +19,25 @@ internal static class CostModel
 
     /// <summary>
     /// The cheapest implementation that fits. A tie (within <see cref="TieBand"/>) goes to structured derivatives
-    /// when it is among the tied — it was the measured fastest on every tied workload of perf/README.md's AUTO check
-    /// (seed CNN with trace [-1] and [], its train-train kernel, a pooling CNN) — else to the smaller peak memory,
-    /// then to the lower enum value. JacobianContraction when nothing fits.
+    /// when it is among the tied and its tiles are no smaller than any tied rival's (computed whole counts as the
+    /// largest tile) — it was the measured fastest on every tied untiled workload of perf/README.md's AUTO check
+    /// (seed CNN with trace [-1] and [], its train-train kernel, a pooling CNN). Otherwise the tie goes to the largest
+    /// tiles (fewest tiles), then the smaller peak memory, then the lower enum value. JacobianContraction when nothing
+    /// fits. Why tiles count: the FLOP estimate does not see per-tile costs (every tile re-traces and re-derives the
+    /// parameters' structure, and small tiles run small, inefficient GEMMs); new-user trial 5 measured SD in 55 tiles
+    /// of 2 examples (334 GFLOP estimated) at 233 s against JC in tiles of 6 (1 GiB budget) at 74 s.
     /// </summary>
     internal static NtkImplementation Choose(IReadOnlyList<NtkCostEstimate> estimates)
     {
         var fits = estimates.Where(e => e.FitsBudget).ToArray();
         if (fits.Length == 0) return NtkImplementation.JacobianContraction;
         double cheapest = fits.Min(e => e.Flops);
-        return fits.Where(e => e.Flops <= cheapest * (1 + TieBand))
-            .OrderBy(e => e.Implementation == NtkImplementation.StructuredDerivatives ? 0 : 1).ThenBy(e => e.PeakBytes).ThenBy(e => e.Implementation)
+        var tied = fits.Where(e => e.Flops <= cheapest * (1 + TieBand)).ToArray();
+        static int Tile(NtkCostEstimate e) => e.TileSize ?? int.MaxValue;
+        int largest = tied.Max(Tile);
+        return tied
+            .OrderBy(e => e.Implementation == NtkImplementation.StructuredDerivatives && Tile(e) >= largest ? 0 : 1)
+            .ThenByDescending(Tile).ThenBy(e => e.PeakBytes).ThenBy(e => e.Implementation)
             .First().Implementation;
     }
 }

@@ -73,4 +73,21 @@ public class AutoTests
         // Equal FLOPs and memory, SD not tied → the lower enum value, as Neural Tangents breaks ties.
         Assert.Equal(jc, NeuralTangents.Implementations.CostModel.Choose(new[] { E(jc, 5, 8), E(vp, 5, 8), E(sd, 50, 8) }));
     }
+
+    [Fact]
+    public void AFlopTieDoesNotPreferStructuredDerivativesInSmallerTiles()
+    {
+        static NtkCostEstimate E(NtkImplementation i, double gflop, double mib, int? tile) => new(i, gflop * 1e9, mib * (1 << 20), true) { TileSize = tile };
+        var jc = NtkImplementation.JacobianContraction; var vp = NtkImplementation.NtkVectorProducts; var sd = NtkImplementation.StructuredDerivatives;
+        // New-user trial 5 at a 2 GiB budget: SD in tiles of 2 (334 GFLOP) was within the band of JC in tiles of 11
+        // (293 GFLOP); the old tie-break took SD and ran 3x slower than JC → the larger tiles win.
+        Assert.Equal(jc, NeuralTangents.Implementations.CostModel.Choose(new[] { E(jc, 293, 1900, 11), E(vp, 5000, 500, 20), E(sd, 334, 1700, 2) }));
+        // SD whole against JC in tiles → SD keeps its preference; equal tiles → SD too.
+        Assert.Equal(sd, NeuralTangents.Implementations.CostModel.Choose(new[] { E(jc, 293, 1900, 11), E(vp, 5000, 500, 20), E(sd, 334, 1700, null) }));
+        Assert.Equal(sd, NeuralTangents.Implementations.CostModel.Choose(new[] { E(jc, 293, 1900, 4), E(vp, 5000, 500, 20), E(sd, 334, 1700, 4) }));
+        // Tied on FLOPs without the SD preference: the fewest tiles first, then the smaller peak memory.
+        Assert.Equal(vp, NeuralTangents.Implementations.CostModel.Choose(new[] { E(jc, 10, 100, 2), E(vp, 11, 900, 8), E(sd, 11, 50, 1) }));
+        // Outside the band the FLOPs still decide, whatever the tiles.
+        Assert.Equal(sd, NeuralTangents.Implementations.CostModel.Choose(new[] { E(jc, 300, 1900, 11), E(vp, 5000, 500, 20), E(sd, 100, 1700, 2) }));
+    }
 }
